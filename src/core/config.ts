@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { redact, type Db } from './db.js';
+
+/**
+ * Where the data lives. Resolution order:
+ *   1. CLAUDE_FAMILY_DATABASE_URL (a postgres:// connection string)
+ *   2. the config file (CLAUDE_FAMILY_CONFIG, else ~/.config/claude-family/config.json): { "databaseUrl": ... }
+ *   3. the embedded PGlite default in the per-user data directory
+ * The data directory (CLAUDE_FAMILY_DATA_DIR, else $XDG_DATA_HOME/claude-family, else
+ * ~/.local/share/claude-family) also holds the spool, whichever backend is used.
+ */
+export interface Config {
+  databaseUrl?: string;
+  dataDir: string;
+  /** Project name override; otherwise the project is named after the working directory. */
+  project?: string;
+  /** Where the config came from, for `status` output (never the secret itself). */
+  source: 'env' | 'file' | 'default';
+}
+
+export const ConfigFile = z
+  .object({
+    databaseUrl: z.string().trim().min(1).optional(),
+    dataDir: z.string().trim().min(1).optional(),
+    project: z.string().trim().min(1).optional(),
+  })
+  .strict();
+
+export type Env = Record<string, string | undefined>;
+
+export function defaultDataDir(env: Env = process.env): string {
+  if (env.CLAUDE_FAMILY_DATA_DIR) return env.CLAUDE_FAMILY_DATA_DIR;
+  const base = env.XDG_DATA_HOME || join(env.HOME || homedir(), '.local', 'share');
+  return join(base, 'claude-family');
+}
+
+export function configFilePath(env: Env = process.env): string {
+  return env.CLAUDE_FAMILY_CONFIG || join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'claude-family', 'config.json');
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const path = configFilePath(env);
+  let file: z.infer<typeof ConfigFile> = {};
+  let text: string | undefined;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  if (text !== undefined) {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new ConfigError(`${path} is not valid JSON`);
+    }
+    const parsed = ConfigFile.safeParse(json);
+    if (!parsed.success) {
+      throw new ConfigError(`${path}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    }
+    file = parsed.data;
+  }
+  const dataDir = env.CLAUDE_FAMILY_DATA_DIR || file.dataDir || defaultDataDir(env);
+  const project = env.CLAUDE_FAMILY_PROJECT || file.project;
+  if (env.CLAUDE_FAMILY_DATABASE_URL) return { databaseUrl: env.CLAUDE_FAMILY_DATABASE_URL, dataDir, project, source: 'env' };
+  if (file.databaseUrl) return { databaseUrl: file.databaseUrl, dataDir, project, source: 'file' };
+  return { dataDir, project, source: 'default' };
+}
+
+export function pgliteDir(config: Pick<Config, 'dataDir'>): string {
+  return join(config.dataDir, 'pglite');
+}
+
+/** A description safe to print: host, port and database, never the password. */
+export function describeTarget(config: Pick<Config, 'databaseUrl' | 'dataDir'>): string {
+  if (!config.databaseUrl) return `embedded PGlite at ${pgliteDir(config)}`;
+  try {
+    const url = new URL(config.databaseUrl);
+    const db = url.pathname.replace(/^\//, '') || '(default database)';
+    return `Postgres ${url.username ? `${decodeURIComponent(url.username)}@` : ''}${url.hostname || 'localhost'}:${url.port || 5432}/${db}`;
+  } catch {
+    return `Postgres (${redact(config.databaseUrl)})`;
+  }
+}
+
+export interface OpenOptions {
+  /** Postgres connect timeout; hooks use a short one. */
+  connectTimeoutMs?: number;
+  /** PGlite: how long to wait for another process holding the data directory. */
+  lockWaitMs?: number;
+  max?: number;
+}
+
+/** Opens the configured database. The adapters are imported lazily so a bundle pays only for the one it uses. */
+export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, options: OpenOptions = {}): Promise<Db> {
+  if (config.databaseUrl) {
+    const { openPostgres } = await import('./pg.js');
+    return openPostgres({ connectionString: config.databaseUrl, connectTimeoutMs: options.connectTimeoutMs, max: options.max });
+  }
+  const { openPglite } = await import('./pglite.js');
+  return openPglite({ dataDir: pgliteDir(config), lockWaitMs: options.lockWaitMs });
+}

@@ -1,0 +1,43 @@
+/**
+ * The `Db` port: the only way the domain talks to a database. Two adapters implement it:
+ * `pg.ts` (a real Postgres server through node-postgres) and `pglite.ts` (embedded PGlite).
+ */
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+/** Anything that can run one parameterised statement: a Db, or a transaction handle. */
+export interface Queryable {
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  /** Runs a script of several statements with no parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export type Backend = 'postgres' | 'pglite';
+
+export type Unlisten = () => Promise<void>;
+
+export interface Db extends Queryable {
+  readonly backend: Backend;
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** LISTEN on a channel; resolves to a function that stops listening. */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<Unlisten>;
+  close(): Promise<void>;
+}
+
+/** A database that could not be reached or opened (as opposed to a bad statement). */
+export class DbUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DbUnavailableError';
+  }
+}
+
+/** Removes a password from anything that might end up in a message. */
+export function redact(text: string): string {
+  return text
+    .replace(/(postgres(?:ql)?:\/\/[^:@/\s]*:)[^@\s]*@/gi, '$1***@')
+    .replace(/(password\s*=\s*)('[^']*'|\S+)/gi, '$1***');
+}

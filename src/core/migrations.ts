@@ -1,0 +1,13 @@
+// The migrations shipped with this build, in order. Every file in migrations/ must be listed here
+// (test/migrate.test.ts checks that), so the plugin bundle and the hooks carry the same schema.
+import m001 from '../../migrations/001_core_schema.sql';
+
+export interface MigrationFile {
+  /** File name, e.g. "001_core_schema.sql"; the number before the underscore orders them. */
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly MigrationFile[] = [
+  { name: '001_core_schema.sql', sql: m001 },
+];

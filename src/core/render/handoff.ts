@@ -1,0 +1,123 @@
+import type { Handoff } from '../handoff.js';
+import type { TodoRow } from '../models.js';
+
+export interface HandoffTextOptions {
+  /** How many pending todos to list (the seed shows the top 5). */
+  pendingLimit?: number;
+}
+
+function todoLine(mark: string, t: TodoRow): string {
+  return `  [${mark}] [P${t.priority}] ${oneLine(t.content)}`;
+}
+
+/** Collapses whitespace so one database value can never break the block's layout. */
+export function oneLine(text: string, max = 300): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+function nextSteps(h: Handoff): string[] {
+  return (h.state?.next_steps ?? []).map((s) => (typeof s === 'string' ? s : JSON.stringify(s)));
+}
+
+/** The plain-text "WHERE WE LEFT OFF" block a SessionStart hook adds to Claude's context. */
+export function renderHandoffText(h: Handoff, options: HandoffTextOptions = {}): string {
+  const limit = options.pendingLimit ?? 5;
+  const total = h.inProgress.length + h.pending.length;
+  const lines = ['=== WHERE WE LEFT OFF ===', `Project: ${h.projectName}`];
+  lines.push(`Focus: ${h.state?.current_focus ? oneLine(h.state.current_focus) : '(none recorded)'}`);
+  if (h.lastSession) {
+    const s = h.lastSession;
+    const when = (s.session_end ?? s.session_start).toISOString().slice(0, 16).replace('T', ' ');
+    lines.push(`Last session: ${when} UTC${s.session_summary ? ` - ${oneLine(s.session_summary)}` : s.session_end ? '' : ' (not closed)'}`);
+  }
+  const steps = nextSteps(h);
+  if (steps.length > 0) {
+    lines.push('', 'Next steps:');
+    steps.forEach((step, i) => lines.push(`  ${i + 1}. ${oneLine(step)}`));
+  }
+  const pendingActions = h.state?.pending_actions ?? [];
+  if (pendingActions.length > 0) {
+    lines.push('', 'Pending actions:');
+    for (const a of pendingActions) lines.push(`  - ${oneLine(a)}`);
+  }
+  lines.push('', `Active Todos: ${total} total (${h.inProgress.length} in progress, ${h.pending.length} pending)`);
+  if (h.inProgress.length > 0) {
+    lines.push('', 'In Progress:');
+    for (const t of h.inProgress) lines.push(todoLine('>', t));
+  }
+  if (h.pending.length > 0) {
+    lines.push('', `Pending (top ${Math.min(limit, h.pending.length)}):`);
+    for (const t of h.pending.slice(0, limit)) lines.push(todoLine(' ', t));
+  }
+  if (h.pendingMessageCount > 0) {
+    lines.push('', `Pending messages: ${h.pendingMessageCount}`);
+    for (const m of h.messages) lines.push(`  - from ${oneLine(m.from_project, 80)}: ${oneLine(m.body, 200)} (id ${m.message_id})`);
+  }
+  return lines.join('\n');
+}
+
+export type HandoffSection = 'focus' | 'next' | 'todos' | 'messages' | 'last';
+export const HANDOFF_SECTIONS: readonly HandoffSection[] = ['focus', 'last', 'next', 'todos', 'messages'];
+
+export interface HandoffMarkdownOptions {
+  sections?: readonly HandoffSection[];
+  /** How many pending todos to list. */
+  limit?: number;
+  /** Heading level of the section headings (default 2). */
+  headingLevel?: number;
+}
+
+/** Escapes text for a Markdown list item or paragraph (no links, tags or embeds sneak in). */
+export function escapeMarkdown(text: string): string {
+  return oneLine(text, 2000).replace(/([\\`*_[\]#|<>!])/g, '\\$1');
+}
+
+/** The handoff as Markdown: a note body or the inside of a `claude-handoff` block. */
+export function renderHandoffMarkdown(h: Handoff, options: HandoffMarkdownOptions = {}): string {
+  const sections = options.sections ?? HANDOFF_SECTIONS;
+  const limit = options.limit ?? 10;
+  const hx = '#'.repeat(options.headingLevel ?? 2);
+  const out: string[] = [];
+  for (const section of sections) {
+    switch (section) {
+      case 'focus':
+        out.push(`${hx} Focus`, '', h.state?.current_focus ? escapeMarkdown(h.state.current_focus) : '_No focus recorded._', '');
+        break;
+      case 'last':
+        if (h.lastSession) {
+          const s = h.lastSession;
+          out.push(`${hx} Last session`, '');
+          out.push(`${s.session_start.toISOString().slice(0, 16).replace('T', ' ')} UTC${s.session_end ? '' : ' (open)'}`);
+          if (s.session_summary) out.push('', escapeMarkdown(s.session_summary));
+          out.push('');
+        }
+        break;
+      case 'next': {
+        const steps = nextSteps(h);
+        if (steps.length > 0) {
+          out.push(`${hx} Next steps`, '', ...steps.map((s, i) => `${i + 1}. ${escapeMarkdown(s)}`), '');
+        }
+        break;
+      }
+      case 'todos': {
+        const total = h.inProgress.length + h.pending.length;
+        out.push(`${hx} Todos`, '', `${total} active: ${h.inProgress.length} in progress, ${h.pending.length} pending.`, '');
+        for (const t of h.inProgress) out.push(`- [/] ${escapeMarkdown(t.active_form || t.content)} (P${t.priority})`);
+        for (const t of h.pending.slice(0, limit)) out.push(`- [ ] ${escapeMarkdown(t.content)} (P${t.priority})`);
+        if (h.pending.length > limit) out.push(`- … and ${h.pending.length - limit} more pending`);
+        out.push('');
+        break;
+      }
+      case 'messages':
+        if (h.pendingMessageCount > 0) {
+          out.push(`${hx} Messages`, '');
+          for (const m of h.messages) out.push(`- **${escapeMarkdown(m.from_project)}**: ${escapeMarkdown(m.body)}`);
+          if (h.pendingMessageCount > h.messages.length) out.push(`- … and ${h.pendingMessageCount - h.messages.length} more`);
+          out.push('');
+        }
+        break;
+    }
+  }
+  return out.join('\n').trimEnd() + '\n';
+}
