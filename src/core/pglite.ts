@@ -1,6 +1,6 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
+import { FileLock, LockBusyError } from './fileLock.js';
 import { DbUnavailableError, type Db, type QueryResult, type Queryable, type Unlisten } from './db.js';
 
 export interface PgliteOptions {
@@ -10,59 +10,15 @@ export interface PgliteOptions {
   lockWaitMs?: number;
 }
 
-/**
- * Only one process may have a PGlite data directory open. A lock file beside it holds the owner's pid;
- * a lock whose pid is dead is stale and taken over.
- */
-export class DataDirLock {
-  private constructor(readonly path: string) {}
-
-  static async acquire(dataDir: string, waitMs: number): Promise<DataDirLock> {
-    const path = `${dataDir.replace(/\/+$/, '')}.lock`;
-    mkdirSync(dirname(path), { recursive: true });
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      try {
-        const fd = openSync(path, 'wx');
-        writeSync(fd, String(process.pid));
-        closeSync(fd);
-        return new DataDirLock(path);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      const owner = readOwner(path);
-      if (owner === undefined || !isAlive(owner)) {
-        rmSync(path, { force: true });
-        continue;
-      }
-      if (Date.now() >= deadline) {
-        throw new DbUnavailableError(`the embedded database ${dataDir} is in use by process ${owner}`);
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-
-  release(): void {
-    if (readOwner(this.path) === process.pid) rmSync(this.path, { force: true });
-  }
-}
-
-function readOwner(path: string): number | undefined {
+/** Only one process may have a PGlite data directory open: a lock file beside it says which. */
+async function lockDataDir(dataDir: string, waitMs: number): Promise<FileLock> {
   try {
-    const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
-    return Number.isFinite(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
+    return await FileLock.acquire(`${dataDir.replace(/\/+$/, '')}.lock`, waitMs);
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if (err instanceof LockBusyError) {
+      throw new DbUnavailableError(`the embedded database ${dataDir} is in use by process ${err.owner}`, { cause: err });
+    }
+    throw err;
   }
 }
 
@@ -72,7 +28,7 @@ async function run<R>(db: Pick<PGlite, 'query'>, text: string, params?: readonly
 }
 
 export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
-  const lock = options.dataDir ? await DataDirLock.acquire(options.dataDir, options.lockWaitMs ?? 5000) : undefined;
+  const lock = options.dataDir ? await lockDataDir(options.dataDir, options.lockWaitMs ?? 5000) : undefined;
   let pglite: PGlite;
   try {
     // Loaded lazily: hooks that only spool never pay for the wasm module.

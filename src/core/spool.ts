@@ -1,0 +1,163 @@
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { DbUnavailableError, type Db } from './db.js';
+import { applyEvent, HookEvent } from './events.js';
+import { FileLock } from './fileLock.js';
+
+/**
+ * The local spool: events that could not be written to the database yet (it was unreachable, or it is
+ * the embedded one and the hook is on the hot path). One JSON line per event, appended and fsync'd.
+ *
+ *   <dataDir>/spool.jsonl              new events are appended here
+ *   <dataDir>/spool-<ms>-<pid>.claimed  a batch a replay took over (renamed atomically, so appends
+ *                                      go on into a fresh spool.jsonl meanwhile)
+ *   <dataDir>/spool.rejected.jsonl     lines that could not be parsed or applied, with the reason
+ *   <dataDir>/spool.lock               held by the one process replaying
+ */
+export function spoolPaths(dataDir: string) {
+  return {
+    live: join(dataDir, 'spool.jsonl'),
+    rejected: join(dataDir, 'spool.rejected.jsonl'),
+    lock: join(dataDir, 'spool.lock'),
+    dir: dataDir,
+  };
+}
+
+/** Appends one validated event as a line and fsyncs it before returning. */
+export function appendToSpool(dataDir: string, event: HookEvent): void {
+  const line = `${JSON.stringify(HookEvent.parse(event))}\n`;
+  const { live } = spoolPaths(dataDir);
+  ensureDir(dataDir);
+  const fd = openSync(live, 'a', 0o600);
+  try {
+    writeSync(fd, line);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function ensureDir(dir: string): void {
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
+function claimedFiles(dataDir: string): string[] {
+  if (!existsSync(dataDir)) return [];
+  return readdirSync(dataDir)
+    .filter((f) => /^spool-\d+-\d+\.claimed$/.test(f))
+    .sort((a, b) => Number(a.split('-')[1]) - Number(b.split('-')[1]) || a.localeCompare(b))
+    .map((f) => join(dataDir, f));
+}
+
+/** How many events wait in the spool (claimed batches included). */
+export function pendingSpoolCount(dataDir: string): number {
+  const { live } = spoolPaths(dataDir);
+  let n = 0;
+  for (const file of [...claimedFiles(dataDir), live]) {
+    if (!existsSync(file)) continue;
+    n += readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').length;
+  }
+  return n;
+}
+
+/** True when there may be something to replay (cheap: no file reads). */
+export function spoolHasEvents(dataDir: string): boolean {
+  const { live } = spoolPaths(dataDir);
+  try {
+    if (statSync(live).size > 0) return true;
+  } catch {
+    // no live spool
+  }
+  return claimedFiles(dataDir).length > 0;
+}
+
+export interface ReplayReport {
+  applied: number;
+  duplicates: number;
+  rejected: { line: string; reason: string }[];
+  /** Events left in the spool because the database became unavailable part way. */
+  remaining: number;
+  /** Another process was replaying; nothing was done. */
+  busy: boolean;
+}
+
+function reject(dataDir: string, line: string, reason: string, report: ReplayReport): void {
+  const { rejected } = spoolPaths(dataDir);
+  appendFileSync(rejected, `${JSON.stringify({ rejected_at: new Date().toISOString(), reason, line })}\n`, { mode: 0o600 });
+  report.rejected.push({ line, reason });
+}
+
+/**
+ * Replays the spool into `db`, oldest first, each event exactly once (events are keyed by id, so an
+ * event applied before a crash is skipped, not doubled). Only what was committed leaves the spool: when
+ * the database goes away part way, the rest stays for the next replay. A line that is not a valid event,
+ * or that the database refuses, is moved to spool.rejected.jsonl with the reason, never dropped.
+ */
+export async function replaySpool(db: Db, dataDir: string): Promise<ReplayReport> {
+  const report: ReplayReport = { applied: 0, duplicates: 0, rejected: [], remaining: 0, busy: false };
+  if (!spoolHasEvents(dataDir)) return report;
+  const lock = FileLock.tryAcquire(spoolPaths(dataDir).lock);
+  if (!lock) return { ...report, busy: true };
+  try {
+    const { live } = spoolPaths(dataDir);
+    if (existsSync(live) && statSync(live).size > 0) {
+      renameSync(live, join(dataDir, `spool-${Date.now()}-${process.pid}.claimed`));
+    }
+    for (const file of claimedFiles(dataDir)) {
+      const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+      let done = 0;
+      try {
+        for (const line of lines) {
+          await replayLine(db, dataDir, line, report);
+          done += 1;
+        }
+      } catch (err) {
+        // The database went away: keep this line and everything after it, in order.
+        const rest = lines.slice(done);
+        writeFileSync(`${file}.tmp`, rest.map((l) => `${l}\n`).join(''), { mode: 0o600 });
+        renameSync(`${file}.tmp`, file);
+        report.remaining = rest.length + countAfter(dataDir, file);
+        if (err instanceof DbUnavailableError) return report;
+        throw err;
+      }
+      rmSync(file, { force: true });
+    }
+    return report;
+  } finally {
+    lock.release();
+  }
+}
+
+function countAfter(dataDir: string, file: string): number {
+  const files = claimedFiles(dataDir);
+  let n = 0;
+  for (const f of files.slice(files.indexOf(file) + 1)) n += readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '').length;
+  return n;
+}
+
+async function replayLine(db: Db, dataDir: string, line: string, report: ReplayReport): Promise<void> {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    reject(dataDir, line, 'not valid JSON (a torn or corrupted write)', report);
+    return;
+  }
+  const parsed = HookEvent.safeParse(json);
+  if (!parsed.success) {
+    reject(dataDir, line, `not a valid event: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, report);
+    return;
+  }
+  try {
+    const outcome = await applyEvent(db, parsed.data);
+    if (outcome.status === 'duplicate') report.duplicates += 1;
+    else report.applied += 1;
+  } catch (err) {
+    if (err instanceof DbUnavailableError || isConnectionLoss(err)) throw err instanceof DbUnavailableError ? err : new DbUnavailableError((err as Error).message, { cause: err });
+    reject(dataDir, line, `the database refused it: ${(err as Error).message}`, report);
+  }
+}
+
+function isConnectionLoss(err: unknown): boolean {
+  return /Connection terminated|ECONNRESET|ECONNREFUSED|closed/i.test((err as Error)?.message ?? '');
+}
