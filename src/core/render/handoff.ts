@@ -20,10 +20,17 @@ function nextSteps(h: Handoff): string[] {
   return (h.state?.next_steps ?? []).map((s) => (typeof s === 'string' ? s : JSON.stringify(s)));
 }
 
+/** Live todo totals: exact even when the loaded lists were cut short. */
+export function handoffTotals(h: Handoff): { inProgress: number; pending: number; total: number } {
+  const inProgress = h.totals?.inProgress ?? h.inProgress.length;
+  const pending = h.totals?.pending ?? h.pending.length;
+  return { inProgress, pending, total: inProgress + pending };
+}
+
 /** The plain-text "WHERE WE LEFT OFF" block a SessionStart hook adds to Claude's context. */
 export function renderHandoffText(h: Handoff, options: HandoffTextOptions = {}): string {
   const limit = options.pendingLimit ?? 5;
-  const total = h.inProgress.length + h.pending.length;
+  const totals = handoffTotals(h);
   const lines = ['=== WHERE WE LEFT OFF ===', `Project: ${h.projectName}`];
   lines.push(`Focus: ${h.state?.current_focus ? oneLine(h.state.current_focus) : '(none recorded)'}`);
   if (h.lastSession) {
@@ -41,10 +48,11 @@ export function renderHandoffText(h: Handoff, options: HandoffTextOptions = {}):
     lines.push('', 'Pending actions:');
     for (const a of pendingActions) lines.push(`  - ${oneLine(a)}`);
   }
-  lines.push('', `Active Todos: ${total} total (${h.inProgress.length} in progress, ${h.pending.length} pending)`);
+  lines.push('', `Active Todos: ${totals.total} total (${totals.inProgress} in progress, ${totals.pending} pending)`);
   if (h.inProgress.length > 0) {
     lines.push('', 'In Progress:');
     for (const t of h.inProgress) lines.push(todoLine('>', t));
+    if (totals.inProgress > h.inProgress.length) lines.push(`  … and ${totals.inProgress - h.inProgress.length} more in progress`);
   }
   if (h.pending.length > 0) {
     lines.push('', `Pending (top ${Math.min(limit, h.pending.length)}):`);
@@ -101,11 +109,13 @@ export function renderHandoffMarkdown(h: Handoff, options: HandoffMarkdownOption
         break;
       }
       case 'todos': {
-        const total = h.inProgress.length + h.pending.length;
-        out.push(`${hx} Todos`, '', `${total} active: ${h.inProgress.length} in progress, ${h.pending.length} pending.`, '');
+        const totals = handoffTotals(h);
+        out.push(`${hx} Todos`, '', `${totals.total} active: ${totals.inProgress} in progress, ${totals.pending} pending.`, '');
         for (const t of h.inProgress) out.push(`- [/] ${escapeMarkdown(t.active_form || t.content)} (P${t.priority})`);
-        for (const t of h.pending.slice(0, limit)) out.push(`- [ ] ${escapeMarkdown(t.content)} (P${t.priority})`);
-        if (h.pending.length > limit) out.push(`- … and ${h.pending.length - limit} more pending`);
+        if (totals.inProgress > h.inProgress.length) out.push(`- … and ${totals.inProgress - h.inProgress.length} more in progress`);
+        const shown = h.pending.slice(0, limit);
+        for (const t of shown) out.push(`- [ ] ${escapeMarkdown(t.content)} (P${t.priority})`);
+        if (totals.pending > shown.length) out.push(`- … and ${totals.pending - shown.length} more pending`);
         out.push('');
         break;
       }

@@ -54,18 +54,24 @@ export interface ActiveTodos {
   pending: TodoRow[];
 }
 
-/** Live todos of a project (not deleted, not completed), grouped by status, by priority then display order. */
-export async function listActiveTodos(q: Queryable, projectId: string): Promise<ActiveTodos> {
-  const { rows } = await q.query<TodoRow>(
-    `SELECT ${TODO_COLUMNS} FROM claude.todos
-     WHERE project_id = $1 AND NOT is_deleted AND status IN ('pending', 'in_progress')
-     ORDER BY priority, display_order, created_at`,
-    [parseInput(Uuid, projectId, 'project id')],
-  );
-  return {
-    inProgress: rows.filter((t) => t.status === 'in_progress'),
-    pending: rows.filter((t) => t.status === 'pending'),
-  };
+/**
+ * Live todos of a project (not deleted, not completed), grouped by status, by priority then display
+ * order; at most `limitPerStatus` of each (all when absent).
+ */
+export async function listActiveTodos(q: Queryable, projectId: string, limitPerStatus?: number): Promise<ActiveTodos> {
+  const id = parseInput(Uuid, projectId, 'project id');
+  const list = async (status: TodoStatus) =>
+    (
+      await q.query<TodoRow>(
+        `SELECT ${TODO_COLUMNS} FROM claude.todos
+         WHERE project_id = $1 AND NOT is_deleted AND status = $2
+         ORDER BY priority, display_order, created_at
+         LIMIT $3`,
+        [id, status, limitPerStatus ?? null],
+      )
+    ).rows;
+  const [inProgress, pending] = await Promise.all([list('in_progress'), list('pending')]);
+  return { inProgress, pending };
 }
 
 /**

@@ -1,0 +1,39 @@
+import { expect, it } from 'vitest';
+import { loadHandoff } from '../src/core/handoff.js';
+import { renderHandoffText } from '../src/core/render/handoff.js';
+import { sendMessage } from '../src/core/repos/messages.js';
+import { upsertSessionState } from '../src/core/repos/sessionState.js';
+import { closeSession, openSession } from '../src/core/repos/sessions.js';
+import { addTodo } from '../src/core/repos/todos.js';
+import { describeEachBackend, uniqueProject } from './support/backends.js';
+
+describeEachBackend('loadHandoff', (ctx) => {
+  it('returns an empty handoff for a project never seen', async () => {
+    const h = await loadHandoff(ctx().db, uniqueProject('never'));
+    expect(h).toMatchObject({ known: false, inProgress: [], pending: [], pendingMessageCount: 0 });
+  });
+
+  it('loads focus, exact totals beyond the list limit, messages and the previous session', async () => {
+    const { db } = ctx();
+    const project = uniqueProject();
+    const { session: previous } = await openSession(db, { projectName: project });
+    await closeSession(db, { sessionId: previous.session_id, summary: 'Did the groundwork' });
+    const { session: current } = await openSession(db, { projectName: project });
+    for (let i = 0; i < 7; i++) await addTodo(db, { projectId: current.project_id, content: `pending ${i}`, priority: 1 + (i % 3), displayOrder: i });
+    await addTodo(db, { projectId: current.project_id, content: 'doing', status: 'in_progress' });
+    await upsertSessionState(db, { projectName: project, currentFocus: 'Handoff', nextSteps: ['Ship it'] });
+    await sendMessage(db, { fromProject: 'elsewhere', toProject: project, body: 'ping' });
+
+    const h = await loadHandoff(db, project, { currentSessionId: current.session_id, todoLimit: 3 });
+    expect(h.known).toBe(true);
+    expect(h.pending.map((t) => t.content)).toEqual(['pending 0', 'pending 3', 'pending 6']);
+    expect(h.totals).toEqual({ inProgress: 1, pending: 7 });
+    expect(h.lastSession?.session_id).toBe(previous.session_id);
+    expect(h.messages.map((m) => m.body)).toEqual(['ping']);
+    const text = renderHandoffText(h);
+    expect(text).toContain('Active Todos: 8 total (1 in progress, 7 pending)');
+    expect(text).toContain('Pending (top 3):');
+    expect(text).toContain('Last session:');
+    expect(text).toContain('Did the groundwork');
+  });
+});
