@@ -62,11 +62,13 @@ export async function syncTodoWrite(tx: Queryable, input: TodoWriteSyncInput): P
   const { rows } = await tx.query<Candidate>(
     `SELECT todo_id, content, active_form, status, display_order, synced_session_id FROM claude.todos
      WHERE project_id = $1 AND NOT is_deleted
-       AND (status IN ('pending', 'in_progress')
-            OR (status = 'completed' AND synced_session_id = $2 AND content = ANY($3::text[])))
+       AND (content = ANY($3::text[]) OR synced_session_id = $2)
+       AND (status <> 'completed' OR synced_session_id = $2)
      ORDER BY updated_at DESC`,
     [data.projectId, data.sessionId, items.map((t) => t.content)],
   );
+  // Only the todos this list names, and those this session's previous list had, are candidates: a
+  // project's other live todos are neither matched nor deleted, so they need not be read.
   const live = new Map<string, Candidate>();
   const completed = new Map<string, Candidate>();
   for (const row of rows) {

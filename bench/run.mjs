@@ -1,0 +1,25 @@
+// `npm run bench`: bundles bench/bench.ts against the same src/core (as the tests do) and runs it.
+// Needs the build (dist/hooks/*.mjs) and the local Postgres; see bench/bench.ts for what it measures.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import esbuild from 'esbuild';
+
+const root = resolve(import.meta.dirname, '..');
+const outfile = join(mkdtempSync(join(tmpdir(), 'cf-bench-')), 'bench.mjs');
+await esbuild.build({
+  entryPoints: [join(root, 'bench/bench.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  outfile,
+  loader: { '.sql': 'text' },
+  external: ['@electric-sql/pglite', 'pg-native'],
+  nodePaths: [join(root, 'node_modules')],
+  banner: { js: "import { createRequire as __cfCreateRequire } from 'node:module'; const require = __cfCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+process.env.CF_ROOT = root;
+await import(pathToFileURL(outfile).href);
