@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { redact, type Db } from './db.js';
 
 /**
@@ -21,13 +21,8 @@ export interface Config {
   source: 'env' | 'file' | 'default';
 }
 
-export const ConfigFile = z
-  .object({
-    databaseUrl: z.string().trim().min(1).optional(),
-    dataDir: z.string().trim().min(1).optional(),
-    project: z.string().trim().min(1).optional(),
-  })
-  .strict();
+const Setting = z.optional(z.string().check(z.trim(), z.minLength(1, 'must not be empty')));
+export const ConfigFile = z.strictObject({ databaseUrl: Setting, dataDir: Setting, project: Setting });
 
 export type Env = Record<string, string | undefined>;
 

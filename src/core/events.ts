@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Db, Queryable } from './db.js';
 import { ProjectName, Text, parseInput } from './models.js';
 import { recordMcpUsage } from './repos/mcpUsage.js';
@@ -19,18 +19,18 @@ const base = {
   claude_session_id: Text(200),
 };
 
-export const SessionStartEvent = z.object({ ...base, kind: z.literal('session_start'), source: z.string().max(50).optional() });
-export const TodoWriteEvent = z.object({ ...base, kind: z.literal('todo_write'), todos: z.array(TodoWriteItem).max(2000) });
+export const SessionStartEvent = z.object({ ...base, kind: z.literal('session_start'), source: z.optional(z.string().check(z.maxLength(50))) });
+export const TodoWriteEvent = z.object({ ...base, kind: z.literal('todo_write'), todos: z.array(TodoWriteItem).check(z.maxLength(2000)) });
 export const McpCallEvent = z.object({
   ...base,
   kind: z.literal('mcp_call'),
   server: Text(200),
   tool: Text(200),
   success: z.boolean(),
-  duration_ms: z.number().int().min(0).optional(),
-  error: z.string().max(10_000).optional(),
+  duration_ms: z.optional(z.int().check(z.gte(0))),
+  error: z.optional(z.string().check(z.maxLength(10_000))),
 });
-export const SessionEndEvent = z.object({ ...base, kind: z.literal('session_end'), reason: z.string().max(200).optional() });
+export const SessionEndEvent = z.object({ ...base, kind: z.literal('session_end'), reason: z.optional(z.string().check(z.maxLength(200))) });
 
 export const HookEvent = z.discriminatedUnion('kind', [SessionStartEvent, TodoWriteEvent, McpCallEvent, SessionEndEvent]);
 export type HookEvent = z.infer<typeof HookEvent>;

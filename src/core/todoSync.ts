@@ -1,21 +1,21 @@
 import type { Queryable } from './db.js';
+import * as z from 'zod/mini';
 import { Priority, Text, TodoStatus, Uuid, parseInput } from './models.js';
-import { z } from 'zod';
 
 /** One item of Claude Code's TodoWrite list (tool_input.todos[]). */
 export const TodoWriteItem = z.object({
   content: Text(),
   status: TodoStatus,
-  activeForm: Text().optional(),
+  activeForm: z.optional(Text()),
   /** Older TodoWrite versions sent a priority word; newer ones send none. */
-  priority: z.union([z.enum(['high', 'medium', 'low']), Priority]).optional(),
+  priority: z.optional(z.union([z.enum(['high', 'medium', 'low']), Priority])),
 });
 export type TodoWriteItem = z.infer<typeof TodoWriteItem>;
 
 export const TodoWriteSync = z.object({
   projectId: Uuid,
   sessionId: Uuid,
-  todos: z.array(TodoWriteItem).max(2000),
+  todos: z.array(TodoWriteItem).check(z.maxLength(2000)),
 });
 export type TodoWriteSyncInput = z.input<typeof TodoWriteSync>;
 
