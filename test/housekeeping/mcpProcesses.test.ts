@@ -302,10 +302,21 @@ describe('findClaudePid', () => {
       { pid: 40, ppid: 30, startTime: 't', name: 'bash', command: '/bin/bash -c sh -c node hook.mjs' },
       { pid: 30, ppid: 1, startTime: 't', name: 'claude', command: 'claude --resume' },
       { pid: 60, ppid: 1, startTime: 't', name: 'sh', command: 'sh' },
+      // npx claude-family hook ... : node (hook) <- npm exec <- sh -c <- claude
+      { pid: 73, ppid: 72, startTime: 't', name: 'node', command: 'node /home/u/.npm/_npx/abc/node_modules/.bin/claude-family hook' },
+      { pid: 72, ppid: 71, startTime: 't', name: 'npm exec claude', command: 'npm exec claude-family hook' },
+      { pid: 71, ppid: 30, startTime: 't', name: 'sh', command: '/bin/sh -c npx claude-family hook' },
+      { pid: 82, ppid: 30, startTime: 't', name: 'node', command: 'node /usr/lib/node_modules/npm/bin/npx-cli.js claude-family hook' },
     ];
     const fake: ProcessSource = { get: (pid) => table.find((p) => p.pid === pid), list: () => table };
     expect(findClaudePid(50, fake)).toBe(30);
     expect(findClaudePid(60, fake)).toBeUndefined();
     expect(findClaudePid(999, fake)).toBeUndefined();
+    expect(findClaudePid(72, fake)).toBe(30);
+    expect(findClaudePid(82, fake)).toBe(30);
+    // The hook process itself is node, not a wrapper: hooks start from their parent (process.ppid).
+    expect(findClaudePid(73, fake)).toBe(73);
+    // A caller can decide what counts as a wrapper.
+    expect(findClaudePid(50, fake, (p) => p.name === 'sh')).toBe(40);
   });
 });

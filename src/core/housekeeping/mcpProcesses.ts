@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { ancestry, defaultProcessSource, isShell, type ProcessInfo, type ProcessSource } from './processes.js';
+import { ancestry, defaultProcessSource, isWrapperProcess, type ProcessInfo, type ProcessSource } from './processes.js';
 import {
   listSnapshotFiles,
   mergeSnapshot,
@@ -56,12 +56,16 @@ function record(p: ProcessInfo, now: string): ProcessRecord {
 
 /**
  * The Claude Code process a hook runs under: walks up from `startPid` (default: this process's parent)
- * through shell wrappers (`sh -c ...`) to the first process that is not a shell. Undefined when the
- * chain cannot be read or ends at init.
+ * through wrappers (`sh -c ...`, and npm/npx launchers) to the first process that is not one.
+ * Undefined when the chain cannot be read or ends at init.
  */
-export function findClaudePid(startPid: number = process.ppid, source: ProcessSource = defaultProcessSource()): number | undefined {
+export function findClaudePid(
+  startPid: number = process.ppid,
+  source: ProcessSource = defaultProcessSource(),
+  isWrapper: (p: ProcessInfo) => boolean = isWrapperProcess,
+): number | undefined {
   try {
-    return ancestry(source, startPid).find((p) => !isShell(p))?.pid;
+    return ancestry(source, startPid).find((p) => !isWrapper(p))?.pid;
   } catch {
     return undefined;
   }

@@ -193,6 +193,19 @@ export function isShell(p: Pick<ProcessInfo, 'name' | 'command'>): boolean {
 }
 
 /**
+ * A process that only launches another one: a shell, or an npm/npx launcher (`npx claude-family hook ...`
+ * runs the hook under `npm exec`). findClaudePid walks past these.
+ */
+export function isWrapperProcess(p: Pick<ProcessInfo, 'name' | 'command'>): boolean {
+  if (isShell(p)) return true;
+  const argv = p.command.split(' ');
+  const argv0 = basename(argv[0] ?? '');
+  if (p.name === 'npx' || p.name === 'npm' || p.name.startsWith('npm exec') || argv0 === 'npx' || argv0 === 'npm') return true;
+  // node running npm's own entry points: node /usr/lib/node_modules/npm/bin/npx-cli.js ...
+  return /^node(js)?$/.test(argv0) && /(^|\/)npm\/bin\/np[mx]-cli\.js$/.test(argv[1] ?? '');
+}
+
+/**
  * The ancestors of `startPid` (itself first), up to but not including pid 1, as far as they can be read.
  * Bounded, so a cycle in odd process data cannot loop forever.
  */
