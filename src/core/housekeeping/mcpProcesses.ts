@@ -532,8 +532,9 @@ export interface SpawnResult extends Problems {
 }
 
 /**
- * Starts `command args` detached from this process (own process group, no stdio, unref'd), so it
- * outlives the hook and Claude Code. Returns at once; never throws.
+ * Starts `command args` detached from this process (own session and process group, no stdio, unref'd),
+ * so it outlives the hook and Claude Code. Returns at once; never throws. A start failure reported
+ * asynchronously by Node (e.g. ENOENT) is appended to `problems` after the return and otherwise ignored.
  */
 export function spawnDeferredCleanup(cmd: DeferredCommand & { env?: NodeJS.ProcessEnv; cwd?: string }): SpawnResult {
   try {
