@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Queryable } from '../db.js';
 import type { SessionStateRow } from '../models.js';
 import { upsertSessionState } from '../repos/sessionState.js';
@@ -29,11 +29,12 @@ export { loadVaultNotes, type VaultNote } from './vaultNotes.js';
  * `.claude/doc-map.json`: each doc (repo-relative) with the patterns (glob.ts) of the files it
  * documents, e.g. `{ "docs": { "docs/api.md": ["src/api/**"], "README.md": ["src/**", "package.json"] } }`.
  */
-export const DocMap = z
-  .object({
-    docs: z.record(z.string().trim().min(1, 'doc path must not be empty'), z.array(z.string().trim().min(1, 'pattern must not be empty')).min(1, 'list at least one pattern')),
-  })
-  .strict();
+export const DocMap = z.strictObject({
+  docs: z.record(
+    z.string().check(z.trim(), z.minLength(1, 'doc path must not be empty')),
+    z.array(z.string().check(z.trim(), z.minLength(1, 'pattern must not be empty'))).check(z.minLength(1, 'list at least one pattern')),
+  ),
+});
 export type DocMap = z.infer<typeof DocMap>;
 
 export const DOC_MAP_PATH = '.claude/doc-map.json';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { FileLock } from '../fileLock.js';
 
 /**
@@ -15,9 +15,9 @@ import { FileLock } from '../fileLock.js';
  * seen under it at any snapshot.
  */
 export const ProcessRecord = z.object({
-  pid: z.number().int().positive(),
-  startTime: z.string().min(1),
-  startedAt: z.string().optional(),
+  pid: z.int().check(z.positive()),
+  startTime: z.string().check(z.minLength(1)),
+  startedAt: z.optional(z.string()),
   command: z.string(),
   firstSeenAt: z.string(),
 });
@@ -31,7 +31,7 @@ export type OwnerRecord = z.infer<typeof OwnerRecord>;
 
 export const SessionSnapshot = z.object({
   version: z.literal(1),
-  claudeSessionId: z.string().min(1),
+  claudeSessionId: z.string().check(z.minLength(1)),
   owners: z.array(OwnerRecord),
   updatedAt: z.string(),
 });
