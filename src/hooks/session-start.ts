@@ -1,0 +1,56 @@
+// Claude Code SessionStart hook: records the session (a re-run for the same session id resumes it),
+// prints "where we left off" for Claude's context and exports the session ids to $CLAUDE_ENV_FILE.
+// Embedded mode: the first process to open the database replays the spool; when another process holds
+// it, the event is spooled and the hook says so.
+import { loadConfig } from '../core/config.js';
+import { appendEnvFile } from '../core/envFile.js';
+import { makeEvent } from '../core/events.js';
+import { resolveProjectName } from '../core/project.js';
+import { deliver, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, readStdin, runHook, SessionStartPayload, warn } from './common.js';
+
+const NAME = 'session-start';
+
+await runHook(NAME, async () => {
+  const raw = await readStdin();
+  let payload;
+  try {
+    payload = parsePayload(SessionStartPayload, raw, 'SessionStart');
+  } catch (err) {
+    if (err instanceof HookFailure) keepRejectedInput(fallbackDataDir(), raw, `${NAME}: ${err.message}`);
+    throw err;
+  }
+  const config = loadConfig();
+  const cwd = payload.cwd ?? process.cwd();
+  const project = resolveProjectName(config.project, cwd);
+  const event = makeEvent({ kind: 'session_start', project, claude_session_id: payload.session_id, source: payload.source });
+
+  const delivery = await deliver(config, event, { migrate: true });
+  let familySessionId: string | undefined;
+  let context: string;
+  if (delivery.db && delivery.outcome?.status === 'applied') {
+    const db = delivery.db;
+    try {
+      familySessionId = delivery.outcome.session.session_id;
+      const [{ loadHandoff }, { renderHandoffText }] = await Promise.all([import('../core/handoff.js'), import('../core/render/handoff.js')]);
+      const handoff = await loadHandoff(db, project, { currentSessionId: familySessionId });
+      context = renderHandoffText(handoff);
+    } finally {
+      await db.close().catch(() => {});
+    }
+  } else {
+    await delivery.db?.close().catch(() => {});
+    context = `=== WHERE WE LEFT OFF ===\nProject: ${project}\n(not available: the claude-family database could not be reached; this session is recorded once it can be. Run /session-resume later.)`;
+  }
+
+  // The env file first: it matters most for the rest of the session (MCP usage, the CLI).
+  const envFile = process.env.CLAUDE_ENV_FILE;
+  if (envFile) {
+    try {
+      appendEnvFile(envFile, { CLAUDE_SESSION_ID: payload.session_id, CLAUDE_FAMILY_SESSION_ID: familySessionId, CLAUDE_FAMILY_PROJECT: project });
+    } catch (err) {
+      warn(NAME, `could not write CLAUDE_ENV_FILE ${envFile}: ${(err as Error).message}`);
+    }
+  }
+  process.stdout.write(`${context}\n`);
+  if (delivery.spooledBecause) warn(NAME, delivery.spooledBecause);
+});
