@@ -11,6 +11,10 @@ const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}
 /** Node entry points: name in dist/ -> source. */
 export const NODE_ENTRIES = {
   demo: 'src/demo.ts',
+  cli: 'src/cli/main.ts',
+  'hooks/session-start': 'src/hooks/session-start.ts',
+  'hooks/post-tool-use': 'src/hooks/post-tool-use.ts',
+  'hooks/session-end': 'src/hooks/session-end.ts',
 };
 
 const common = {
