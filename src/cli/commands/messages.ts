@@ -29,12 +29,12 @@ export const messageList: Command = {
   async run(args, ctx) {
     const rows = await withDb(ctx, (db) => listMessages(db, ctx.project));
     if (flag(args, 'json')) {
-      return ctx.io.out(json({
+      return void ctx.io.out(json({
         project: ctx.project,
         messages: rows.map((m) => ({ message_id: m.message_id, from_project: m.from_project, to_project: m.to_project, body: m.body, status: m.status, created_at: m.created_at.toISOString(), read_at: m.read_at?.toISOString() ?? null })),
       }));
     }
-    if (rows.length === 0) return ctx.io.out(`No messages for ${ctx.project}.`);
+    if (rows.length === 0) return void ctx.io.out(`No messages for ${ctx.project}.`);
     ctx.io.out(rows.map((m) => `${m.message_id} ${m.status.padEnd(8)} ${m.from_project} -> ${m.to_project}: ${oneLine(m.body, 120)}`).join('\n'));
   },
 };

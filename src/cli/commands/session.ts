@@ -153,7 +153,7 @@ export const sessionStatus: Command = {
       pending_messages: result.messages,
       spooled_events: pendingSpoolCount(ctx.config.dataDir),
     };
-    if (flag(args, 'json')) return ctx.io.out(json(out));
+    if (flag(args, 'json')) return void ctx.io.out(json(out));
     const s = result.session;
     ctx.io.out(
       [
@@ -192,7 +192,7 @@ export const sessionResume: Command = {
       pending_messages: { count: h.pendingMessageCount, messages: h.messages.map((m) => ({ message_id: m.message_id, from_project: m.from_project, body: m.body, created_at: m.created_at.toISOString() })) },
       uncommitted_files: files === undefined ? null : files.length,
     };
-    if (flag(args, 'json')) return ctx.io.out(json(out));
+    if (flag(args, 'json')) return void ctx.io.out(json(out));
     const lines = [`Project: ${out.project}`, `Focus: ${out.current_focus ? oneLine(out.current_focus) : '(none recorded)'}`];
     const last = h.lastSession;
     lines.push(`Last session: ${last ? `${last.session_start.toISOString().slice(0, 16).replace('T', ' ')} UTC - ${last.session_summary ? oneLine(last.session_summary) : last.session_end ? '(no summary)' : '(not closed)'}` : '(none)'}`);

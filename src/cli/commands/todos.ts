@@ -18,12 +18,12 @@ export const todosList: Command = {
     });
     const all = [...todos.inProgress, ...todos.pending];
     if (flag(args, 'json')) {
-      return ctx.io.out(json({
+      return void ctx.io.out(json({
         project: ctx.project,
         todos: all.map((t) => ({ todo_id: t.todo_id, content: t.content, active_form: t.active_form, status: t.status, priority: t.priority, created_at: t.created_at.toISOString() })),
       }));
     }
-    if (all.length === 0) return ctx.io.out(`No active todos for ${ctx.project}.`);
+    if (all.length === 0) return void ctx.io.out(`No active todos for ${ctx.project}.`);
     ctx.io.out(all.map((t) => `[${t.status === 'in_progress' ? '>' : ' '}] [P${t.priority}] ${oneLine(t.content)}  (${t.todo_id})`).join('\n'));
   },
 };
