@@ -1,9 +1,9 @@
 // The hook scripts as Claude Code runs them: `node dist/hooks/<name>.mjs` with the JSON payload on stdin,
 // against a real Postgres database and against the embedded PGlite default in a data directory.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPglite } from '../src/core/pglite.js';
 import { pendingSpoolCount, spoolPaths } from '../src/core/spool.js';
@@ -270,3 +270,40 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('hook scripts: configuration and bundle shape', () => {
+  it('a broken config file: exits 0 with one stderr line and keeps the input', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'cf-conf-'));
+    tmpDirs.push(home);
+    const config = join(home, 'config.json');
+    writeFileSync(config, '{"databaseUrl": ');
+    const dataDir = join(home, 'data');
+    const payload = JSON.stringify({ session_id: 'cc-conf', tool_name: 'mcp__a__b', tool_response: {} });
+    const r = await runNode(hookScript('post-tool-use'), { stdin: payload, env: { PATH: process.env.PATH, HOME: home, CLAUDE_FAMILY_CONFIG: config, CLAUDE_FAMILY_DATA_DIR: dataDir } });
+    expect(r.code).toBe(0);
+    expect(oneStderrLine(r)).toMatch(/^claude-family post-tool-use: configuration error: .*config\.json is not valid JSON \(input kept in .*spool\.rejected\.jsonl\)$/);
+    expect(JSON.parse(readFileSync(spoolPaths(dataDir).rejected, 'utf8')).line).toBe(payload);
+  });
+
+  it('PostToolUse never loads PGlite or the handoff renderer (statically imported modules of the bundle)', () => {
+    const closure = (file: string, seen = new Set<string>()): Set<string> => {
+      if (seen.has(file)) return seen;
+      seen.add(file);
+      const src = readFileSync(file, 'utf8');
+      for (const m of src.matchAll(/^import\s(?:[^;]*?\sfrom\s)?\s*"(\.[^"]+)"/gms)) closure(join(dirname(file), m[1]!), seen);
+      return seen;
+    };
+    const files = [...closure(hookScript('post-tool-use'))];
+    expect(files.length).toBeGreaterThan(1);
+    const text = files.map((f) => readFileSync(f, 'utf8')).join('\n');
+    // Static imports only: lazy import("...") of the adapters is fine, that is how openDatabase picks one.
+    expect(text).not.toMatch(/^import[^;]*["']@electric-sql\/pglite["']/m);
+    expect(text).not.toContain('new PGlite');
+    expect(text).not.toContain('renderHandoffText');
+    expect(text).not.toContain('WHERE WE LEFT OFF');
+    // The check itself sees these markers where they are statically imported (the demo imports both).
+    const demo = [...closure(join(dirname(hookScript('post-tool-use')), '..', 'demo.mjs'))].map((f) => readFileSync(f, 'utf8')).join('\n');
+    expect(demo).toContain('new PGlite');
+    expect(demo).toContain('renderHandoffText');
+  });
+});

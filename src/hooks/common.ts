@@ -81,6 +81,19 @@ export function keepRejectedInput(dataDir: string, raw: string, reason: string):
 }
 
 /** Where to keep rejected input even when the config file is broken. */
+/**
+ * The configuration; when the config file is broken, the input is kept in the rejected file (under
+ * CLAUDE_FAMILY_DATA_DIR or the default data dir) and the error goes up as one line.
+ */
+export function hookConfig(raw: string, hookName: string): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    keepRejectedInput(fallbackDataDir(), raw, `${hookName}: configuration error: ${errorText(err)}`);
+    throw new HookFailure(`configuration error: ${errorText(err)} (input kept in ${spoolPaths(fallbackDataDir()).rejected})`);
+  }
+}
+
 export function fallbackDataDir(): string {
   try {
     return loadConfig().dataDir;

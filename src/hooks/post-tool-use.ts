@@ -3,13 +3,12 @@
 // ignored. Embedded mode never opens PGlite here: the event is appended to the spool, replayed by the next
 // process that opens the database. Against Postgres the event is written directly (spool on failure).
 import { z } from 'zod';
-import { loadConfig } from '../core/config.js';
 import { makeEvent } from '../core/events.js';
 import { parseMcpToolName } from '../core/repos/mcpUsage.js';
 import { appendToSpool } from '../core/spool.js';
 import { TodoWriteItem } from '../core/todoSync.js';
 import { resolveProjectName } from '../core/project.js';
-import { deliver, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, PostToolUsePayload, readStdin, runHook, warn } from './common.js';
+import { deliver, hookConfig, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, PostToolUsePayload, readStdin, runHook, warn } from './common.js';
 import { mcpOutcome } from './mcpOutcome.js';
 
 const NAME = 'post-tool-use';
@@ -48,7 +47,7 @@ await runHook(NAME, async () => {
   }
   if (!recorded) return; // not a tool we record: exit 0 silently, write nothing
 
-  const config = loadConfig();
+  const config = hookConfig(raw, NAME);
   const project = resolveProjectName(config.project, payload.cwd ?? process.cwd());
   const event = makeEvent({ ...recorded, project, claude_session_id: payload.session_id });
 

@@ -1,10 +1,9 @@
 // Claude Code SessionEnd hook: closes the session (session_end is set once), reminds to run /session-end
 // when no summary was recorded, then hands over to sessionEndHousekeeping (the extension point).
-import { loadConfig } from '../core/config.js';
 import { makeEvent } from '../core/events.js';
 import { resolveProjectName } from '../core/project.js';
 import { sessionEndHousekeeping } from '../core/sessionEndHousekeeping.js';
-import { deliver, errorText, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, readStdin, runHook, SessionEndPayload, warn } from './common.js';
+import { deliver, hookConfig, errorText, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, readStdin, runHook, SessionEndPayload, warn } from './common.js';
 
 const NAME = 'session-end';
 
@@ -17,7 +16,7 @@ await runHook(NAME, async () => {
     if (err instanceof HookFailure) keepRejectedInput(fallbackDataDir(), raw, `${NAME}: ${err.message}`);
     throw err;
   }
-  const config = loadConfig();
+  const config = hookConfig(raw, NAME);
   const cwd = payload.cwd ?? process.cwd();
   const project = resolveProjectName(config.project, cwd);
   const event = makeEvent({ kind: 'session_end', project, claude_session_id: payload.session_id, reason: payload.reason });

@@ -2,11 +2,10 @@
 // prints "where we left off" for Claude's context and exports the session ids to $CLAUDE_ENV_FILE.
 // Embedded mode: the first process to open the database replays the spool; when another process holds
 // it, the event is spooled and the hook says so.
-import { loadConfig } from '../core/config.js';
 import { appendEnvFile } from '../core/envFile.js';
 import { makeEvent } from '../core/events.js';
 import { resolveProjectName } from '../core/project.js';
-import { deliver, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, readStdin, runHook, SessionStartPayload, warn } from './common.js';
+import { deliver, hookConfig, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, readStdin, runHook, SessionStartPayload, warn } from './common.js';
 
 const NAME = 'session-start';
 
@@ -19,7 +18,7 @@ await runHook(NAME, async () => {
     if (err instanceof HookFailure) keepRejectedInput(fallbackDataDir(), raw, `${NAME}: ${err.message}`);
     throw err;
   }
-  const config = loadConfig();
+  const config = hookConfig(raw, NAME);
   const cwd = payload.cwd ?? process.cwd();
   const project = resolveProjectName(config.project, cwd);
   const event = makeEvent({ kind: 'session_start', project, claude_session_id: payload.session_id, source: payload.source });
