@@ -4,18 +4,18 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { z } from 'zod';
 import { defaultDataDir, describeTarget, loadConfig, type Config } from '../core/config.js';
-import { DbUnavailableError, redact, type Db } from '../core/db.js';
+import { DbUnavailableError, type Db } from '../core/db.js';
 import { applyEvent, type ApplyOutcome, type HookEvent } from '../core/events.js';
 import { openForWork } from '../core/openForWork.js';
 import { appendToSpool, spoolPaths } from '../core/spool.js';
+import { errorText, HookFailure } from './run.js';
+
+export { errorText, HookFailure, readStdin, runHook, warn } from './run.js';
 
 /** Postgres connect timeout for hooks: Claude Code must never wait on a dead server. */
 export const HOOK_CONNECT_TIMEOUT_MS = 1000;
 /** How long SessionStart/SessionEnd wait for another process to release the embedded database. */
 export const HOOK_LOCK_WAIT_MS = 2000;
-
-/** A failure with a message already fit for the user. */
-export class HookFailure extends Error {}
 
 /** Fields every hook payload carries; unknown fields pass through (Claude Code adds some over time). */
 const base = {
@@ -33,21 +33,6 @@ export const PostToolUsePayload = z.looseObject({
   tool_response: z.unknown().optional(),
 });
 export const SessionEndPayload = z.looseObject({ ...base, reason: z.string().max(200).optional() });
-
-const MAX_STDIN = 32 * 1024 * 1024;
-
-export async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) return '';
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of process.stdin) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > MAX_STDIN) throw new HookFailure(`stdin is larger than ${MAX_STDIN} bytes`);
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** Parses stdin as JSON and validates it; a HookFailure names what is wrong. */
 export function parsePayload<S extends z.ZodType>(schema: S, raw: string, what: string): z.output<S> {
@@ -110,11 +95,6 @@ export interface Delivery {
   spooledBecause?: string;
 }
 
-export function errorText(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  return redact(msg).replace(/\s+/g, ' ').trim();
-}
-
 /**
  * Writes `event` to the database (migrating and replaying the spool first), or, when the database is
  * unavailable or refuses, appends it to the spool so nothing is lost. Throws only when even the spool
@@ -133,22 +113,4 @@ export async function deliver(config: Config, event: HookEvent, options: { migra
     const what = err instanceof DbUnavailableError ? 'database unavailable' : 'database write failed';
     return { spooledBecause: `${what} (${describeTarget(config)}): ${errorText(err)}; event kept in ${spoolPaths(config.dataDir).live} for the next replay` };
   }
-}
-
-/**
- * Runs a hook body: whatever goes wrong, print ONE line on stderr and exit 0 so the Claude Code session
- * carries on. The body returns normally for everything it handled itself.
- */
-export async function runHook(name: string, body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (err) {
-    process.stderr.write(`claude-family ${name}: ${errorText(err)}\n`);
-  }
-  process.exitCode = 0;
-}
-
-/** Prints one warning line on stderr. */
-export function warn(name: string, message: string): void {
-  process.stderr.write(`claude-family ${name}: ${message.replace(/\s+/g, ' ').trim()}\n`);
 }

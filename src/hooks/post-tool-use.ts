@@ -1,62 +1,21 @@
-// Claude Code PostToolUse hook (the hot path: it runs after every matched tool call). TodoWrite lists go to
-// claude.todos as a diff; `mcp__<server>__<tool>` calls become one claude.mcp_usage row; any other tool is
-// ignored. Embedded mode never opens PGlite here: the event is appended to the spool, replayed by the next
-// process that opens the database. Against Postgres the event is written directly (spool on failure).
-import { z } from 'zod';
-import { makeEvent } from '../core/events.js';
-import { parseMcpToolName } from '../core/repos/mcpUsage.js';
-import { appendToSpool } from '../core/spool.js';
-import { TodoWriteItem } from '../core/todoSync.js';
-import { resolveProjectName } from '../core/project.js';
-import { deliver, hookConfig, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, PostToolUsePayload, readStdin, runHook, warn } from './common.js';
-import { mcpOutcome } from './mcpOutcome.js';
+// Claude Code PostToolUse hook: the hot path, run after every matched tool call. This entry stays tiny:
+// it reads stdin and, for a tool we do not record, exits at once without loading zod, the data layer or a
+// database adapter. TodoWrite and mcp__* calls go to recordToolUse (loaded lazily).
+import { readStdin, runHook } from './run.js';
 
-const NAME = 'post-tool-use';
-
-const TodoWriteInput = z.looseObject({ todos: z.array(TodoWriteItem).max(2000) });
-
-type Recorded =
-  | { kind: 'todo_write'; todos: z.infer<typeof TodoWriteInput>['todos'] }
-  | ({ kind: 'mcp_call'; server: string; tool: string } & ReturnType<typeof mcpOutcome>);
-
-/** What to record for this tool call; undefined for a tool we do not record. Throws HookFailure on bad input. */
-function recordedFor(payload: z.infer<typeof PostToolUsePayload>): Recorded | undefined {
-  if (payload.tool_name === 'TodoWrite') {
-    const input = TodoWriteInput.safeParse(payload.tool_input);
-    if (!input.success) {
-      const issues = input.error.issues.map((i) => `tool_input.${i.path.map(String).join('.')}: ${i.message}`).join('; ');
-      throw new HookFailure(`invalid TodoWrite input: ${issues}`);
-    }
-    return { kind: 'todo_write', todos: input.data.todos };
+/** Cheap pre-check on the raw payload; anything unparsable goes on to the full validation and its error. */
+function mayRecord(raw: string): boolean {
+  try {
+    const toolName = (JSON.parse(raw) as { tool_name?: unknown } | null)?.tool_name;
+    return typeof toolName !== 'string' || toolName === 'TodoWrite' || toolName.startsWith('mcp__');
+  } catch {
+    return true;
   }
-  const mcp = parseMcpToolName(payload.tool_name);
-  if (mcp) return { kind: 'mcp_call', server: mcp.server, tool: mcp.tool, ...mcpOutcome(payload.tool_response) };
-  return undefined;
 }
 
-await runHook(NAME, async () => {
+await runHook('post-tool-use', async () => {
   const raw = await readStdin();
-  let payload: z.infer<typeof PostToolUsePayload>;
-  let recorded: Recorded | undefined;
-  try {
-    payload = parsePayload(PostToolUsePayload, raw, 'PostToolUse');
-    recorded = recordedFor(payload);
-  } catch (err) {
-    if (err instanceof HookFailure) keepRejectedInput(fallbackDataDir(), raw, `${NAME}: ${err.message}`);
-    throw err;
-  }
-  if (!recorded) return; // not a tool we record: exit 0 silently, write nothing
-
-  const config = hookConfig(raw, NAME);
-  const project = resolveProjectName(config.project, payload.cwd ?? process.cwd());
-  const event = makeEvent({ ...recorded, project, claude_session_id: payload.session_id });
-
-  if (!config.databaseUrl) {
-    // Embedded: opening PGlite costs ~0.4 s and only one process may hold it. Spool and go.
-    appendToSpool(config.dataDir, event);
-    return;
-  }
-  const delivery = await deliver(config, event, { migrate: false });
-  await delivery.db?.close().catch(() => {});
-  if (delivery.spooledBecause) warn(NAME, delivery.spooledBecause);
+  if (!mayRecord(raw)) return;
+  const { recordToolUse } = await import('./recordToolUse.js');
+  await recordToolUse(raw);
 });
