@@ -7,7 +7,8 @@ import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPglite } from '../src/core/pglite.js';
 import { pendingSpoolCount, spoolPaths } from '../src/core/spool.js';
-import { BACKENDS, uniqueProject } from './support/backends.js';
+import { openPostgres } from '../src/core/pg.js';
+import { BACKENDS, createPostgresDatabase, uniqueProject } from './support/backends.js';
 import { createHookBackend, hookScript, runNode, type HookBackend, type RunResult } from './support/processes.js';
 
 const tmpDirs: string[] = [];
@@ -223,6 +224,23 @@ for (const backend of BACKENDS) {
     }
 
     if (backend === 'postgres') {
+      it('a PostToolUse against a database never migrated (hooks installed mid-session) creates the schema and records', async () => {
+        const fresh = await createPostgresDatabase();
+        try {
+          const env = { CLAUDE_FAMILY_DATABASE_URL: fresh.url, CLAUDE_FAMILY_PROJECT: uniqueProject('fresh') };
+          const r = await hook('post-tool-use', { session_id: 'cc-fresh', tool_name: 'mcp__db__query', tool_response: { content: [] } }, env);
+          expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
+          const db = openPostgres({ connectionString: fresh.url });
+          try {
+            expect((await db.query('SELECT mcp_server, tool_name, success FROM claude.mcp_usage')).rows).toEqual([{ mcp_server: 'db', tool_name: 'query', success: true }]);
+          } finally {
+            await db.close();
+          }
+        } finally {
+          await fresh.drop();
+        }
+      });
+
       it('unreachable database: exits 0 with one stderr line (no password), spools the event, replayed later', async () => {
         const project = uniqueProject('down');
         const claudeId = `cc-${project}`;

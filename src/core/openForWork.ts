@@ -4,8 +4,12 @@ import { migrate, type MigrationReport } from './migrate.js';
 import { replaySpool, spoolHasEvents, type ReplayReport } from './spool.js';
 
 export interface OpenForWorkOptions extends OpenOptions {
-  /** Apply pending migrations (SessionStart, SessionEnd, the CLI); the PostToolUse hot path skips it. */
-  migrate?: boolean;
+  /**
+   * true: apply pending migrations (SessionStart, SessionEnd, the CLI). 'if-missing': only when the
+   * schema is not there at all, one cheap query otherwise (the PostToolUse hot path: a hook installed
+   * mid-session against a fresh database must not have its spooled events rejected for want of tables).
+   */
+  migrate?: boolean | 'if-missing';
 }
 
 export interface OpenedForWork {
@@ -13,6 +17,11 @@ export interface OpenedForWork {
   migrations?: MigrationReport;
   /** Undefined when the spool was empty (nothing was read). */
   replay?: ReplayReport;
+}
+
+async function schemaPresent(db: Db): Promise<boolean> {
+  const { rows } = await db.query<{ present: boolean }>(`SELECT to_regclass('claude.applied_events') IS NOT NULL AS present`);
+  return rows[0]?.present === true;
 }
 
 /**
@@ -24,7 +33,8 @@ export interface OpenedForWork {
 export async function openForWork(config: Config, options: OpenForWorkOptions = {}): Promise<OpenedForWork> {
   const db = await openDatabase(config, options);
   try {
-    const migrations = options.migrate ? await migrate(db) : undefined;
+    const needed = options.migrate === 'if-missing' ? !(await schemaPresent(db)) : options.migrate === true;
+    const migrations = needed ? await migrate(db) : undefined;
     const replay = spoolHasEvents(config.dataDir) ? await replaySpool(db, config.dataDir) : undefined;
     return { db, migrations, replay };
   } catch (err) {

@@ -100,7 +100,7 @@ export interface Delivery {
  * unavailable or refuses, appends it to the spool so nothing is lost. Throws only when even the spool
  * cannot be written.
  */
-export async function deliver(config: Config, event: HookEvent, options: { migrate: boolean }): Promise<Delivery> {
+export async function deliver(config: Config, event: HookEvent, options: { migrate: boolean | 'if-missing' }): Promise<Delivery> {
   let db: Db | undefined;
   try {
     const opened = await openForWork(config, { migrate: options.migrate, connectTimeoutMs: HOOK_CONNECT_TIMEOUT_MS, lockWaitMs: HOOK_LOCK_WAIT_MS, max: 1 });
