@@ -1,6 +1,6 @@
-// Shared by the three hook entry points: read and validate stdin, deliver an event to the database or
-// the spool, and make sure a failure of ours never breaks the Claude Code session (exit 0, one line on
-// stderr). Imports nothing heavy: the database adapters are loaded lazily by openDatabase.
+// Shared by the three hook entry points: validate the stdin payload, keep unusable input aside, and
+// deliver an event to the database or, when that fails, to the spool. The database adapters are loaded
+// lazily by openDatabase; the exit-0 wrapper lives in run.ts.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { z } from 'zod';
 import { defaultDataDir, describeTarget, loadConfig, type Config } from '../core/config.js';

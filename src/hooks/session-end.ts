@@ -32,13 +32,15 @@ await runHook(NAME, async () => {
           'Run /session-end (or `claude-family session end --session ' + session.session_id + ' --summary "..."`) to record what was done.',
       );
     }
-    if (delivery.spooledBecause) warn(NAME, delivery.spooledBecause);
+    const problems = delivery.spooledBecause ? [delivery.spooledBecause] : [];
     try {
       lines.push(...(await sessionEndHousekeeping({ config, db, project, claudeSessionId: payload.session_id, session, reason: payload.reason, cwd })));
     } catch (err) {
-      if (!delivery.spooledBecause) warn(NAME, `housekeeping failed: ${errorText(err)}`);
+      problems.push(`housekeeping failed: ${errorText(err)}`);
     }
     if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
+    // ONE line on stderr, whatever went wrong.
+    if (problems.length > 0) warn(NAME, problems.join('; also '));
   } finally {
     await db?.close().catch(() => {});
   }
