@@ -122,6 +122,7 @@ describe('claude-family CLI [postgres]', { timeout: 120_000 }, () => {
     const resume = await cli(['session', 'resume', '--json'], { env });
     expect(JSON.parse(resume.out)).toMatchObject({ project, current_focus: 'Hooks', next_steps: ['one', 'two', 'three'], last_session: null, uncommitted_files: null });
     usageError(await cli(['session', 'status', '--session', 'nope'], { env }), /--session must be a session uuid/);
+    usageError(await cli(['session', 'resume', '--json', 'extra'], { env }), /unexpected argument "extra"/);
   });
 
   it('session end closes the session and saves state; the session comes from --session, the environment or the latest open one', async () => {
@@ -163,6 +164,7 @@ describe('claude-family CLI [postgres]', { timeout: 120_000 }, () => {
     appendFileSync(join(repo, 'a.txt'), 'two\n');
     writeFileSync(join(repo, 'untracked.txt'), 'not mine\n');
     await openFor(project);
+    usageError(await cli(['session', 'commit', '--task', 'edit a.txt'], { env, cwd: repo }), /--summary is required/);
     const r = await cli(['session', 'commit', '--summary', 'Add line two', '--task', 'edit a.txt'], { env, cwd: repo });
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/Committed [0-9a-f]+: Add line two/);
@@ -223,10 +225,12 @@ describe('claude-family CLI [postgres]', { timeout: 120_000 }, () => {
     expect(read.out.endsWith('Schema changed: rerun migrate')).toBe(true);
     expect(JSON.parse((await cli(['message', 'list', '--json'], { env: { CLAUDE_FAMILY_PROJECT: to } })).out).messages[0].status).toBe('read');
     usageError(await cli(['message', 'read', 'x1']), /MESSAGE_ID must be a uuid/);
+    usageError(await cli(['message', 'list', 'all']), /unexpected argument "all"/);
     expect(await cli(['message', 'read', '00000000-0000-4000-8000-000000000000'])).toMatchObject({ code: 1, err: 'claude-family message read: no unarchived message 00000000-0000-4000-8000-000000000000' });
   });
 
   it('migrate and spool replay', async () => {
+    usageError(await cli(['migrate', '--force']), /Unknown option '--force'/);
     expect((await cli(['migrate'])).out).toMatch(/^Postgres postgres@127\.0\.0\.1:5432\/cf_test_\w+: applied nothing; 1 already applied\.$/);
     const project = uniqueProject('spool');
     const claudeId = `cc-${project}`;
