@@ -9,7 +9,7 @@ import { openPglite } from '../src/core/pglite.js';
 import { pendingSpoolCount, spoolPaths } from '../src/core/spool.js';
 import { openPostgres } from '../src/core/pg.js';
 import { BACKENDS, createPostgresDatabase, uniqueProject } from './support/backends.js';
-import { createHookBackend, hookScript, runNode, type HookBackend, type RunResult } from './support/processes.js';
+import { createHookBackend, DIST, hookScript, runNode, type HookBackend, type RunResult } from './support/processes.js';
 
 const tmpDirs: string[] = [];
 afterAll(() => {
@@ -94,7 +94,7 @@ for (const backend of BACKENDS) {
       const end = await hook('session-end', { ...common, session_id: first, hook_event_name: 'SessionEnd', reason: 'prompt_input_exit' });
       expect(end).toMatchObject({ code: 0, stderr: '' });
       expect(end.stdout).toContain(`session ${familyId} of ${project} closed without a summary`);
-      expect(end.stdout).toContain('/session-end');
+      expect(end.stdout).toContain(`Run /session-end (or \`node ${join(DIST, 'cli.mjs')} session end --session ${familyId} --summary "..."\`)`);
       expect(pendingSpoolCount(b.dataDir)).toBe(0);
 
       const second = `cc-second-${project}`;

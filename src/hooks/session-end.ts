@@ -1,11 +1,15 @@
 // Claude Code SessionEnd hook: closes the session (session_end is set once), reminds to run /session-end
 // when no summary was recorded, then hands over to sessionEndHousekeeping (the extension point).
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { makeEvent } from '../core/events.js';
 import { resolveProjectName } from '../core/project.js';
 import { sessionEndHousekeeping } from '../core/sessionEndHousekeeping.js';
 import { deliver, hookConfig, errorText, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, readStdin, runHook, SessionEndPayload, warn } from './common.js';
 
 const NAME = 'session-end';
+/** This script is dist/hooks/session-end.mjs; the CLI is dist/cli.mjs. */
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.mjs');
 
 await runHook(NAME, async () => {
   const raw = await readStdin();
@@ -29,7 +33,7 @@ await runHook(NAME, async () => {
     if (session && !session.session_summary) {
       lines.push(
         `claude-family: session ${session.session_id} of ${project} closed without a summary. ` +
-          'Run /session-end (or `claude-family session end --session ' + session.session_id + ' --summary "..."`) to record what was done.',
+          `Run /session-end (or \`node ${CLI} session end --session ${session.session_id} --summary "..."\`) to record what was done.`,
       );
     }
     const problems = delivery.spooledBecause ? [delivery.spooledBecause] : [];
