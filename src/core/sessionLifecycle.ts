@@ -2,7 +2,7 @@
 import type { Db, Queryable } from './db.js';
 import type { SessionRow, SessionStateRow } from './models.js';
 import { upsertSessionState } from './repos/sessionState.js';
-import { closeSession, getSession, listSessions } from './repos/sessions.js';
+import { closeSession } from './repos/sessions.js';
 import { getProjectByName } from './repos/projects.js';
 
 export interface EndSessionInput {
@@ -56,5 +56,3 @@ export async function latestOpenSession(q: Queryable, projectName: string): Prom
   );
   return rows[0];
 }
-
-export { getSession, listSessions };
