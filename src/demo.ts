@@ -102,11 +102,6 @@ function hooksLifecycle(root: string): void {
   console.log(`  ${out}`);
   out = run('SessionEnd hook (reason: prompt_input_exit)', 'hooks/session-end.mjs', { stdin: { session_id: session1, cwd, hook_event_name: 'SessionEnd', reason: 'prompt_input_exit' }, env });
   console.log(out.replace(/^/gm, '  '));
-  out = run('claude-family session end --summary ...  (/session-end, recorded after the fact)', 'cli.mjs', {
-    args: ['session', 'end', '--summary', 'Wrote and tested the hook scripts.', '--task', 'Write the hook scripts'],
-    env: sessionEnv,
-  });
-  console.log(`  ${out}`);
   out = run('SessionStart hook for the next session: where we left off', 'hooks/session-start.mjs', { stdin: { session_id: 'demo-session-2', cwd, hook_event_name: 'SessionStart', source: 'startup' }, env });
   console.log(out.replace(/^/gm, '  '));
 }
