@@ -13,7 +13,7 @@ import { ensureProject } from '../src/core/repos/projects.js';
 import { appendToSpool, pendingSpoolCount } from '../src/core/spool.js';
 import { COMMANDS, runCli } from '../src/cli/run.js';
 import { uniqueProject } from './support/backends.js';
-import { CLI, createHookBackend, DIST, hookScript, runNode, type HookBackend } from './support/processes.js';
+import { CLI, createHookBackend, DIST, hookScript, ROOT, runNode, type HookBackend } from './support/processes.js';
 
 const tmpDirs: string[] = [];
 function tempDir(label: string): string {
@@ -314,6 +314,9 @@ describe('claude-family CLI [postgres]', { timeout: 120_000 }, () => {
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/^claude-family session status: database unavailable \(Postgres me@127\.0\.0\.1:1\/db\): .*ECONNREFUSED.*\n$/);
     expect(down.stderr).not.toContain('hunter2');
+    // The package's bin, as `npx claude-family` runs it from the repository.
+    const npx = execFileSync('npx', ['--no-install', 'claude-family', 'message', '--help'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
+    expect(npx).toContain('Usage: claude-family message <send|list|read>');
     const ok = await runNode(CLI, { args: ['todos', 'list', '--json', '--project', 'nobody-here'], env: { ...env, CLAUDE_FAMILY_DATABASE_URL: b.url } });
     expect(ok).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(ok.stdout)).toEqual({ project: 'nobody-here', todos: [] });
