@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPglite } from '../src/core/pglite.js';
 import { pendingSpoolCount, spoolPaths } from '../src/core/spool.js';
@@ -239,6 +240,32 @@ for (const backend of BACKENDS) {
         } finally {
           await fresh.drop();
         }
+      });
+
+      it('a lock held elsewhere: the hook gives up after its statement timeout and spools instead of hanging', async () => {
+        const project = uniqueProject('locked-row');
+        const claudeId = `cc-${project}`;
+        const env = { CLAUDE_FAMILY_PROJECT: project };
+        expect((await hook('session-start', { session_id: claudeId }, env)).code).toBe(0);
+        const client = new pg.Client({ connectionString: b.url });
+        await client.connect();
+        let r: RunResult;
+        try {
+          await client.query('BEGIN');
+          // TodoWrite sync locks the project row: hold that lock from another connection.
+          await client.query('SELECT 1 FROM claude.projects WHERE project_name = $1 FOR UPDATE', [project]);
+          r = await hook('post-tool-use', { session_id: claudeId, tool_name: 'TodoWrite', tool_input: { todos: [{ content: 'Waited', status: 'pending' }] } }, env);
+        } finally {
+          await client.query('ROLLBACK');
+          await client.end();
+        }
+        expect(r.code).toBe(0);
+        expect(oneStderrLine(r)).toMatch(/post-tool-use: database write failed \(Postgres .*\): canceling statement due to statement timeout; event kept in /);
+        expect(pendingSpoolCount(b.dataDir)).toBe(1);
+        expect((await hook('session-end', { session_id: claudeId }, env)).stderr).toBe('');
+        expect(pendingSpoolCount(b.dataDir)).toBe(0);
+        const todos = await b.inspect(async (db) => (await db.query('SELECT t.content FROM claude.todos t JOIN claude.projects p USING (project_id) WHERE p.project_name = $1', [project])).rows);
+        expect(todos).toEqual([{ content: 'Waited' }]);
       });
 
       it('unreachable database: exits 0 with one stderr line (no password), spools the event, replayed later', async () => {

@@ -14,6 +14,8 @@ export { errorText, HookFailure, readStdin, runHook, warn } from './run.js';
 
 /** Postgres connect timeout for hooks: Claude Code must never wait on a dead server. */
 export const HOOK_CONNECT_TIMEOUT_MS = 1000;
+/** Postgres statement timeout for hooks: a lock held elsewhere makes the event go to the spool, not hang. */
+export const HOOK_STATEMENT_TIMEOUT_MS = 5000;
 /** How long SessionStart/SessionEnd wait for another process to release the embedded database. */
 export const HOOK_LOCK_WAIT_MS = 2000;
 
@@ -103,7 +105,13 @@ export interface Delivery {
 export async function deliver(config: Config, event: HookEvent, options: { migrate: boolean | 'if-missing' }): Promise<Delivery> {
   let db: Db | undefined;
   try {
-    const opened = await openForWork(config, { migrate: options.migrate, connectTimeoutMs: HOOK_CONNECT_TIMEOUT_MS, lockWaitMs: HOOK_LOCK_WAIT_MS, max: 1 });
+    const opened = await openForWork(config, {
+      migrate: options.migrate,
+      connectTimeoutMs: HOOK_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: HOOK_STATEMENT_TIMEOUT_MS,
+      lockWaitMs: HOOK_LOCK_WAIT_MS,
+      max: 1,
+    });
     db = opened.db;
     const outcome = await applyEvent(db, event);
     return { db, outcome };
