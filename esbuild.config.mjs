@@ -1,7 +1,7 @@
 // Builds the Obsidian plugin (main.js, CommonJS, as Obsidian loads it) and the Node entry points under
 // dist/ (hooks, CLI, demo) from the same src/core. `node esbuild.config.mjs production` builds once and
 // minifies the plugin; with no argument it watches.
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import esbuild from 'esbuild';
 
@@ -11,6 +11,10 @@ const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}
 /** Node entry points: name in dist/ -> source. */
 export const NODE_ENTRIES = {
   demo: 'src/demo.ts',
+  cli: 'src/cli/main.ts',
+  'hooks/session-start': 'src/hooks/session-start.ts',
+  'hooks/post-tool-use': 'src/hooks/post-tool-use.ts',
+  'hooks/session-end': 'src/hooks/session-end.ts',
 };
 
 const common = {
@@ -53,6 +57,8 @@ if (existsSync('src/plugin/main.ts')) {
 
 if (production) {
   for (const options of builds) await esbuild.build(options);
+  // dist/cli.mjs starts with the source's `#!/usr/bin/env node`: make it directly executable too.
+  if (existsSync('dist/cli.mjs')) chmodSync('dist/cli.mjs', 0o755);
 } else {
   for (const options of builds) await (await esbuild.context(options)).watch();
 }

@@ -15,6 +15,8 @@ export default defineConfig({
   ],
   test: {
     include: ['test/**/*.test.ts'],
+    // Builds dist/ once: hook and CLI tests run the bundled scripts as child processes.
+    globalSetup: ['test/support/buildDist.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     fileParallelism: true,

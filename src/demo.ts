@@ -1,8 +1,12 @@
 // `npm run demo`: the main job on the embedded default, end to end. Creates an embedded PGlite
 // database under ./.demo (afresh each run, so the output is always the same story), migrates it,
-// records a sample session with todos, and prints the "where we left off" handoff as Markdown.
-import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+// records a sample session with todos and prints the "where we left off" handoff as Markdown. Then it
+// runs a whole Claude Code session lifecycle through the REAL hook scripts and CLI (dist/hooks/*.mjs,
+// dist/cli.mjs) as child processes, exactly as Claude Code would call them, on the same database.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadHandoff } from './core/handoff.js';
 import { migrate } from './core/migrate.js';
 import { openPglite } from './core/pglite.js';
@@ -12,34 +16,102 @@ import { closeSession, openSession } from './core/repos/sessions.js';
 import { addTodo, setTodoStatus } from './core/repos/todos.js';
 import { sendMessage } from './core/repos/messages.js';
 
-async function main(): Promise<void> {
-  const dataDir = resolve(process.env.DEMO_DATA_DIR ?? '.demo/pglite');
-  rmSync(dataDir, { recursive: true, force: true });
+const DIST = dirname(fileURLToPath(import.meta.url));
+const PROJECT = 'demo-project';
+
+async function sampleSession(dataDir: string): Promise<void> {
   const started = Date.now();
   const db = await openPglite({ dataDir });
   try {
     const report = await migrate(db);
     console.error(`embedded database at ${dataDir} (opened and migrated in ${Date.now() - started} ms; applied: ${report.applied.join(', ') || 'none'})`);
-    const project = 'demo-project';
     const { session } = await db.transaction(async (tx) => {
-      const opened = await openSession(tx, { projectName: project, claudeSessionId: `demo-${Date.now()}` });
+      const opened = await openSession(tx, { projectName: PROJECT, claudeSessionId: 'demo-session-0' });
       const projectId = opened.session.project_id;
       const schema = await addTodo(tx, { projectId, content: 'Design the claude schema', status: 'in_progress', activeForm: 'Designing the claude schema', priority: 2, createdSessionId: opened.session.session_id });
       await addTodo(tx, { projectId, content: 'Write the hook scripts', priority: 2, displayOrder: 1, createdSessionId: opened.session.session_id });
       await addTodo(tx, { projectId, content: 'Render the handoff note in Obsidian', priority: 3, displayOrder: 2, createdSessionId: opened.session.session_id });
       await setTodoStatus(tx, { todoId: schema.todo_id, status: 'completed', sessionId: opened.session.session_id });
-      await upsertSessionState(tx, { projectName: project, currentFocus: 'Building the session handoff', nextSteps: ['Write the hook scripts', 'Install the Obsidian plugin'] });
-      await sendMessage(tx, { fromProject: 'another-project', toProject: project, body: 'The shared schema gained a knowledge table.' });
+      await upsertSessionState(tx, { projectName: PROJECT, currentFocus: 'Building the session handoff', nextSteps: ['Write the hook scripts', 'Install the Obsidian plugin'] });
+      await sendMessage(tx, { fromProject: 'another-project', toProject: PROJECT, body: 'The shared schema gained a knowledge table.' });
       await closeSession(tx, { sessionId: opened.session.session_id, summary: 'Designed the schema and migrations.', tasksCompleted: ['Design the claude schema'] });
       return opened;
     });
-    const handoff = await loadHandoff(db, project, { currentSessionId: undefined });
-    console.log(`# Where we left off: ${project}\n`);
+    const handoff = await loadHandoff(db, PROJECT, { currentSessionId: undefined });
+    console.log(`# Where we left off: ${PROJECT}\n`);
     console.log(renderHandoffMarkdown(handoff));
     console.error(`(sample session ${session.session_id} recorded in ${dataDir})`);
   } finally {
     await db.close();
   }
+}
+
+/** The environment Claude Code would give the hooks, pointed at the demo database only. */
+function demoEnv(root: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_FAMILY_DATA_DIR: root, CLAUDE_FAMILY_PROJECT: PROJECT, CLAUDE_FAMILY_CONFIG: join(root, 'no-config.json') };
+  // Never touch a real database configured in the user's environment.
+  delete env.CLAUDE_FAMILY_DATABASE_URL;
+  delete env.CLAUDE_FAMILY_SESSION_ID;
+  delete env.CLAUDE_SESSION_ID;
+  return env;
+}
+
+function run(step: string, script: string, options: { stdin?: unknown; args?: string[]; env: NodeJS.ProcessEnv }): string {
+  const started = Date.now();
+  const res = spawnSync(process.execPath, [join(DIST, script), ...(options.args ?? [])], {
+    input: options.stdin === undefined ? '' : JSON.stringify(options.stdin),
+    env: options.env,
+    encoding: 'utf8',
+  });
+  console.log(`\n$ ${step}  (${Date.now() - started} ms, exit ${res.status})`);
+  if (res.stderr.trim()) console.log(res.stderr.trim().replace(/^/gm, '  stderr: '));
+  return res.stdout.trim();
+}
+
+function hooksLifecycle(root: string): void {
+  console.log('\n# A Claude Code session through the real hook scripts\n');
+  console.log('Each step runs `node dist/...` as a child process with the JSON Claude Code would send on stdin.');
+  const envFile = join(root, 'claude-env.sh');
+  const env = { ...demoEnv(root), CLAUDE_ENV_FILE: envFile };
+  const cwd = process.cwd();
+  const session1 = 'demo-session-1';
+
+  let out = run('SessionStart hook (source: startup)', 'hooks/session-start.mjs', { stdin: { session_id: session1, cwd, hook_event_name: 'SessionStart', source: 'startup' }, env });
+  console.log(out.replace(/^/gm, '  '));
+  console.log(`  CLAUDE_ENV_FILE now exports:\n${readFileSync(envFile, 'utf8').trim().replace(/^/gm, '    ')}`);
+  const familyId = /CLAUDE_FAMILY_SESSION_ID='([^']+)'/.exec(readFileSync(envFile, 'utf8'))?.[1];
+
+  const todos = [
+    { content: 'Write the hook scripts', status: 'completed', activeForm: 'Writing the hook scripts' },
+    { content: 'Test the hooks on both backends', status: 'in_progress', activeForm: 'Testing the hooks' },
+    { content: 'Document install-hooks', status: 'pending', activeForm: 'Documenting install-hooks' },
+  ];
+  run('PostToolUse hook: TodoWrite (embedded mode: appended to the spool, database not opened)', 'hooks/post-tool-use.mjs', {
+    stdin: { session_id: session1, cwd, hook_event_name: 'PostToolUse', tool_name: 'TodoWrite', tool_input: { todos }, tool_response: {} },
+    env,
+  });
+  run('PostToolUse hook: mcp__postgres__execute_sql', 'hooks/post-tool-use.mjs', {
+    stdin: { session_id: session1, cwd, hook_event_name: 'PostToolUse', tool_name: 'mcp__postgres__execute_sql', tool_input: { sql: 'select 1' }, tool_response: [{ type: 'text', text: '1' }] },
+    env,
+  });
+  const sessionEnv = { ...env, CLAUDE_SESSION_ID: session1, ...(familyId ? { CLAUDE_FAMILY_SESSION_ID: familyId } : {}) };
+  out = run('claude-family session save --focus ... --next ...  (/session-save; replays the spool first)', 'cli.mjs', {
+    args: ['session', 'save', '--focus', 'Shipping the Claude Code hooks', '--next', 'Run install-hooks in a real project', '--next', 'Wire the Obsidian plugin to the same database'],
+    env: sessionEnv,
+  });
+  console.log(`  ${out}`);
+  out = run('SessionEnd hook (reason: prompt_input_exit)', 'hooks/session-end.mjs', { stdin: { session_id: session1, cwd, hook_event_name: 'SessionEnd', reason: 'prompt_input_exit' }, env });
+  console.log(out.replace(/^/gm, '  '));
+  out = run('SessionStart hook for the next session: where we left off', 'hooks/session-start.mjs', { stdin: { session_id: 'demo-session-2', cwd, hook_event_name: 'SessionStart', source: 'startup' }, env });
+  console.log(out.replace(/^/gm, '  '));
+}
+
+async function main(): Promise<void> {
+  const root = resolve('.demo');
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+  await sampleSession(join(root, 'pglite'));
+  hooksLifecycle(root);
 }
 
 main().catch((err: unknown) => {

@@ -94,13 +94,15 @@ export interface OpenOptions {
   /** PGlite: how long to wait for another process holding the data directory. */
   lockWaitMs?: number;
   max?: number;
+  /** Postgres: cancel any statement running longer than this (hooks must never hang on a lock). */
+  statementTimeoutMs?: number;
 }
 
 /** Opens the configured database. The adapters are imported lazily so a bundle pays only for the one it uses. */
 export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, options: OpenOptions = {}): Promise<Db> {
   if (config.databaseUrl) {
     const { openPostgres } = await import('./pg.js');
-    return openPostgres({ connectionString: config.databaseUrl, connectTimeoutMs: options.connectTimeoutMs, max: options.max });
+    return openPostgres({ connectionString: config.databaseUrl, connectTimeoutMs: options.connectTimeoutMs, max: options.max, statementTimeoutMs: options.statementTimeoutMs });
   }
   const { openPglite } = await import('./pglite.js');
   return openPglite({ dataDir: pgliteDir(config), lockWaitMs: options.lockWaitMs });

@@ -1,0 +1,94 @@
+// Merging our three hooks into a Claude Code settings.json without disturbing anything else in it.
+// Pure functions over parsed JSON; the install-hooks command does the file work.
+
+export type HookEventName = 'SessionStart' | 'PostToolUse' | 'SessionEnd';
+
+export interface HookSpec {
+  event: HookEventName;
+  /** The hook script's base name: dist/hooks/<script>.mjs */
+  script: 'session-start' | 'post-tool-use' | 'session-end';
+  matcher?: string;
+  /** Claude Code's per-hook timeout, in seconds. */
+  timeout: number;
+}
+
+/** TodoWrite plus every MCP tool: the only PostToolUse calls the hook records. */
+export const POST_TOOL_USE_MATCHER = 'TodoWrite|mcp__.*';
+
+export const HOOKS: readonly HookSpec[] = [
+  { event: 'SessionStart', script: 'session-start', timeout: 30 },
+  { event: 'PostToolUse', script: 'post-tool-use', matcher: POST_TOOL_USE_MATCHER, timeout: 10 },
+  { event: 'SessionEnd', script: 'session-end', timeout: 30 },
+];
+
+export class SettingsError extends Error {}
+
+/** Quotes a path for the shell Claude Code runs hook commands in, only when it needs it. */
+export function shellArg(text: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+export function hookCommand(distDir: string, script: HookSpec['script']): string {
+  return `node ${shellArg(`${distDir.replace(/\/+$/, '')}/hooks/${script}.mjs`)}`;
+}
+
+/** True when a command runs our hook script (wherever this repository lived when it was installed). */
+export function isOurCommand(command: unknown, script: HookSpec['script']): boolean {
+  return typeof command === 'string' && new RegExp(`dist/hooks/${script}\\.mjs'?\\s*$`).test(command);
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export interface MergeResult {
+  settings: Json;
+  /** What changed, one line each; empty when nothing did. */
+  changes: string[];
+}
+
+/**
+ * Returns `settings` with our three hooks present exactly once, pointing at `distDir`. Every other key,
+ * event, matcher group and hook is kept as it was. An existing entry of ours is updated in place (new
+ * path, timeout, PostToolUse matcher); otherwise a new matcher group is appended. Throws SettingsError
+ * when the structure is not what Claude Code expects, rather than guessing.
+ */
+export function mergeHookSettings(input: unknown, distDir: string): MergeResult {
+  if (!isObject(input)) throw new SettingsError('the settings file must hold a JSON object');
+  const settings: Json = structuredClone(input);
+  if (settings.hooks === undefined) settings.hooks = {};
+  if (!isObject(settings.hooks)) throw new SettingsError('"hooks" must be an object of event name -> matcher groups');
+  const hooks = settings.hooks;
+  const changes: string[] = [];
+
+  for (const spec of HOOKS) {
+    const command = hookCommand(distDir, spec.script);
+    if (hooks[spec.event] === undefined) hooks[spec.event] = [];
+    const groups = hooks[spec.event];
+    if (!Array.isArray(groups)) throw new SettingsError(`"hooks.${spec.event}" must be an array of matcher groups`);
+    let found = false;
+    groups.forEach((group: unknown, gi) => {
+      if (!isObject(group) || !Array.isArray(group.hooks)) return;
+      const groupHooks: unknown[] = group.hooks;
+      groupHooks.forEach((hook) => {
+        if (!isObject(hook) || !isOurCommand(hook.command, spec.script)) return;
+        if (found) return; // a duplicate of ours elsewhere: leave it, the first one is authoritative
+        found = true;
+        if (hook.type !== 'command') { hook.type = 'command'; changes.push(`${spec.event}[${gi}]: type set to command`); }
+        if (hook.command !== command) { hook.command = command; changes.push(`${spec.event}[${gi}]: command now ${command}`); }
+        if (hook.timeout !== spec.timeout) { hook.timeout = spec.timeout; changes.push(`${spec.event}[${gi}]: timeout ${spec.timeout}s`); }
+        if (spec.matcher !== undefined && group.matcher !== spec.matcher && groupHooks.length === 1) {
+          group.matcher = spec.matcher;
+          changes.push(`${spec.event}[${gi}]: matcher ${spec.matcher}`);
+        }
+      });
+    });
+    if (!found) {
+      groups.push({ ...(spec.matcher !== undefined ? { matcher: spec.matcher } : {}), hooks: [{ type: 'command', command, timeout: spec.timeout }] });
+      changes.push(`${spec.event}: added ${command}`);
+    }
+  }
+  return { settings, changes };
+}

@@ -1,0 +1,83 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { CliContext } from './context.js';
+import { UsageError } from './errors.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export interface ParsedArgs {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+}
+
+export interface Command {
+  /** e.g. "session end" */
+  name: string;
+  summary: string;
+  /** Usage line after the command name, e.g. "--summary TEXT [--task TEXT]..." */
+  usage: string;
+  /** Extra help lines (option descriptions). */
+  details: string[];
+  options: Options;
+  positionals?: { min: number; max: number };
+  /** Commands that need no project or configuration (install-hooks still resolves paths). */
+  run(args: ParsedArgs, ctx: CliContext): Promise<number | void>;
+}
+
+/** Options every command accepts. */
+export const COMMON_OPTIONS: Options = {
+  help: { type: 'boolean', short: 'h' },
+  project: { type: 'string' },
+};
+
+export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...cmd.options }, allowPositionals: true, strict: true });
+    if (values.help) return { values: values as ParsedArgs["values"], positionals };
+    const p = cmd.positionals ?? { min: 0, max: 0 };
+    if (positionals.length < p.min) throw new UsageError(`missing argument: ${cmd.usage}`, cmd.name);
+    if (positionals.length > p.max) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[p.max])}`, cmd.name);
+    return { values: values as ParsedArgs['values'], positionals };
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    // node:util parseArgs errors name the option (ERR_PARSE_ARGS_UNKNOWN_OPTION and friends).
+    throw new UsageError((err as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''), cmd.name);
+  }
+}
+
+export function commandHelp(cmd: Command): string {
+  return [
+    `Usage: claude-family ${cmd.name} ${cmd.usage}`.trimEnd(),
+    '',
+    cmd.summary,
+    '',
+    ...cmd.details,
+    ...(cmd.details.length > 0 ? [''] : []),
+    'Common options:',
+    '  --project NAME   the project (default: CLAUDE_FAMILY_PROJECT, the config file, else the git top level of the current directory)',
+    '  -h, --help       show this help',
+  ].join('\n');
+}
+
+export function str(args: ParsedArgs, name: string): string | undefined {
+  const v = args.values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function list(args: ParsedArgs, name: string): string[] {
+  const v = args.values[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+}
+
+export function flag(args: ParsedArgs, name: string): boolean {
+  return args.values[name] === true;
+}
+
+export function requireStr(args: ParsedArgs, name: string, cmd: string): string {
+  const v = str(args, name);
+  if (v === undefined || v.trim() === '') throw new UsageError(`--${name} is required`, cmd);
+  return v;
+}
+
+export function json(value: unknown): string {
+  return JSON.stringify(value, null, 2);
+}

@@ -1,0 +1,208 @@
+import { describeTarget } from '../../core/config.js';
+import { loadHandoff } from '../../core/handoff.js';
+import type { SessionRow } from '../../core/models.js';
+import { oneLine } from '../../core/render/handoff.js';
+import { countPendingMessages } from '../../core/repos/messages.js';
+import { getProjectByName } from '../../core/repos/projects.js';
+import { getSessionState, upsertSessionState } from '../../core/repos/sessionState.js';
+import { countTodos } from '../../core/repos/todos.js';
+import { endSession } from '../../core/sessionLifecycle.js';
+import { pendingSpoolCount } from '../../core/spool.js';
+import { flag, json, list, requireStr, str, type Command, type ParsedArgs } from '../command.js';
+import { resolveSession, withDb, type CliContext } from '../context.js';
+import { CliError, UsageError } from '../errors.js';
+import { commitTracked, uncommittedFiles } from '../git.js';
+
+const SESSION_OPT = { session: { type: 'string' } } as const;
+const JSON_OPT = { json: { type: 'boolean' } } as const;
+const SESSION_HELP = '  --session UUID   which session (default: $CLAUDE_FAMILY_SESSION_ID, the Claude Code session in $CLAUDE_SESSION_ID, else the project\'s most recent open session)';
+const END_OPTS = {
+  ...SESSION_OPT,
+  summary: { type: 'string' },
+  task: { type: 'string', multiple: true },
+  learning: { type: 'string', multiple: true },
+  focus: { type: 'string' },
+  next: { type: 'string', multiple: true },
+} as const;
+const END_HELP = [
+  '  --summary TEXT   what this session did (required)',
+  '  --task TEXT      a task completed (repeat for several)',
+  '  --learning TEXT  a reusable learning (repeat for several)',
+  '  --focus TEXT     the project\'s current focus, for the next session',
+  '  --next TEXT      a next step, in order (repeat for several)',
+  SESSION_HELP,
+];
+
+function sessionJson(s: SessionRow) {
+  return {
+    session_id: s.session_id,
+    claude_session_id: s.claude_session_id,
+    session_start: s.session_start.toISOString(),
+    session_end: s.session_end?.toISOString() ?? null,
+    session_summary: s.session_summary,
+    tasks_completed: s.tasks_completed,
+    learnings_gained: s.learnings_gained,
+  };
+}
+
+async function endFromArgs(args: ParsedArgs, ctx: CliContext, name: string) {
+  const summary = requireStr(args, 'summary', name);
+  return withDb(ctx, async (db) => {
+    const session = await resolveSession(db, ctx, str(args, 'session'), true);
+    const ended = await endSession(db, {
+      sessionId: session.session_id,
+      projectName: ctx.project,
+      summary,
+      tasksCompleted: list(args, 'task'),
+      learningsGained: list(args, 'learning'),
+      currentFocus: str(args, 'focus'),
+      nextSteps: list(args, 'next'),
+    });
+    return ended;
+  });
+}
+
+function endedLine(s: SessionRow, stateSaved: boolean): string {
+  return `Session ${s.session_id} closed at ${s.session_end!.toISOString()} (${s.tasks_completed.length} task(s), ${s.learnings_gained.length} learning(s)${stateSaved ? ', focus/next steps saved' : ''}).`;
+}
+
+export const sessionEnd: Command = {
+  name: 'session end',
+  summary: 'Close the session with a summary and save focus / next steps for the next one (/session-end).',
+  usage: '--summary TEXT [--task TEXT]... [--learning TEXT]... [--focus TEXT] [--next TEXT]... [--session UUID]',
+  details: END_HELP,
+  options: END_OPTS,
+  async run(args, ctx) {
+    const { session, state } = await endFromArgs(args, ctx, this.name);
+    ctx.io.out(endedLine(session, state !== undefined));
+  },
+};
+
+export const sessionCommit: Command = {
+  name: 'session commit',
+  summary: 'Close the session like `session end`, then `git commit -a` the staged and modified tracked files with the summary as message (/session-commit). The session end counts even when the commit fails.',
+  usage: '--summary TEXT [--task TEXT]... [--learning TEXT]... [--focus TEXT] [--next TEXT]... [--session UUID]',
+  details: END_HELP,
+  options: END_OPTS,
+  async run(args, ctx) {
+    const { session, state } = await endFromArgs(args, ctx, this.name);
+    ctx.io.out(endedLine(session, state !== undefined));
+    const tasks = session.tasks_completed.map((t) => `- ${t}`);
+    const message = [session.session_summary ?? '', ...(tasks.length > 0 ? ['', ...tasks] : [])].join('\n').trim();
+    try {
+      const hash = commitTracked(ctx.io.cwd, message);
+      ctx.io.out(`Committed ${hash}: ${oneLine(message, 72)}`);
+    } catch (err) {
+      if (err instanceof CliError) throw new CliError(`${err.message} (the session end was recorded)`);
+      throw err;
+    }
+  },
+};
+
+export const sessionSave: Command = {
+  name: 'session save',
+  summary: 'Checkpoint the project\'s state (focus, next steps, pending actions) without closing the session (/session-save).',
+  usage: '[--focus TEXT] [--next TEXT]... [--pending TEXT]...',
+  details: [
+    '  --focus TEXT     what you are working on',
+    '  --next TEXT      a next step, in order (repeat; replaces the saved list)',
+    '  --pending TEXT   an action that needs follow-up (repeat; replaces the saved list)',
+    'At least one of them is required.',
+  ],
+  options: { focus: { type: 'string' }, next: { type: 'string', multiple: true }, pending: { type: 'string', multiple: true } },
+  async run(args, ctx) {
+    const focus = str(args, 'focus');
+    const next = list(args, 'next');
+    const pending = list(args, 'pending');
+    if (focus === undefined && next.length === 0 && pending.length === 0) throw new UsageError('give at least one of --focus, --next, --pending', this.name);
+    const state = await withDb(ctx, (db) =>
+      upsertSessionState(db, {
+        projectName: ctx.project,
+        ...(focus !== undefined ? { currentFocus: focus } : {}),
+        ...(next.length > 0 ? { nextSteps: next } : {}),
+        ...(pending.length > 0 ? { pendingActions: pending } : {}),
+      }),
+    );
+    ctx.io.out(`Saved state for ${state.project_name}: focus ${state.current_focus ? `"${oneLine(state.current_focus, 80)}"` : '(none)'}, ${state.next_steps.length} next step(s), ${state.pending_actions.length} pending action(s).`);
+  },
+};
+
+export const sessionStatus: Command = {
+  name: 'session status',
+  summary: 'Show the current session, todo counts and waiting messages; changes nothing (/session-status).',
+  usage: '[--session UUID] [--json]',
+  details: [SESSION_HELP, '  --json           print JSON'],
+  options: { ...SESSION_OPT, ...JSON_OPT },
+  async run(args, ctx) {
+    const result = await withDb(ctx, async (db) => {
+      const session = await resolveSession(db, ctx, str(args, 'session'), false);
+      const project = await getProjectByName(db, ctx.project);
+      const [state, todos, messages] = await Promise.all([
+        getSessionState(db, ctx.project),
+        project ? countTodos(db, project.project_id) : Promise.resolve({ pending: 0, in_progress: 0, completed: 0 }),
+        countPendingMessages(db, ctx.project),
+      ]);
+      return { session, state, todos, messages };
+    });
+    const out = {
+      project: ctx.project,
+      database: describeTarget(ctx.config),
+      session: result.session ? sessionJson(result.session) : null,
+      current_focus: result.state?.current_focus ?? null,
+      todos: result.todos,
+      pending_messages: result.messages,
+      spooled_events: pendingSpoolCount(ctx.config.dataDir),
+    };
+    if (flag(args, 'json')) return void ctx.io.out(json(out));
+    const s = result.session;
+    ctx.io.out(
+      [
+        `Project: ${out.project}`,
+        `Database: ${out.database}`,
+        `Session: ${s ? `${s.session_id} started ${s.session_start.toISOString()}${s.session_end ? `, ended ${s.session_end.toISOString()}` : ' (open)'}` : '(no open session)'}`,
+        `Focus: ${out.current_focus ? oneLine(out.current_focus) : '(none recorded)'}`,
+        `Todos: ${out.todos.in_progress} in progress, ${out.todos.pending} pending, ${out.todos.completed} completed`,
+        `Pending messages: ${out.pending_messages}`,
+        ...(out.spooled_events > 0 ? [`Spooled events waiting: ${out.spooled_events}`] : []),
+      ].join('\n'),
+    );
+  },
+};
+
+export const sessionResume: Command = {
+  name: 'session resume',
+  summary: 'Restore context: last session summary, next steps (top 3), active todos, pending messages and uncommitted files (/session-resume).',
+  usage: '[--session UUID] [--json]',
+  details: [SESSION_HELP.replace('which session', 'the session running now (left out of "last session")'), '  --json           print JSON'],
+  options: { ...SESSION_OPT, ...JSON_OPT },
+  async run(args, ctx) {
+    const h = await withDb(ctx, async (db) => {
+      const current = await resolveSession(db, ctx, str(args, 'session'), false);
+      return loadHandoff(db, ctx.project, { currentSessionId: current?.session_id, messageLimit: 20 });
+    });
+    const files = uncommittedFiles(ctx.io.cwd);
+    const next = (h.state?.next_steps ?? []).map((s) => (typeof s === 'string' ? s : JSON.stringify(s))).slice(0, 3);
+    const todo = (t: (typeof h.pending)[number]) => ({ todo_id: t.todo_id, content: t.content, status: t.status, priority: t.priority });
+    const out = {
+      project: h.projectName,
+      current_focus: h.state?.current_focus ?? null,
+      last_session: h.lastSession ? sessionJson(h.lastSession) : null,
+      next_steps: next,
+      todos: { in_progress: h.inProgress.map(todo), pending: h.pending.map(todo) },
+      pending_messages: { count: h.pendingMessageCount, messages: h.messages.map((m) => ({ message_id: m.message_id, from_project: m.from_project, body: m.body, created_at: m.created_at.toISOString() })) },
+      uncommitted_files: files === undefined ? null : files.length,
+    };
+    if (flag(args, 'json')) return void ctx.io.out(json(out));
+    const lines = [`Project: ${out.project}`, `Focus: ${out.current_focus ? oneLine(out.current_focus) : '(none recorded)'}`];
+    const last = h.lastSession;
+    lines.push(`Last session: ${last ? `${last.session_start.toISOString().slice(0, 16).replace('T', ' ')} UTC - ${last.session_summary ? oneLine(last.session_summary) : last.session_end ? '(no summary)' : '(not closed)'}` : '(none)'}`);
+    lines.push('', 'Next steps:', ...(next.length > 0 ? next.map((s, i) => `  ${i + 1}. ${oneLine(s)}`) : ['  (none)']));
+    lines.push('', `Active todos: ${h.inProgress.length} in progress, ${h.pending.length} pending`);
+    for (const t of h.inProgress) lines.push(`  [>] [P${t.priority}] ${oneLine(t.content)}`);
+    for (const t of h.pending) lines.push(`  [ ] [P${t.priority}] ${oneLine(t.content)}`);
+    lines.push('', `Pending messages: ${h.pendingMessageCount}`);
+    for (const m of h.messages) lines.push(`  - ${m.message_id} from ${oneLine(m.from_project, 80)}: ${oneLine(m.body, 200)}`);
+    lines.push('', `Uncommitted files: ${files === undefined ? '(not a git repository)' : files.length}`);
+    ctx.io.out(lines.join('\n'));
+  },
+};

@@ -1,0 +1,111 @@
+import { describeTarget } from '../core/config.js';
+import { DbUnavailableError, redact } from '../core/db.js';
+import { ValidationError } from '../core/models.js';
+import { commandHelp, parseCommandArgs, str, type Command } from './command.js';
+import { makeContext, type Io } from './context.js';
+import { CliError, UsageError } from './errors.js';
+import { migrateCommand, spoolReplay } from './commands/admin.js';
+import { installHooks } from './commands/installHooks.js';
+import { knowledgeAdd } from './commands/knowledge.js';
+import { messageList, messageRead, messageSend } from './commands/messages.js';
+import { sessionCommit, sessionEnd, sessionResume, sessionSave, sessionStatus } from './commands/session.js';
+import { todosArchive, todosList } from './commands/todos.js';
+
+export const COMMANDS: readonly Command[] = [
+  sessionEnd, sessionCommit, sessionSave, sessionStatus, sessionResume,
+  todosList, todosArchive,
+  knowledgeAdd,
+  messageSend, messageList, messageRead,
+  migrateCommand, spoolReplay, installHooks,
+];
+
+function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'Usage: claude-family <command> [options]',
+    '',
+    'Claude Code session memory in Postgres (or the embedded PGlite default): the commands behind the',
+    '/session-* slash commands, plus maintenance. Run any command with --help for its options.',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary.split('. ')[0]!.replace(/\.$/, '')}`),
+    '',
+    'Configuration: CLAUDE_FAMILY_DATABASE_URL, else ~/.config/claude-family/config.json ("databaseUrl"),',
+    'else the embedded database in CLAUDE_FAMILY_DATA_DIR (default ~/.local/share/claude-family).',
+    'Exit codes: 0 ok, 1 the operation failed, 2 usage error.',
+  ].join('\n');
+}
+
+function groupHelp(group: string): string {
+  const cmds = COMMANDS.filter((c) => c.name.startsWith(`${group} `));
+  return [`Usage: claude-family ${group} <${cmds.map((c) => c.name.split(' ')[1]).join('|')}> [options]`, '', ...cmds.map((c) => `  ${c.name.padEnd(16)}  ${c.summary.split('. ')[0]!.replace(/\.$/, '')}`)].join('\n');
+}
+
+function findCommand(argv: string[]): { cmd?: Command; rest: string[]; group?: string } {
+  const [first, second] = argv;
+  const two = COMMANDS.find((c) => c.name === `${first} ${second}`);
+  if (two) return { cmd: two, rest: argv.slice(2) };
+  const one = COMMANDS.find((c) => c.name === first);
+  if (one) return { cmd: one, rest: argv.slice(1) };
+  const isGroup = COMMANDS.some((c) => c.name.startsWith(`${first} `));
+  return { rest: argv.slice(1), group: isGroup ? first : undefined };
+}
+
+/** Runs one command line; returns the exit code. Never throws. */
+export async function runCli(argv: string[], io: Io): Promise<number> {
+  let name = 'claude-family';
+  try {
+    if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+      io.out(mainHelp());
+      if (argv.length > 0) return 0;
+      throw new UsageError('no command given');
+    }
+    const { cmd, rest, group } = findCommand(argv);
+    if (!cmd) {
+      if (group) {
+        if (rest[0] === undefined || rest[0] === '--help' || rest[0] === '-h') {
+          io.out(groupHelp(group));
+          if (rest[0] !== undefined) return 0;
+          throw new UsageError(`no ${group} command given`);
+        }
+        throw new UsageError(`unknown ${group} command ${JSON.stringify(rest[0])}; try claude-family ${group} --help`);
+      }
+      throw new UsageError(`unknown command ${JSON.stringify(argv[0])}; try claude-family --help`);
+    }
+    name = `claude-family ${cmd.name}`;
+    const args = parseCommandArgs(cmd, rest);
+    if (args.values.help) {
+      io.out(commandHelp(cmd));
+      return 0;
+    }
+    const ctx = makeContext(io, str(args, 'project'));
+    const code = await cmd.run(args, ctx);
+    return typeof code === 'number' ? code : 0;
+  } catch (err) {
+    const line = (text: string) => io.err(`${name}: ${redact(text).replace(/\s+/g, ' ').trim()}`);
+    if (err instanceof UsageError) {
+      line(`${err.message}${err.command ? ` (see claude-family ${err.command} --help)` : ''}`);
+      return 2;
+    }
+    if (err instanceof ValidationError) {
+      line(err.message);
+      return 2;
+    }
+    if (err instanceof DbUnavailableError) {
+      let target = '';
+      try {
+        target = ` (${describeTarget(makeContext(io, undefined).config)})`;
+      } catch {
+        // the config was readable a moment ago; leave the target out
+      }
+      line(`database unavailable${target}: ${err.message}`);
+      return 1;
+    }
+    if (err instanceof CliError) {
+      line(err.message);
+      return 1;
+    }
+    line(`failed: ${(err as Error)?.message ?? String(err)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,124 @@
+// Shared by the three hook entry points: validate the stdin payload, keep unusable input aside, and
+// deliver an event to the database or, when that fails, to the spool. The database adapters are loaded
+// lazily by openDatabase; the exit-0 wrapper lives in run.ts.
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { z } from 'zod';
+import { defaultDataDir, describeTarget, loadConfig, type Config } from '../core/config.js';
+import { DbUnavailableError, type Db } from '../core/db.js';
+import { applyEvent, type ApplyOutcome, type HookEvent } from '../core/events.js';
+import { openForWork } from '../core/openForWork.js';
+import { appendToSpool, spoolPaths } from '../core/spool.js';
+import { errorText, HookFailure } from './run.js';
+
+export { errorText, HookFailure, readStdin, runHook, warn } from './run.js';
+
+/** Postgres connect timeout for hooks: Claude Code must never wait on a dead server. */
+export const HOOK_CONNECT_TIMEOUT_MS = 1000;
+/** Postgres statement timeout for hooks: a lock held elsewhere makes the event go to the spool, not hang. */
+export const HOOK_STATEMENT_TIMEOUT_MS = 5000;
+/** How long SessionStart/SessionEnd wait for another process to release the embedded database. */
+export const HOOK_LOCK_WAIT_MS = 2000;
+
+/** Fields every hook payload carries; unknown fields pass through (Claude Code adds some over time). */
+const base = {
+  session_id: z.string().trim().min(1, 'must not be empty').max(200),
+  cwd: z.string().min(1).optional(),
+  transcript_path: z.string().optional(),
+  hook_event_name: z.string().optional(),
+  permission_mode: z.string().optional(),
+};
+export const SessionStartPayload = z.looseObject({ ...base, source: z.string().max(50).optional() });
+export const PostToolUsePayload = z.looseObject({
+  ...base,
+  tool_name: z.string().trim().min(1, 'must not be empty').max(300),
+  tool_input: z.unknown().optional(),
+  tool_response: z.unknown().optional(),
+});
+export const SessionEndPayload = z.looseObject({ ...base, reason: z.string().max(200).optional() });
+
+/** Parses stdin as JSON and validates it; a HookFailure names what is wrong. */
+export function parsePayload<S extends z.ZodType>(schema: S, raw: string, what: string): z.output<S> {
+  if (raw.trim() === '') throw new HookFailure(`no ${what} payload on stdin (expected a JSON object)`);
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new HookFailure(`stdin is not valid JSON (expected the ${what} payload)`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new HookFailure(`invalid ${what} payload: ${issues}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Keeps input we could not use beside the spool (spool.rejected.jsonl, the same format replay uses), so a
+ * bad payload is never silently lost. Best effort: this runs on an error path already.
+ */
+export function keepRejectedInput(dataDir: string, raw: string, reason: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const line = raw.length > 1_000_000 ? `${raw.slice(0, 1_000_000)}…(truncated)` : raw;
+    appendFileSync(spoolPaths(dataDir).rejected, `${JSON.stringify({ rejected_at: new Date().toISOString(), reason, line })}\n`, { mode: 0o600 });
+  } catch {
+    // nothing more we can do without breaking the session
+  }
+}
+
+/** Where to keep rejected input even when the config file is broken. */
+/**
+ * The configuration; when the config file is broken, the input is kept in the rejected file (under
+ * CLAUDE_FAMILY_DATA_DIR or the default data dir) and the error goes up as one line.
+ */
+export function hookConfig(raw: string, hookName: string): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    keepRejectedInput(fallbackDataDir(), raw, `${hookName}: configuration error: ${errorText(err)}`);
+    throw new HookFailure(`configuration error: ${errorText(err)} (input kept in ${spoolPaths(fallbackDataDir()).rejected})`);
+  }
+}
+
+export function fallbackDataDir(): string {
+  try {
+    return loadConfig().dataDir;
+  } catch {
+    return defaultDataDir();
+  }
+}
+
+export interface Delivery {
+  /** The database, still open (the caller closes it), when the event was applied. */
+  db?: Db;
+  outcome?: ApplyOutcome;
+  /** Set when the event went to the spool instead: why. */
+  spooledBecause?: string;
+}
+
+/**
+ * Writes `event` to the database (migrating and replaying the spool first), or, when the database is
+ * unavailable or refuses, appends it to the spool so nothing is lost. Throws only when even the spool
+ * cannot be written.
+ */
+export async function deliver(config: Config, event: HookEvent, options: { migrate: boolean | 'if-missing' }): Promise<Delivery> {
+  let db: Db | undefined;
+  try {
+    const opened = await openForWork(config, {
+      migrate: options.migrate,
+      connectTimeoutMs: HOOK_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: HOOK_STATEMENT_TIMEOUT_MS,
+      lockWaitMs: HOOK_LOCK_WAIT_MS,
+      max: 1,
+    });
+    db = opened.db;
+    const outcome = await applyEvent(db, event);
+    return { db, outcome };
+  } catch (err) {
+    await db?.close().catch(() => {});
+    appendToSpool(config.dataDir, event);
+    const what = err instanceof DbUnavailableError ? 'database unavailable' : 'database write failed';
+    return { spooledBecause: `${what} (${describeTarget(config)}): ${errorText(err)}; event kept in ${spoolPaths(config.dataDir).live} for the next replay` };
+  }
+}

@@ -1,0 +1,61 @@
+// The PostToolUse work, loaded by post-tool-use.ts only for a tool we record. TodoWrite lists go to
+// claude.todos as a diff; `mcp__<server>__<tool>` calls become one claude.mcp_usage row. Embedded mode
+// never opens PGlite here: the event is appended to the spool, replayed by the next process that opens
+// the database. Against Postgres the event is written directly (spooled on failure).
+import { z } from 'zod';
+import { makeEvent } from '../core/events.js';
+import { parseMcpToolName } from '../core/repos/mcpUsage.js';
+import { appendToSpool } from '../core/spool.js';
+import { TodoWriteItem } from '../core/todoSync.js';
+import { resolveProjectName } from '../core/project.js';
+import { deliver, hookConfig, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, PostToolUsePayload, warn } from './common.js';
+import { mcpOutcome } from './mcpOutcome.js';
+
+const NAME = 'post-tool-use';
+
+const TodoWriteInput = z.looseObject({ todos: z.array(TodoWriteItem).max(2000) });
+
+type Recorded =
+  | { kind: 'todo_write'; todos: z.infer<typeof TodoWriteInput>['todos'] }
+  | ({ kind: 'mcp_call'; server: string; tool: string } & ReturnType<typeof mcpOutcome>);
+
+/** What to record for this tool call; undefined for a tool we do not record. Throws HookFailure on bad input. */
+function recordedFor(payload: z.infer<typeof PostToolUsePayload>): Recorded | undefined {
+  if (payload.tool_name === 'TodoWrite') {
+    const input = TodoWriteInput.safeParse(payload.tool_input);
+    if (!input.success) {
+      const issues = input.error.issues.map((i) => `tool_input.${i.path.map(String).join('.')}: ${i.message}`).join('; ');
+      throw new HookFailure(`invalid TodoWrite input: ${issues}`);
+    }
+    return { kind: 'todo_write', todos: input.data.todos };
+  }
+  const mcp = parseMcpToolName(payload.tool_name);
+  if (mcp) return { kind: 'mcp_call', server: mcp.server, tool: mcp.tool, ...mcpOutcome(payload.tool_response) };
+  return undefined;
+}
+
+export async function recordToolUse(raw: string): Promise<void> {
+  let payload: z.infer<typeof PostToolUsePayload>;
+  let recorded: Recorded | undefined;
+  try {
+    payload = parsePayload(PostToolUsePayload, raw, 'PostToolUse');
+    recorded = recordedFor(payload);
+  } catch (err) {
+    if (err instanceof HookFailure) keepRejectedInput(fallbackDataDir(), raw, `${NAME}: ${err.message}`);
+    throw err;
+  }
+  if (!recorded) return; // not a tool we record: exit 0 silently, write nothing
+
+  const config = hookConfig(raw, NAME);
+  const project = resolveProjectName(config.project, payload.cwd ?? process.cwd());
+  const event = makeEvent({ ...recorded, project, claude_session_id: payload.session_id });
+
+  if (!config.databaseUrl) {
+    // Embedded: opening PGlite costs ~0.4 s and only one process may hold it. Spool and go.
+    appendToSpool(config.dataDir, event);
+    return;
+  }
+  const delivery = await deliver(config, event, { migrate: 'if-missing' });
+  await delivery.db?.close().catch(() => {});
+  if (delivery.spooledBecause) warn(NAME, delivery.spooledBecause);
+}

@@ -1,0 +1,51 @@
+// Claude Code SessionEnd hook: closes the session (session_end is set once), reminds to run /session-end
+// when no summary was recorded, then hands over to sessionEndHousekeeping (the extension point).
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeEvent } from '../core/events.js';
+import { resolveProjectName } from '../core/project.js';
+import { sessionEndHousekeeping } from '../core/sessionEndHousekeeping.js';
+import { deliver, hookConfig, errorText, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, readStdin, runHook, SessionEndPayload, warn } from './common.js';
+
+const NAME = 'session-end';
+/** This script is dist/hooks/session-end.mjs; the CLI is dist/cli.mjs. */
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.mjs');
+
+await runHook(NAME, async () => {
+  const raw = await readStdin();
+  let payload;
+  try {
+    payload = parsePayload(SessionEndPayload, raw, 'SessionEnd');
+  } catch (err) {
+    if (err instanceof HookFailure) keepRejectedInput(fallbackDataDir(), raw, `${NAME}: ${err.message}`);
+    throw err;
+  }
+  const config = hookConfig(raw, NAME);
+  const cwd = payload.cwd ?? process.cwd();
+  const project = resolveProjectName(config.project, cwd);
+  const event = makeEvent({ kind: 'session_end', project, claude_session_id: payload.session_id, reason: payload.reason });
+
+  const delivery = await deliver(config, event, { migrate: true });
+  const db = delivery.db;
+  try {
+    const session = delivery.outcome?.status === 'applied' ? delivery.outcome.session : undefined;
+    const lines: string[] = [];
+    if (session && !session.session_summary) {
+      lines.push(
+        `claude-family: session ${session.session_id} of ${project} closed without a summary. ` +
+          `Run /session-end (or \`node ${CLI} session end --session ${session.session_id} --summary "..."\`) to record what was done.`,
+      );
+    }
+    const problems = delivery.spooledBecause ? [delivery.spooledBecause] : [];
+    try {
+      lines.push(...(await sessionEndHousekeeping({ config, db, project, claudeSessionId: payload.session_id, session, reason: payload.reason, cwd })));
+    } catch (err) {
+      problems.push(`housekeeping failed: ${errorText(err)}`);
+    }
+    if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
+    // ONE line on stderr, whatever went wrong.
+    if (problems.length > 0) warn(NAME, problems.join('; also '));
+  } finally {
+    await db?.close().catch(() => {});
+  }
+});

@@ -1,0 +1,61 @@
+// Claude Code SessionStart hook: records the session (a re-run for the same session id resumes it),
+// prints "where we left off" for Claude's context and exports the session ids to $CLAUDE_ENV_FILE.
+// Embedded mode: the first process to open the database replays the spool; when another process holds
+// it, the event is spooled and the hook says so.
+import { appendEnvFile } from '../core/envFile.js';
+import { makeEvent } from '../core/events.js';
+import { resolveProjectName } from '../core/project.js';
+import { deliver, errorText, hookConfig, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, readStdin, runHook, SessionStartPayload, warn } from './common.js';
+
+const NAME = 'session-start';
+
+await runHook(NAME, async () => {
+  const raw = await readStdin();
+  let payload;
+  try {
+    payload = parsePayload(SessionStartPayload, raw, 'SessionStart');
+  } catch (err) {
+    if (err instanceof HookFailure) keepRejectedInput(fallbackDataDir(), raw, `${NAME}: ${err.message}`);
+    throw err;
+  }
+  const config = hookConfig(raw, NAME);
+  const cwd = payload.cwd ?? process.cwd();
+  const project = resolveProjectName(config.project, cwd);
+  const event = makeEvent({ kind: 'session_start', project, claude_session_id: payload.session_id, source: payload.source });
+
+  const delivery = await deliver(config, event, { migrate: true });
+  const problems: string[] = [];
+  if (delivery.spooledBecause) problems.push(delivery.spooledBecause);
+  let familySessionId: string | undefined;
+  let context = `=== WHERE WE LEFT OFF ===\nProject: ${project}\n(not available: the claude-family database could not be reached; this session is recorded once it can be. Run /session-resume later.)`;
+  if (delivery.db && delivery.outcome?.status === 'applied') {
+    const db = delivery.db;
+    familySessionId = delivery.outcome.session.session_id;
+    try {
+      // Loaded only here: the renderer is not needed on any other path.
+      const [{ loadHandoff }, { renderHandoffText }] = await Promise.all([import('../core/handoff.js'), import('../core/render/handoff.js')]);
+      context = renderHandoffText(await loadHandoff(db, project, { currentSessionId: familySessionId }));
+    } catch (err) {
+      // The session is recorded; only the summary failed. Say so, and still export the ids below.
+      context = `=== WHERE WE LEFT OFF ===\nProject: ${project}\n(could not be loaded: ${errorText(err)}. Run /session-resume later.)`;
+      problems.push(`session recorded, but loading where we left off failed: ${errorText(err)}`);
+    } finally {
+      await db.close().catch(() => {});
+    }
+  } else {
+    await delivery.db?.close().catch(() => {});
+  }
+
+  // The env file matters most for the rest of the session (MCP usage, the CLI).
+  const envFile = process.env.CLAUDE_ENV_FILE;
+  if (envFile) {
+    try {
+      appendEnvFile(envFile, { CLAUDE_SESSION_ID: payload.session_id, CLAUDE_FAMILY_SESSION_ID: familySessionId, CLAUDE_FAMILY_PROJECT: project });
+    } catch (err) {
+      problems.push(`could not write CLAUDE_ENV_FILE ${envFile}: ${errorText(err)}`);
+    }
+  }
+  process.stdout.write(`${context}\n`);
+  // ONE line on stderr, whatever went wrong.
+  if (problems.length > 0) warn(NAME, problems.join('; also '));
+});

@@ -1,0 +1,9 @@
+// vitest globalSetup: builds dist/ once per run, so tests that start the real hook scripts and CLI as
+// child processes run what `npm run build` ships, even when a single test file is run on its own.
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+
+export default function setup(): void {
+  const res = spawnSync(process.execPath, ['esbuild.config.mjs', 'production'], { cwd: resolve(import.meta.dirname, '../..'), encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`building dist/ failed:\n${res.stderr}`);
+}
