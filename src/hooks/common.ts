@@ -2,7 +2,7 @@
 // deliver an event to the database or, when that fails, to the spool. The database adapters are loaded
 // lazily by openDatabase; the exit-0 wrapper lives in run.ts.
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { defaultDataDir, describeTarget, loadConfig, type Config } from '../core/config.js';
 import { DbUnavailableError, type Db } from '../core/db.js';
 import { applyEvent, type ApplyOutcome, type HookEvent } from '../core/events.js';
@@ -21,23 +21,23 @@ export const HOOK_LOCK_WAIT_MS = 2000;
 
 /** Fields every hook payload carries; unknown fields pass through (Claude Code adds some over time). */
 const base = {
-  session_id: z.string().trim().min(1, 'must not be empty').max(200),
-  cwd: z.string().min(1).optional(),
-  transcript_path: z.string().optional(),
-  hook_event_name: z.string().optional(),
-  permission_mode: z.string().optional(),
+  session_id: z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(200)),
+  cwd: z.optional(z.string().check(z.minLength(1))),
+  transcript_path: z.optional(z.string()),
+  hook_event_name: z.optional(z.string()),
+  permission_mode: z.optional(z.string()),
 };
-export const SessionStartPayload = z.looseObject({ ...base, source: z.string().max(50).optional() });
+export const SessionStartPayload = z.looseObject({ ...base, source: z.optional(z.string().check(z.maxLength(50))) });
 export const PostToolUsePayload = z.looseObject({
   ...base,
-  tool_name: z.string().trim().min(1, 'must not be empty').max(300),
-  tool_input: z.unknown().optional(),
-  tool_response: z.unknown().optional(),
+  tool_name: z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(300)),
+  tool_input: z.optional(z.unknown()),
+  tool_response: z.optional(z.unknown()),
 });
-export const SessionEndPayload = z.looseObject({ ...base, reason: z.string().max(200).optional() });
+export const SessionEndPayload = z.looseObject({ ...base, reason: z.optional(z.string().check(z.maxLength(200))) });
 
 /** Parses stdin as JSON and validates it; a HookFailure names what is wrong. */
-export function parsePayload<S extends z.ZodType>(schema: S, raw: string, what: string): z.output<S> {
+export function parsePayload<S extends z.ZodMiniType>(schema: S, raw: string, what: string): z.output<S> {
   if (raw.trim() === '') throw new HookFailure(`no ${what} payload on stdin (expected a JSON object)`);
   let json: unknown;
   try {
@@ -67,7 +67,6 @@ export function keepRejectedInput(dataDir: string, raw: string, reason: string):
   }
 }
 
-/** Where to keep rejected input even when the config file is broken. */
 /**
  * The configuration; when the config file is broken, the input is kept in the rejected file (under
  * CLAUDE_FAMILY_DATA_DIR or the default data dir) and the error goes up as one line.

@@ -2,7 +2,7 @@
 // claude.todos as a diff; `mcp__<server>__<tool>` calls become one claude.mcp_usage row. Embedded mode
 // never opens PGlite here: the event is appended to the spool, replayed by the next process that opens
 // the database. Against Postgres the event is written directly (spooled on failure).
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { makeEvent } from '../core/events.js';
 import { parseMcpToolName } from '../core/repos/mcpUsage.js';
 import { appendToSpool } from '../core/spool.js';
@@ -13,7 +13,7 @@ import { mcpOutcome } from './mcpOutcome.js';
 
 const NAME = 'post-tool-use';
 
-const TodoWriteInput = z.looseObject({ todos: z.array(TodoWriteItem).max(2000) });
+const TodoWriteInput = z.looseObject({ todos: z.array(TodoWriteItem).check(z.maxLength(2000)) });
 
 type Recorded =
   | { kind: 'todo_write'; todos: z.infer<typeof TodoWriteInput>['todos'] }
