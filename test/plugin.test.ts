@@ -83,6 +83,14 @@ describeEachBackend(
       plugin = new ClaudeFamilyPlugin(app as unknown as O.App, manifest);
       (plugin as unknown as FakePlugin).data = { ...base, projects: project };
       await plugin.onload();
+      if (backend === 'postgres') {
+        // Writes made before the LISTEN connection is up are (rightly) not notified: wait for it.
+        await until(
+          async () =>
+            (await writer.run((db) => db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`))).rows.length === 1,
+          'the LISTEN connection',
+        );
+      }
     });
 
     afterAll(async () => {
