@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// zod/mini, like the rest of src/core on main (hooks load it on every tool call).
+import * as z from 'zod/mini';
 
 /** The channel migrations/002_change_notify.sql notifies on every write to todos, sessions, session_state, messages. */
 export const CHANGES_CHANNEL = 'claude_changes';
@@ -6,7 +7,7 @@ export const CHANGES_CHANNEL = 'claude_changes';
 export const ChangeNotice = z.object({
   table: z.enum(['todos', 'sessions', 'session_state', 'messages']),
   /** The project the row belongs to (messages: the recipient); null when it could not be found. */
-  project: z.string().nullable(),
+  project: z.nullable(z.string()),
   op: z.enum(['INSERT', 'UPDATE', 'DELETE']),
 });
 export type ChangeNotice = z.infer<typeof ChangeNotice>;
