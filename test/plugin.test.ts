@@ -3,7 +3,7 @@
 // Postgres (live updates by LISTEN/NOTIFY) and embedded PGlite in a data directory (opened per use, polled).
 import { dirname } from 'node:path';
 import type * as O from 'obsidian';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { Db } from '../src/core/db.js';
 import { parseNote } from '../src/core/render/generatedSection.js';
 import { END_MARKER } from '../src/core/render/generatedSection.js';
@@ -24,7 +24,10 @@ import { describeEachBackend, uniqueProject } from './support/backends.js';
 
 const manifest: O.PluginManifest = { id: 'claude-family', name: 'Claude Family', version: '0.1.0', minAppVersion: '1.5.0', description: '', author: '' };
 
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+// Each embedded use opens the data directory afresh; on a loaded 2-core CI machine that is slow.
+vi.setConfig({ testTimeout: 180_000 });
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
