@@ -1,8 +1,10 @@
 // Builds the Obsidian plugin (main.js, CommonJS, as Obsidian loads it) and the Node entry points under
 // dist/ (hooks, CLI, demo) from the same src/core. `node esbuild.config.mjs production` builds once and
 // minifies the plugin; with no argument it watches.
-import { chmodSync, existsSync } from 'node:fs';
-import { builtinModules } from 'node:module';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import esbuild from 'esbuild';
 
 const production = process.argv[2] === 'production';
@@ -43,6 +45,24 @@ const nodeBuild = {
 
 const builds = [nodeBuild];
 
+/**
+ * The plugin is one main.js, but PGlite loads pglite.wasm, initdb.wasm and pglite.data from beside its
+ * JS. This provides them as the module 'claude-family:pglite-assets' (gzipped, base64), which
+ * src/plugin/pgliteAssets.ts decompresses and hands to PGlite.
+ */
+const pgliteAssets = {
+  name: 'pglite-assets',
+  setup(build) {
+    build.onResolve({ filter: /^claude-family:pglite-assets$/ }, (args) => ({ path: args.path, namespace: 'pglite-assets' }));
+    build.onLoad({ filter: /.*/, namespace: 'pglite-assets' }, () => {
+      const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+      const packed = (file) => gzipSync(readFileSync(join(dist, file)), { level: 9 }).toString('base64');
+      const assets = { pgliteWasm: packed('pglite.wasm'), initdbWasm: packed('initdb.wasm'), data: packed('pglite.data') };
+      return { contents: `export const PGLITE_ASSETS = ${JSON.stringify(assets)};`, loader: 'js', watchFiles: ['pglite.wasm', 'initdb.wasm', 'pglite.data'].map((f) => join(dist, f)) };
+    });
+  },
+};
+
 if (existsSync('src/plugin/main.ts')) {
   builds.push({
     ...common,
@@ -50,8 +70,14 @@ if (existsSync('src/plugin/main.ts')) {
     outfile: 'main.js',
     format: 'cjs',
     external: ['obsidian', 'electron', '@codemirror/*', '@lezer/*', 'pg-native', ...nodeBuiltins],
+    plugins: [pgliteAssets],
+    // PGlite's ESM build reads import.meta.url (a CJS bundle has none): give it main.js's own URL.
+    define: { 'import.meta.url': '__cfImportMetaUrl' },
+    banner: { js: "var __cfImportMetaUrl = require('url').pathToFileURL(__filename).href;" },
     minify: production,
     treeShaking: true,
+    // A few MB of inlined assets: no inline source map even in watch mode.
+    sourcemap: false,
   });
 }
 

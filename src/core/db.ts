@@ -18,12 +18,17 @@ export type Backend = 'postgres' | 'pglite';
 
 export type Unlisten = () => Promise<void>;
 
+export interface ListenOptions {
+  /** Called once if the listening connection is lost (not when the returned Unlisten is called). */
+  onClose?: (err?: Error) => void;
+}
+
 export interface Db extends Queryable {
   readonly backend: Backend;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** LISTEN on a channel; resolves to a function that stops listening. */
-  listen(channel: string, onNotify: (payload: string) => void): Promise<Unlisten>;
+  listen(channel: string, onNotify: (payload: string) => void, options?: ListenOptions): Promise<Unlisten>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,7 @@
 // The migrations shipped with this build, in order. Every file in migrations/ must be listed here
 // (test/migrate.test.ts checks that), so the plugin bundle and the hooks carry the same schema.
 import m001 from '../../migrations/001_core_schema.sql';
+import m002 from '../../migrations/002_change_notify.sql';
 
 export interface MigrationFile {
   /** File name, e.g. "001_core_schema.sql"; the number before the underscore orders them. */
@@ -10,4 +11,5 @@ export interface MigrationFile {
 
 export const MIGRATIONS: readonly MigrationFile[] = [
   { name: '001_core_schema.sql', sql: m001 },
+  { name: '002_change_notify.sql', sql: m002 },
 ];

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { DbUnavailableError, redact, type Db, type QueryResult, type Queryable, type Unlisten } from './db.js';
+import { DbUnavailableError, redact, type Db, type ListenOptions, type QueryResult, type Queryable, type Unlisten } from './db.js';
 
 export interface PgOptions {
   /** postgres://user:pass@host:port/db; when absent node-postgres reads the PG* environment variables. */
@@ -20,7 +20,8 @@ function isUnavailable(err: unknown): boolean {
   return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/i.test(e?.message ?? '');
 }
 
-function describe(err: unknown): string {
+/** Says in plain words why a connection failed (the password redacted). */
+export function describe(err: unknown): string {
   const e = err as { code?: string; message?: string };
   const msg = redact(e?.message ?? String(err));
   switch (e?.code) {
@@ -90,14 +91,23 @@ export function openPostgres(options: PgOptions = {}): Db {
         client.release();
       }
     },
-    async listen(channel: string, onNotify: (payload: string) => void): Promise<Unlisten> {
+    async listen(channel: string, onNotify: (payload: string) => void, listenOptions: ListenOptions = {}): Promise<Unlisten> {
       // A dedicated client: LISTEN belongs to one connection for its whole life.
       const client = new pg.Client({ connectionString: options.connectionString, connectionTimeoutMillis: options.connectTimeoutMs ?? 5000 });
-      client.on('error', () => {});
+      let closing = false;
+      let reported = false;
+      const lost = (err?: Error) => {
+        if (closing || reported) return;
+        reported = true;
+        listenOptions.onClose?.(err);
+      };
+      client.on('error', (err) => lost(err));
+      client.on('end', () => lost());
       try {
         await client.connect();
         await client.query(`LISTEN ${quoteIdent(channel)}`);
       } catch (err) {
+        closing = true;
         await client.end().catch(() => {});
         return wrap(err);
       }
@@ -105,6 +115,7 @@ export function openPostgres(options: PgOptions = {}): Db {
         if (msg.channel === channel) onNotify(msg.payload ?? '');
       });
       return async () => {
+        closing = true;
         await client.end().catch(() => {});
       };
     },

@@ -8,6 +8,17 @@ export interface PgliteOptions {
   dataDir?: string;
   /** How long to wait for another process to release the data directory before giving up. */
   lockWaitMs?: number;
+  /**
+   * PGlite's binary assets, for hosts where they cannot be loaded from beside its JS (a single-file
+   * bundle such as the Obsidian plugin's main.js). Omitted: PGlite loads them from node_modules.
+   */
+  assets?: PgliteAssets;
+}
+
+export interface PgliteAssets {
+  pgliteWasmModule?: WebAssembly.Module;
+  initdbWasmModule?: WebAssembly.Module;
+  fsBundle?: Blob;
 }
 
 /** Only one process may have a PGlite data directory open: a lock file beside it says which. */
@@ -34,7 +45,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
     // Loaded lazily: hooks that only spool never pay for the wasm module.
     const { PGlite } = await import('@electric-sql/pglite');
     if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-    pglite = new PGlite(options.dataDir);
+    pglite = options.assets ? new PGlite(options.dataDir, { ...options.assets }) : new PGlite(options.dataDir);
     await pglite.waitReady;
   } catch (err) {
     lock?.release();

@@ -141,3 +141,14 @@ export async function countTodos(q: Queryable, projectId: string): Promise<TodoC
   for (const r of rows) counts[r.status] = r.n;
   return counts;
 }
+
+/** A project's most recently completed (not deleted) todos, newest first: what a handoff view can reopen. */
+export async function listRecentlyCompletedTodos(q: Queryable, projectId: string, limit = 5): Promise<TodoRow[]> {
+  const { rows } = await q.query<TodoRow>(
+    `SELECT ${TODO_COLUMNS} FROM claude.todos
+     WHERE project_id = $1 AND NOT is_deleted AND status = 'completed'
+     ORDER BY completed_at DESC LIMIT $2`,
+    [parseInput(Uuid, projectId, 'project id'), limit],
+  );
+  return rows;
+}

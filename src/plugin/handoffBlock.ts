@@ -1,0 +1,174 @@
+// The `claude-handoff` code block: parsed options, a live view of the database that refreshes on
+// change notifications (Postgres) or on a timer (embedded), and checkboxes that complete todos.
+import { MarkdownRenderChild, type MarkdownPostProcessorContext } from 'obsidian';
+import type { ChangeNotice } from '../core/changes.js';
+import { redact } from '../core/db.js';
+import { loadHandoff } from '../core/handoff.js';
+import { ValidationError, type TodoRow } from '../core/models.js';
+import { parseHandoffBlock, type HandoffBlockOptions } from '../core/render/handoffBlock.js';
+import { getProjectByName } from '../core/repos/projects.js';
+import { listRecentlyCompletedTodos, setTodoStatus } from '../core/repos/todos.js';
+import type { Connection } from './connection.js';
+import { isBusy } from './connection.js';
+import { renderHandoffMessage, renderHandoffView, type HandoffView } from './handoffView.js';
+import { currentProject, type ClaudeFamilySettings } from './settings.js';
+
+export const BUSY_RETRY_MS = 2000;
+
+export interface HandoffBlocksDeps {
+  connection: Connection;
+  settings: () => ClaudeFamilySettings;
+  notice: (message: string) => void;
+  /** After the block wrote to the database (a todo checked): refresh whatever else shows it. */
+  afterWrite?: () => void;
+}
+
+export async function loadHandoffView(connection: Connection, project: string, recentLimit = 5): Promise<HandoffView> {
+  return connection.run(async (db) => {
+    const handoff = await loadHandoff(db, project);
+    const row = handoff.known ? await getProjectByName(db, project) : undefined;
+    const recentlyCompleted = row ? await listRecentlyCompletedTodos(db, row.project_id, recentLimit) : [];
+    return { handoff, recentlyCompleted, loadedAt: new Date() };
+  });
+}
+
+/** Checking a box completes the todo; unchecking a completed one reopens it (as pending). */
+export async function toggleTodo(connection: Connection, todo: Pick<TodoRow, 'todo_id'>, checked: boolean): Promise<TodoRow> {
+  return connection.run((db) => setTodoStatus(db, { todoId: todo.todo_id, status: checked ? 'completed' : 'pending' }));
+}
+
+export function errorText(err: unknown): string {
+  if (err instanceof ValidationError) return err.message;
+  return redact((err as Error)?.message ?? String(err));
+}
+
+export class HandoffBlockChild extends MarkdownRenderChild {
+  private running?: Promise<void>;
+  private again = false;
+  private retryTimer?: ReturnType<typeof setTimeout>;
+  private options?: HandoffBlockOptions;
+  private parseError?: string;
+  /** The project shown, once known. */
+  project?: string;
+
+  constructor(
+    containerEl: HTMLElement,
+    private readonly blocks: HandoffBlocks,
+    source: string,
+    private readonly noteFrontmatter: unknown,
+  ) {
+    super(containerEl);
+    try {
+      this.options = parseHandoffBlock(source);
+    } catch (err) {
+      this.parseError = errorText(err);
+    }
+  }
+
+  override onload(): void {
+    this.blocks.add(this);
+    void this.refresh();
+  }
+
+  override onunload(): void {
+    this.blocks.delete(this);
+    clearTimeout(this.retryTimer);
+  }
+
+  private resolveProject(): string | undefined {
+    const fm = this.noteFrontmatter as { project?: unknown } | null | undefined;
+    const fromNote = typeof fm?.project === 'string' && fm.project.trim() ? fm.project.trim() : undefined;
+    return this.options?.project ?? fromNote ?? currentProject(this.blocks.deps.settings());
+  }
+
+  /** Re-reads and re-renders; concurrent calls coalesce into one more run. */
+  refresh(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.renderOnce();
+      } while (this.again && this.blocks.has(this));
+    })().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async renderOnce(): Promise<void> {
+    if (this.parseError) return renderHandoffMessage(this.containerEl, this.parseError, 'error');
+    this.project = this.resolveProject();
+    if (!this.project) {
+      return renderHandoffMessage(this.containerEl, 'No project: add "project: name" to the block, or set a project in the Claude Family settings.', 'error');
+    }
+    try {
+      const view = await loadHandoffView(this.blocks.deps.connection, this.project);
+      renderHandoffView(this.containerEl, view, {
+        sections: this.options?.sections,
+        limit: this.options?.limit,
+        onToggle: (todo, checked, box) => void this.blocks.toggle(todo, checked, box),
+      });
+    } catch (err) {
+      if (isBusy(err)) {
+        renderHandoffMessage(this.containerEl, 'Database busy, retrying…', 'info');
+        clearTimeout(this.retryTimer);
+        this.retryTimer = setTimeout(() => void this.refresh(), BUSY_RETRY_MS);
+        return;
+      }
+      renderHandoffMessage(this.containerEl, `Claude Family: ${errorText(err)}`, 'error');
+    }
+  }
+}
+
+export class HandoffBlocks {
+  private readonly live = new Set<HandoffBlockChild>();
+
+  constructor(readonly deps: HandoffBlocksDeps) {}
+
+  /** For registerMarkdownCodeBlockProcessor. */
+  readonly processor = (source: string, el: HTMLElement, ctx: MarkdownPostProcessorContext): void => {
+    ctx.addChild(new HandoffBlockChild(el, this, source, ctx.frontmatter));
+  };
+
+  add(block: HandoffBlockChild): void {
+    this.live.add(block);
+  }
+
+  delete(block: HandoffBlockChild): void {
+    this.live.delete(block);
+  }
+
+  has(block: HandoffBlockChild): boolean {
+    return this.live.has(block);
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** Refreshes the blocks showing `project` (all blocks when no project is given). */
+  async refreshAll(project?: string | null): Promise<void> {
+    await Promise.all([...this.live].filter((b) => !project || !b.project || b.project === project).map((b) => b.refresh()));
+  }
+
+  onChange(notice: ChangeNotice | undefined): Promise<void> {
+    return this.refreshAll(notice?.project);
+  }
+
+  async toggle(todo: TodoRow, checked: boolean, box: HTMLInputElement): Promise<void> {
+    box.disabled = true;
+    try {
+      await toggleTodo(this.deps.connection, todo, checked);
+    } catch (err) {
+      box.checked = !checked;
+      this.deps.notice(`Claude Family: could not update the todo: ${errorText(err)}`);
+    } finally {
+      box.disabled = false;
+    }
+    this.deps.afterWrite?.();
+    await this.refreshAll();
+  }
+}

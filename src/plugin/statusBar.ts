@@ -1,0 +1,73 @@
+// The status bar item: the current project's open sessions and active todos.
+import { getProjectByName } from '../core/repos/projects.js';
+import { listSessions } from '../core/repos/sessions.js';
+import { countTodos } from '../core/repos/todos.js';
+import { redact } from '../core/db.js';
+import type { Connection } from './connection.js';
+import { isBusy } from './connection.js';
+
+export interface ProjectStatus {
+  project: string;
+  openSessions: number;
+  inProgress: number;
+  pending: number;
+}
+
+export async function loadStatus(connection: Connection, project: string): Promise<ProjectStatus> {
+  return connection.run(async (db) => {
+    const row = await getProjectByName(db, project);
+    if (!row) return { project, openSessions: 0, inProgress: 0, pending: 0 };
+    const [sessions, counts] = await Promise.all([listSessions(db, project, { limit: 100 }), countTodos(db, row.project_id)]);
+    return { project, openSessions: sessions.filter((s) => s.session_end === null).length, inProgress: counts.in_progress, pending: counts.pending };
+  });
+}
+
+export function statusText(s: ProjectStatus): string {
+  const session = s.openSessions === 0 ? 'no active session' : s.openSessions === 1 ? '1 active session' : `${s.openSessions} active sessions`;
+  return `Claude ${s.project}: ${session} · ${s.inProgress} in progress, ${s.pending} pending`;
+}
+
+export class StatusBar {
+  private running?: Promise<void>;
+  private again = false;
+
+  constructor(
+    private readonly el: HTMLElement,
+    private readonly connection: Connection,
+    private readonly project: () => string | undefined,
+  ) {
+    el.classList.add('claude-family-status');
+  }
+
+  /** Re-reads the counts; a call during a refresh makes it run once more (so it never shows stale data). */
+  refresh(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.refreshOnce();
+      } while (this.again);
+    })().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async refreshOnce(): Promise<void> {
+    try {
+      const project = this.project();
+      if (!project) {
+        this.el.textContent = 'Claude: no project set';
+        return;
+      }
+      this.el.textContent = statusText(await loadStatus(this.connection, project));
+      this.el.removeAttribute('aria-label');
+    } catch (err) {
+      this.el.textContent = isBusy(err) ? 'Claude: database busy' : 'Claude: offline';
+      this.el.setAttribute('aria-label', redact((err as Error).message));
+    }
+  }
+}

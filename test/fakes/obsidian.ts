@@ -1,0 +1,677 @@
+// A small in-memory stand-in for the parts of the Obsidian API the plugin uses, with the same
+// signatures as node_modules/obsidian/obsidian.d.ts (the classes `implements` the real types where
+// practical, so tsc keeps the fake honest). vitest.config.ts aliases 'obsidian' to this file; the
+// built main.js test loads a CommonJS bundle of it. DOM nodes come from the test environment (happy-dom).
+import matter from 'gray-matter';
+import type * as O from 'obsidian';
+
+// ---------------------------------------------------------------------------------------------
+// Components
+// ---------------------------------------------------------------------------------------------
+
+export class Component implements Pick<O.Component, 'load' | 'onload' | 'unload' | 'onunload' | 'register' | 'registerInterval'> {
+  private _loaded = false;
+  private _children: Component[] = [];
+  private _cleanups: (() => unknown)[] = [];
+
+  get loaded(): boolean {
+    return this._loaded;
+  }
+
+  load(): void {
+    if (this._loaded) return;
+    this._loaded = true;
+    const result = this.onload() as unknown;
+    if (result instanceof Promise) void result.catch(() => {});
+    for (const c of this._children) c.load();
+  }
+
+  onload(): void {}
+
+  unload(): void {
+    if (!this._loaded) return;
+    this._loaded = false;
+    for (const c of this._children.splice(0)) c.unload();
+    for (const cb of this._cleanups.splice(0)) cb();
+    this.onunload();
+  }
+
+  onunload(): void {}
+
+  addChild<T extends Component>(component: T): T {
+    this._children.push(component);
+    if (this._loaded) component.load();
+    return component;
+  }
+
+  removeChild<T extends Component>(component: T): T {
+    this._children = this._children.filter((c) => c !== component);
+    component.unload();
+    return component;
+  }
+
+  register(cb: () => unknown): void {
+    this._cleanups.push(cb);
+  }
+
+  registerEvent(_ref: O.EventRef): void {}
+
+  registerInterval(id: number): number {
+    this.register(() => clearInterval(id));
+    return id;
+  }
+}
+
+export class MarkdownRenderChild extends Component {
+  containerEl: HTMLElement;
+  constructor(containerEl: HTMLElement) {
+    super();
+    this.containerEl = containerEl;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files and the vault
+// ---------------------------------------------------------------------------------------------
+
+export function normalizePath(path: string): string {
+  return path.replace(/\\/g, '/').replace(/\/+/g, '/').replace(/^\/|\/$/g, '').normalize('NFC') || '/';
+}
+
+export abstract class TAbstractFile implements O.TAbstractFile {
+  vault: O.Vault;
+  path: string;
+  name: string;
+  parent: O.TFolder | null = null;
+  constructor(vault: Vault, path: string) {
+    this.vault = vault as unknown as O.Vault;
+    this.path = path;
+    this.name = path.split('/').pop() ?? path;
+  }
+}
+
+export class TFile extends TAbstractFile implements O.TFile {
+  stat: O.FileStats = { ctime: Date.now(), mtime: Date.now(), size: 0 };
+  get basename(): string {
+    return this.name.replace(/\.[^.]*$/, '');
+  }
+  get extension(): string {
+    return /\.([^.]*)$/.exec(this.name)?.[1] ?? '';
+  }
+}
+
+export class TFolder extends TAbstractFile implements O.TFolder {
+  children: O.TAbstractFile[] = [];
+  isRoot(): boolean {
+    return this.path === '/';
+  }
+}
+
+type VaultApi = 'getAbstractFileByPath' | 'getFileByPath' | 'getFolderByPath' | 'create' | 'createFolder' | 'read' | 'cachedRead' | 'modify' | 'process' | 'getMarkdownFiles' | 'getFiles';
+
+export class Vault implements Pick<O.Vault, VaultApi> {
+  readonly contents = new Map<string, string>();
+  readonly entries = new Map<string, TAbstractFile>();
+  /** How many times each path was written (create or modify): "rewritten only when changed" is checked with it. */
+  readonly writes = new Map<string, number>();
+  readonly root: TFolder;
+
+  constructor() {
+    this.root = new TFolder(this, '/');
+  }
+
+  private parentOf(path: string): TFolder | undefined {
+    const i = path.lastIndexOf('/');
+    if (i < 0) return this.root;
+    const parent = this.entries.get(path.slice(0, i));
+    return parent instanceof TFolder ? parent : undefined;
+  }
+
+  private attach(entry: TAbstractFile): void {
+    const parent = this.parentOf(entry.path);
+    if (!parent) throw new Error(`Folder does not exist: ${entry.path}`);
+    entry.parent = parent as unknown as O.TFolder;
+    parent.children.push(entry as unknown as O.TAbstractFile);
+    this.entries.set(entry.path, entry);
+  }
+
+  getAbstractFileByPath(path: string): TAbstractFile | null {
+    return this.entries.get(normalizePath(path)) ?? null;
+  }
+
+  getFileByPath(path: string): TFile | null {
+    const f = this.getAbstractFileByPath(path);
+    return f instanceof TFile ? f : null;
+  }
+
+  getFolderByPath(path: string): TFolder | null {
+    const f = this.getAbstractFileByPath(path);
+    return f instanceof TFolder ? f : null;
+  }
+
+  async create(path: string, data: string, _options?: O.DataWriteOptions): Promise<TFile> {
+    const p = normalizePath(path);
+    if (this.entries.has(p)) throw new Error('File already exists.');
+    const file = new TFile(this, p);
+    this.attach(file);
+    this.write(file, data);
+    return file;
+  }
+
+  async createFolder(path: string): Promise<TFolder> {
+    const p = normalizePath(path);
+    if (this.entries.has(p)) throw new Error('Folder already exists.');
+    const folder = new TFolder(this, p);
+    this.attach(folder);
+    return folder;
+  }
+
+  async read(file: O.TFile): Promise<string> {
+    const text = this.contents.get(file.path);
+    if (text === undefined) throw new Error(`ENOENT: ${file.path}`);
+    return text;
+  }
+
+  cachedRead(file: O.TFile): Promise<string> {
+    return this.read(file);
+  }
+
+  async modify(file: O.TFile, data: string, _options?: O.DataWriteOptions): Promise<void> {
+    if (!this.contents.has(file.path)) throw new Error(`ENOENT: ${file.path}`);
+    this.write(file as unknown as TFile, data);
+  }
+
+  async process(file: O.TFile, fn: (data: string) => string, _options?: O.DataWriteOptions): Promise<string> {
+    const next = fn(await this.read(file));
+    await this.modify(file, next);
+    return next;
+  }
+
+  getFiles(): TFile[] {
+    return [...this.entries.values()].filter((e): e is TFile => e instanceof TFile);
+  }
+
+  getMarkdownFiles(): TFile[] {
+    return this.getFiles().filter((f) => f.extension === 'md');
+  }
+
+  private write(file: TFile, data: string): void {
+    this.contents.set(file.path, data);
+    this.writes.set(file.path, (this.writes.get(file.path) ?? 0) + 1);
+    file.stat = { ...file.stat, mtime: Date.now(), size: data.length };
+  }
+
+  /** Test helper: creates the folders on the way and the file. */
+  async seed(path: string, data: string): Promise<TFile> {
+    const parts = normalizePath(path).split('/');
+    for (let i = 1; i < parts.length; i += 1) {
+      const folder = parts.slice(0, i).join('/');
+      if (!this.entries.has(folder)) await this.createFolder(folder);
+    }
+    return this.create(path, data);
+  }
+}
+
+export class MetadataCache implements Pick<O.MetadataCache, 'getFileCache'> {
+  constructor(private readonly vault: Vault) {}
+
+  getFileCache(file: O.TFile): O.CachedMetadata | null {
+    const text = this.vault.contents.get(file.path);
+    if (text === undefined) return null;
+    const data = matter(text, {}).data as Record<string, unknown>;
+    return Object.keys(data).length > 0 ? { frontmatter: { ...data } } : {};
+  }
+}
+
+export class FileManager implements Pick<O.FileManager, 'processFrontMatter'> {
+  constructor(private readonly vault: Vault) {}
+
+  /** Like Obsidian's: parses the YAML frontmatter, lets `fn` mutate it, writes the note back. */
+  async processFrontMatter(file: O.TFile, fn: (frontmatter: any) => void, _options?: O.DataWriteOptions): Promise<void> {
+    const parsed = matter(await this.vault.read(file), {});
+    const data = { ...(parsed.data as Record<string, unknown>) };
+    fn(data);
+    await this.vault.modify(file, matter.stringify(parsed.content, data));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workspace, views, app
+// ---------------------------------------------------------------------------------------------
+
+export class MarkdownView {
+  file: TFile | null = null;
+}
+
+export class WorkspaceLeaf {
+  view: MarkdownView = new MarkdownView();
+  constructor(private readonly workspace: Workspace) {}
+  async openFile(file: O.TFile, _openState?: O.OpenViewState): Promise<void> {
+    this.view.file = file as unknown as TFile;
+    this.workspace.activeFile = file as unknown as TFile;
+  }
+}
+
+export class Workspace implements Pick<O.Workspace, 'getActiveFile' | 'onLayoutReady'> {
+  activeFile: TFile | null = null;
+  readonly leaf = new WorkspaceLeaf(this);
+
+  getActiveFile(): TFile | null {
+    return this.activeFile;
+  }
+
+  getLeaf(_newLeaf?: boolean | O.PaneType): WorkspaceLeaf {
+    return this.leaf;
+  }
+
+  onLayoutReady(callback: () => any): void {
+    queueMicrotask(callback);
+  }
+}
+
+export class App {
+  vault = new Vault();
+  metadataCache = new MetadataCache(this.vault);
+  fileManager = new FileManager(this.vault);
+  workspace = new Workspace();
+  /** What plugins registered, for tests (Obsidian keeps the like internally). */
+  commands = new Map<string, O.Command>();
+  codeBlockProcessors = new Map<string, (source: string, el: HTMLElement, ctx: O.MarkdownPostProcessorContext) => Promise<any> | void>();
+  settingTabs: PluginSettingTab[] = [];
+  ribbonIcons: { icon: string; title: string; el: HTMLElement; callback: (evt: MouseEvent) => any }[] = [];
+  statusBarItems: HTMLElement[] = [];
+
+  /** Runs a command as the palette would; resolves to what its callback returned. */
+  async executeCommandById(id: string): Promise<unknown> {
+    const cmd = this.commands.get(id);
+    if (!cmd) throw new Error(`no command ${id}`);
+    if (cmd.callback) return cmd.callback();
+    if (cmd.checkCallback) return cmd.checkCallback(false);
+    throw new Error(`command ${id} has no callback`);
+  }
+
+  isCommandAvailable(id: string): boolean {
+    const cmd = this.commands.get(id);
+    if (!cmd) return false;
+    return cmd.checkCallback ? cmd.checkCallback(true) === true : true;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plugin, settings tab, settings controls
+// ---------------------------------------------------------------------------------------------
+
+type PluginApi = 'addRibbonIcon' | 'addStatusBarItem' | 'addCommand' | 'addSettingTab' | 'registerMarkdownCodeBlockProcessor' | 'loadData' | 'saveData';
+
+export abstract class Plugin extends Component implements Pick<O.Plugin, PluginApi> {
+  app: O.App;
+  manifest: O.PluginManifest;
+  settings?: unknown;
+  /** The plugin's data.json. */
+  data: unknown = null;
+
+  constructor(app: O.App, manifest: O.PluginManifest) {
+    super();
+    this.app = app;
+    this.manifest = manifest;
+  }
+
+  private get fakeApp(): App {
+    return this.app as unknown as App;
+  }
+
+  override onload(): Promise<void> | void {}
+
+  addRibbonIcon(icon: string, title: string, callback: (evt: MouseEvent) => any): HTMLElement {
+    const el = document.createElement('div');
+    el.setAttribute('aria-label', title);
+    el.addEventListener('click', (evt) => callback(evt));
+    this.fakeApp.ribbonIcons.push({ icon, title, el, callback });
+    return el;
+  }
+
+  addStatusBarItem(): HTMLElement {
+    const el = document.createElement('div');
+    this.fakeApp.statusBarItems.push(el);
+    return el;
+  }
+
+  addCommand(command: O.Command): O.Command {
+    const full = { ...command, id: `${this.manifest.id}:${command.id}` };
+    this.fakeApp.commands.set(full.id, full);
+    return full;
+  }
+
+  addSettingTab(settingTab: O.PluginSettingTab): void {
+    this.fakeApp.settingTabs.push(settingTab as unknown as PluginSettingTab);
+  }
+
+  registerMarkdownCodeBlockProcessor(
+    language: string,
+    handler: (source: string, el: HTMLElement, ctx: O.MarkdownPostProcessorContext) => Promise<any> | void,
+    _sortOrder?: number,
+  ): O.MarkdownPostProcessor {
+    this.fakeApp.codeBlockProcessors.set(language, handler);
+    this.register(() => this.fakeApp.codeBlockProcessors.delete(language));
+    const processor = (() => {}) as unknown as O.MarkdownPostProcessor;
+    return processor;
+  }
+
+  async loadData(): Promise<any> {
+    return this.data === null ? null : structuredClone(this.data);
+  }
+
+  async saveData(data: any): Promise<void> {
+    this.data = structuredClone(data);
+  }
+}
+
+export abstract class PluginSettingTab {
+  app: O.App;
+  plugin: O.Plugin;
+  containerEl: HTMLElement;
+  constructor(app: O.App, plugin: O.Plugin) {
+    this.app = app;
+    this.plugin = plugin;
+    this.containerEl = document.createElement('div');
+  }
+  abstract display(): void;
+  hide(): void {
+    this.containerEl.replaceChildren();
+  }
+}
+
+// The fluent controls return `this`, which cannot match Obsidian's full classes without implementing all of
+// them; their parameter types are checked against the real ones at the end of this file instead.
+export abstract class BaseComponent {
+  disabled = false;
+  then(cb: (component: this) => any): this {
+    cb(this);
+    return this;
+  }
+  setDisabled(disabled: boolean): this {
+    this.disabled = disabled;
+    return this;
+  }
+}
+
+export class TextComponent extends BaseComponent {
+  inputEl: HTMLInputElement;
+  private changeCallback?: (value: string) => any;
+  constructor(containerEl: HTMLElement) {
+    super();
+    this.inputEl = document.createElement('input');
+    this.inputEl.type = 'text';
+    this.inputEl.addEventListener('input', () => this.onChanged());
+    containerEl.appendChild(this.inputEl);
+  }
+  getValue(): string {
+    return this.inputEl.value;
+  }
+  setValue(value: string): this {
+    this.inputEl.value = value;
+    return this;
+  }
+  setPlaceholder(placeholder: string): this {
+    this.inputEl.placeholder = placeholder;
+    return this;
+  }
+  onChanged(): void {
+    void this.changeCallback?.(this.getValue());
+  }
+  onChange(callback: (value: string) => any): this {
+    this.changeCallback = callback;
+    return this;
+  }
+}
+
+export class ButtonComponent extends BaseComponent {
+  buttonEl: HTMLButtonElement;
+  constructor(containerEl: HTMLElement) {
+    super();
+    this.buttonEl = document.createElement('button');
+    containerEl.appendChild(this.buttonEl);
+  }
+  setButtonText(name: string): this {
+    this.buttonEl.textContent = name;
+    return this;
+  }
+  setCta(): this {
+    this.buttonEl.classList.add('mod-cta');
+    return this;
+  }
+  onClick(callback: (evt: MouseEvent) => unknown | Promise<unknown>): this {
+    this.buttonEl.addEventListener('click', (evt) => void callback(evt as MouseEvent));
+    return this;
+  }
+}
+
+export class DropdownComponent extends BaseComponent {
+  selectEl: HTMLSelectElement;
+  private changeCallback?: (value: string) => any;
+  constructor(containerEl: HTMLElement) {
+    super();
+    this.selectEl = document.createElement('select');
+    this.selectEl.addEventListener('change', () => void this.changeCallback?.(this.getValue()));
+    containerEl.appendChild(this.selectEl);
+  }
+  addOption(value: string, display: string): this {
+    const option = document.createElement('option');
+    option.value = value;
+    option.textContent = display;
+    this.selectEl.appendChild(option);
+    return this;
+  }
+  addOptions(options: Record<string, string>): this {
+    for (const [v, d] of Object.entries(options)) this.addOption(v, d);
+    return this;
+  }
+  getValue(): string {
+    return this.selectEl.value;
+  }
+  setValue(value: string): this {
+    this.selectEl.value = value;
+    return this;
+  }
+  onChange(callback: (value: string) => any): this {
+    this.changeCallback = callback;
+    return this;
+  }
+}
+
+export class Setting {
+  settingEl: HTMLElement;
+  infoEl: HTMLElement;
+  nameEl: HTMLElement;
+  descEl: HTMLElement;
+  controlEl: HTMLElement;
+  components: BaseComponent[] = [];
+
+  constructor(containerEl: HTMLElement) {
+    this.settingEl = document.createElement('div');
+    this.settingEl.className = 'setting-item';
+    this.infoEl = document.createElement('div');
+    this.nameEl = document.createElement('div');
+    this.nameEl.className = 'setting-item-name';
+    this.descEl = document.createElement('div');
+    this.descEl.className = 'setting-item-description';
+    this.controlEl = document.createElement('div');
+    this.infoEl.append(this.nameEl, this.descEl);
+    this.settingEl.append(this.infoEl, this.controlEl);
+    containerEl.appendChild(this.settingEl);
+  }
+
+  setName(name: string | DocumentFragment): this {
+    this.nameEl.replaceChildren(name);
+    return this;
+  }
+
+  setDesc(desc: string | DocumentFragment): this {
+    // Like Obsidian's: the text is replaced, which also removes any child element added earlier.
+    this.descEl.replaceChildren(desc);
+    return this;
+  }
+
+  setHeading(): this {
+    this.settingEl.classList.add('setting-item-heading');
+    return this;
+  }
+
+  addText(cb: (component: TextComponent) => any): this {
+    const c = new TextComponent(this.controlEl);
+    this.components.push(c);
+    cb(c);
+    return this;
+  }
+
+  addButton(cb: (component: ButtonComponent) => any): this {
+    const c = new ButtonComponent(this.controlEl);
+    this.components.push(c);
+    cb(c);
+    return this;
+  }
+
+  addDropdown(cb: (component: DropdownComponent) => any): this {
+    const c = new DropdownComponent(this.controlEl);
+    this.components.push(c);
+    cb(c);
+    return this;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notices and modals
+// ---------------------------------------------------------------------------------------------
+
+/** Every notice shown, oldest first (tests read it). */
+export const notices: string[] = [];
+
+export class Notice implements Pick<O.Notice, 'setMessage' | 'hide'> {
+  noticeEl: HTMLElement;
+  containerEl: HTMLElement;
+  messageEl: HTMLElement;
+  constructor(message: string | DocumentFragment, _duration?: number) {
+    this.noticeEl = document.createElement('div');
+    this.containerEl = this.noticeEl;
+    this.messageEl = this.noticeEl;
+    this.setMessage(message);
+  }
+  setMessage(message: string | DocumentFragment): this {
+    this.messageEl.replaceChildren(message);
+    notices.push(this.messageEl.textContent ?? '');
+    return this;
+  }
+  hide(): void {}
+}
+
+/** Modals currently open, for tests. */
+export const openModals: Modal[] = [];
+
+export class Modal implements Pick<O.Modal, 'open' | 'close' | 'onOpen' | 'onClose'> {
+  app: O.App;
+  containerEl: HTMLElement;
+  modalEl: HTMLElement;
+  titleEl: HTMLElement;
+  contentEl: HTMLElement;
+  constructor(app: O.App) {
+    this.app = app;
+    this.containerEl = document.createElement('div');
+    this.modalEl = document.createElement('div');
+    this.titleEl = document.createElement('div');
+    this.contentEl = document.createElement('div');
+    this.modalEl.append(this.titleEl, this.contentEl);
+    this.containerEl.appendChild(this.modalEl);
+  }
+  open(): void {
+    openModals.push(this);
+    void this.onOpen();
+  }
+  close(): void {
+    const i = openModals.indexOf(this);
+    if (i >= 0) openModals.splice(i, 1);
+    this.onClose();
+  }
+  onOpen(): Promise<void> | void {}
+  onClose(): void {}
+}
+
+export abstract class SuggestModal<T> extends Modal {
+  limit = 100;
+  emptyStateText = 'No results found.';
+  inputEl: HTMLInputElement = document.createElement('input');
+  resultContainerEl: HTMLElement = document.createElement('div');
+  setPlaceholder(placeholder: string): void {
+    this.inputEl.placeholder = placeholder;
+  }
+  abstract getSuggestions(query: string): T[] | Promise<T[]>;
+  abstract renderSuggestion(value: T, el: HTMLElement): void;
+  abstract onChooseSuggestion(item: T, evt: MouseEvent | KeyboardEvent): void;
+  selectSuggestion(value: T, evt: MouseEvent | KeyboardEvent): void {
+    this.close();
+    this.onChooseSuggestion(value, evt);
+  }
+}
+
+export abstract class FuzzySuggestModal<T> extends SuggestModal<O.FuzzyMatch<T>> {
+  abstract getItems(): T[];
+  abstract getItemText(item: T): string;
+  abstract onChooseItem(item: T, evt: MouseEvent | KeyboardEvent): void;
+  getSuggestions(query: string): O.FuzzyMatch<T>[] {
+    const q = query.toLowerCase();
+    return this.getItems()
+      .filter((item) => this.getItemText(item).toLowerCase().includes(q))
+      .map((item) => ({ item, match: { score: 0, matches: [] } }));
+  }
+  renderSuggestion(value: O.FuzzyMatch<T>, el: HTMLElement): void {
+    el.textContent = this.getItemText(value.item);
+  }
+  onChooseSuggestion(item: O.FuzzyMatch<T>, evt: MouseEvent | KeyboardEvent): void {
+    this.onChooseItem(item.item, evt);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering a code block as Obsidian would
+// ---------------------------------------------------------------------------------------------
+
+export class MarkdownPostProcessorContext implements O.MarkdownPostProcessorContext {
+  docId = 'doc';
+  children: MarkdownRenderChild[] = [];
+  constructor(
+    public sourcePath: string,
+    public frontmatter: any | null | undefined = null,
+  ) {}
+  addChild(child: O.MarkdownRenderChild): void {
+    const c = child as unknown as MarkdownRenderChild;
+    this.children.push(c);
+    c.load();
+  }
+  getSectionInfo(_el: HTMLElement): O.MarkdownSectionInformation | null {
+    return null;
+  }
+  /** The note is closed: its render children unload, as in Obsidian. */
+  unload(): void {
+    for (const c of this.children.splice(0)) c.unload();
+  }
+}
+
+/** Renders a fenced code block of `language` with the processor a plugin registered. */
+export async function renderCodeBlock(app: App, language: string, source: string, sourcePath = 'Note.md', frontmatter: unknown = null): Promise<{ el: HTMLElement; ctx: MarkdownPostProcessorContext }> {
+  const handler = app.codeBlockProcessors.get(language);
+  if (!handler) throw new Error(`no code block processor for ${language}`);
+  const el = document.createElement('div');
+  const ctx = new MarkdownPostProcessorContext(sourcePath, frontmatter);
+  await handler(source, el, ctx);
+  return { el, ctx };
+}
+
+// Compile-time checks: the fake controls take the same callbacks and values as Obsidian's.
+type SameParams<A extends (...args: any) => any, B extends (...args: any) => any> = Parameters<A> extends Parameters<B> ? (Parameters<B> extends Parameters<A> ? true : never) : never;
+export const controlSignatures: [
+  SameParams<O.TextComponent['onChange'], TextComponent['onChange']>,
+  SameParams<O.TextComponent['setValue'], TextComponent['setValue']>,
+  SameParams<O.ButtonComponent['onClick'], ButtonComponent['onClick']>,
+  SameParams<O.DropdownComponent['addOptions'], DropdownComponent['addOptions']>,
+  SameParams<O.DropdownComponent['onChange'], DropdownComponent['onChange']>,
+  SameParams<O.Setting['setDesc'], Setting['setDesc']>,
+] = [true, true, true, true, true, true];

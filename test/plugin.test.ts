@@ -1,0 +1,319 @@
+// @vitest-environment happy-dom
+// The plugin glue end to end against the in-memory Obsidian fake and a real database on both backends:
+// Postgres (live updates by LISTEN/NOTIFY) and embedded PGlite in a data directory (opened per use, polled).
+import { dirname } from 'node:path';
+import type * as O from 'obsidian';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import type { Db } from '../src/core/db.js';
+import { makeEvent } from '../src/core/events.js';
+import { appendToSpool, spoolHasEvents } from '../src/core/spool.js';
+import { parseNote } from '../src/core/render/generatedSection.js';
+import { END_MARKER } from '../src/core/render/generatedSection.js';
+import { openPglite } from '../src/core/pglite.js';
+import { openPostgres } from '../src/core/pg.js';
+import { findKnowledgeByName, getKnowledge } from '../src/core/repos/knowledge.js';
+import { getProjectByName } from '../src/core/repos/projects.js';
+import { upsertSessionState } from '../src/core/repos/sessionState.js';
+import { closeSession, openSession } from '../src/core/repos/sessions.js';
+import { addTodo, getTodo, listActiveTodos, setTodoStatus } from '../src/core/repos/todos.js';
+import ClaudeFamilyPlugin from '../src/plugin/main.js';
+import type { ClaudeFamilySettings } from '../src/plugin/settings.js';
+import type { ClaudeFamilySettingTab } from '../src/plugin/settingsTab.js';
+import type { AddTodoModal } from '../src/plugin/todos.js';
+import type { KnowledgeSuggestModal } from '../src/plugin/knowledge.js';
+import { App, notices, openModals, renderCodeBlock, type Plugin as FakePlugin } from './fakes/obsidian.js';
+import { describeEachBackend, uniqueProject } from './support/backends.js';
+
+const manifest: O.PluginManifest = { id: 'claude-family', name: 'Claude Family', version: '0.1.0', minAppVersion: '1.5.0', description: '', author: '' };
+
+// Each embedded use opens the data directory afresh; on a loaded 2-core CI machine that is slow.
+vi.setConfig({ testTimeout: 180_000 });
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface Writer {
+  /** A hook-like writer: another connection (Postgres) or another open of the data directory (PGlite). */
+  run<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+describeEachBackend(
+  'Obsidian plugin',
+  (ctx, backend) => {
+    let writer: Writer;
+    let base: Partial<ClaudeFamilySettings>;
+    let app: App;
+    let plugin: ClaudeFamilyPlugin;
+    const project = uniqueProject('vault');
+    let sessionId: string;
+    let projectId: string;
+
+    beforeAll(async () => {
+      const t = ctx();
+      if (backend === 'postgres') {
+        const other = openPostgres({ connectionString: t.url });
+        writer = { run: (fn) => fn(other), close: () => other.close() };
+        // A long interval: updates must arrive by NOTIFY, not by polling.
+        base = { mode: 'postgres', connectionString: t.url!, refreshSeconds: 3600 };
+      } else {
+        await t.db.close(); // the plugin opens the data directory itself, per use
+        writer = {
+          async run(fn) {
+            const db = await openPglite({ dataDir: t.dataDir!, lockWaitMs: 20_000 });
+            try {
+              return await fn(db);
+            } finally {
+              await db.close();
+            }
+          },
+          close: async () => {},
+        };
+        base = { mode: 'embedded', dataDir: dirname(t.dataDir!), refreshSeconds: 1 };
+      }
+      ({ sessionId, projectId } = await writer.run(async (db) => {
+        const { session } = await openSession(db, { projectName: project, claudeSessionId: `${project}-s1` });
+        await addTodo(db, { projectId: session.project_id, content: 'First todo', priority: 2 });
+        await addTodo(db, { projectId: session.project_id, content: 'Already doing', status: 'in_progress', activeForm: 'Doing it already' });
+        await upsertSessionState(db, { projectName: project, currentFocus: 'Plugin tests', nextSteps: ['Ship it'] });
+        return { sessionId: session.session_id, projectId: session.project_id };
+      }));
+
+      app = new App();
+      plugin = new ClaudeFamilyPlugin(app as unknown as O.App, manifest);
+      (plugin as unknown as FakePlugin).data = { ...base, projects: project };
+      await plugin.onload();
+      if (backend === 'postgres') {
+        // Writes made before the LISTEN connection is up are (rightly) not notified: wait for it.
+        await until(
+          async () =>
+            (await writer.run((db) => db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`))).rows.length === 1,
+          'the LISTEN connection',
+        );
+      }
+    });
+
+    afterAll(async () => {
+      plugin?.unload();
+      await plugin?.connection.close();
+      await writer?.close();
+    });
+
+    it('registers its commands, ribbon icon, status bar item, settings tab and code block', () => {
+      expect([...app.commands.keys()].sort()).toEqual(
+        ['add-todo', 'promote-note-to-knowledge', 'refresh', 'sync-session-notes', 'write-handoff-note', 'write-knowledge-note'].map((c) => `claude-family:${c}`),
+      );
+      expect(app.ribbonIcons).toHaveLength(1);
+      expect(app.statusBarItems).toHaveLength(1);
+      expect(app.settingTabs).toHaveLength(1);
+      expect(app.codeBlockProcessors.has('claude-handoff')).toBe(true);
+    });
+
+    it('shows the handoff in a claude-handoff block and updates it when a hook writes', async () => {
+      const { el, ctx: block } = await renderCodeBlock(app, 'claude-handoff', `project: ${project}\nsections: focus, next, todos`);
+      await until(() => el.textContent!.includes('First todo'), 'the block to show the todos');
+      expect(el.textContent).toContain('Plugin tests');
+      expect(el.textContent).toContain('Ship it');
+      expect(el.textContent).toContain('Doing it already');
+      expect(el.querySelectorAll('input[type=checkbox]')).toHaveLength(2);
+
+      await writer.run((db) => addTodo(db, { projectId, content: 'Written by a hook' }));
+      await until(() => el.textContent!.includes('Written by a hook'), 'the block to pick up the hook write');
+      await writer.run((db) => upsertSessionState(db, { projectName: project, currentFocus: 'A new focus' }));
+      await until(() => el.textContent!.includes('A new focus'), 'the focus to update');
+      block.unload();
+      expect(plugin.blocks.size).toBe(0);
+    });
+
+    // Embedded-only behaviour (one process per data directory; the hooks' spool): declared for PGlite only.
+    if (backend === 'pglite') it('waits for a hook holding the embedded database: "database busy, retrying"', async () => {
+      const t = ctx();
+      const held = await openPglite({ dataDir: t.dataDir! });
+      const before = notices.length;
+      const { el, ctx: block } = await renderCodeBlock(app, 'claude-handoff', `project: ${project}`);
+      await until(() => notices.slice(before).some((n) => /database busy, retrying/.test(n)), 'the busy notice');
+      expect(el.textContent).not.toContain('First todo');
+      await held.close();
+      await until(() => el.textContent!.includes('First todo'), 'the block once the hook let go');
+      block.unload();
+    });
+
+    if (backend === 'pglite') it('replays what PostToolUse spooled before it reads the embedded database', async () => {
+      const dataDir = dirname(ctx().dataDir!);
+      appendToSpool(dataDir, makeEvent({ kind: 'todo_write', project, claude_session_id: `${project}-s1`, todos: [{ content: 'Spooled by a hook', status: 'pending' }] }));
+      expect(spoolHasEvents(dataDir)).toBe(true);
+      const { el, ctx: block } = await renderCodeBlock(app, 'claude-handoff', `project: ${project}\nsections: todos`);
+      await until(() => el.textContent!.includes('Spooled by a hook'), 'the spooled todo in the block');
+      expect(spoolHasEvents(dataDir)).toBe(false);
+      block.unload();
+    });
+
+    it('reports a bad block option by name instead of rendering', async () => {
+      const { el, ctx: block } = await renderCodeBlock(app, 'claude-handoff', 'limit: many');
+      await until(() => el.querySelector('.claude-family-error') !== null, 'the error');
+      expect(el.textContent).toMatch(/limit/);
+      block.unload();
+    });
+
+    it('checking a todo in the block completes it in the database; unchecking reopens it', async () => {
+      const { el, ctx: block } = await renderCodeBlock(app, 'claude-handoff', `project: ${project}`);
+      await until(() => el.textContent!.includes('First todo'), 'the block');
+      const todoId = (await writer.run((db) => listActiveTodos(db, projectId))).pending.find((t) => t.content === 'First todo')!.todo_id;
+      const box = () => el.querySelector<HTMLInputElement>(`li[data-todo-id="${todoId}"] input`)!;
+      expect(box().checked).toBe(false);
+      box().checked = true;
+      box().dispatchEvent(new Event('change'));
+      await until(async () => (await writer.run((db) => getTodo(db, todoId)))?.status === 'completed', 'the todo to be completed');
+      await until(() => el.querySelector(`.claude-family-done li[data-todo-id="${todoId}"] input`) !== null, 'the block to show it done');
+      expect(box().checked).toBe(true);
+
+      box().checked = false;
+      box().dispatchEvent(new Event('change'));
+      await until(async () => (await writer.run((db) => getTodo(db, todoId)))?.status === 'pending', 'the todo to be reopened');
+      block.unload();
+    });
+
+    it('syncs one note per session, idempotently, keeping what the user wrote', async () => {
+      await writer.run(async (db) => {
+        const todo = await addTodo(db, { projectId, content: 'Done in session one' });
+        await setTodoStatus(db, { todoId: todo.todo_id, status: 'completed', sessionId });
+        await closeSession(db, { sessionId, summary: 'First summary', tasksCompleted: ['Task A'], learningsGained: ['Lesson B'] });
+      });
+      await app.executeCommandById('claude-family:sync-session-notes');
+      const notes = app.vault.getMarkdownFiles().filter((f) => f.path.startsWith('Claude/Sessions/') && f.path.includes(project));
+      expect(notes).toHaveLength(1);
+      const path = notes[0]!.path;
+      expect(path).toMatch(new RegExp(`^Claude/Sessions/\\d{4}-\\d{2}-\\d{2} ${project} ${sessionId.slice(0, 8)}\\.md$`));
+      const first = app.vault.contents.get(path)!;
+      const { data, body } = parseNote(first);
+      expect(data).toMatchObject({ session_id: sessionId, project, tasks_completed: ['Task A'], learnings: ['Lesson B'] });
+      expect(typeof data.end).toBe('string');
+      expect(body).toContain('First summary');
+      expect(body).toContain('- [x] Done in session one');
+
+      // Unchanged data: not rewritten.
+      const writes = app.vault.writes.get(path);
+      await app.executeCommandById('claude-family:sync-session-notes');
+      expect(app.vault.writes.get(path)).toBe(writes);
+
+      // The user adds notes and a frontmatter key; the summary changes in the database.
+      await app.vault.modify(notes[0]!, first.replace(END_MARKER, `${END_MARKER}\n\nMy own reflections.`).replace('---\n', '---\nrating: 4\n'));
+      await writer.run((db) => closeSession(db, { sessionId, summary: 'Better summary' }));
+      await app.executeCommandById('claude-family:sync-session-notes');
+      const later = app.vault.contents.get(path)!;
+      expect(later).toContain('Better summary');
+      expect(later).not.toContain('First summary');
+      expect(later).toContain('My own reflections.');
+      expect(parseNote(later).data.rating).toBe(4);
+      expect(notices.at(-1)).toMatch(/session notes: 0 created, 1 updated/);
+    });
+
+    it('writes the handoff note, and rewrites it only when the handoff changed', async () => {
+      await app.executeCommandById('claude-family:write-handoff-note');
+      const path = `Claude/Handoff/Handoff ${project}.md`;
+      const text = app.vault.contents.get(path);
+      expect(text).toBeDefined();
+      expect(parseNote(text!).data).toMatchObject({ project, in_progress: 1 });
+      expect(text).toContain('A new focus');
+      await app.executeCommandById('claude-family:write-handoff-note');
+      expect(app.vault.writes.get(path)).toBe(1);
+      expect(notices.at(-1)).toMatch(/is up to date/);
+      await writer.run((db) => addTodo(db, { projectId, content: 'Makes the note change' }));
+      await app.executeCommandById('claude-family:write-handoff-note');
+      expect(app.vault.writes.get(path)).toBe(2);
+      expect(app.vault.contents.get(path)).toContain('Makes the note change');
+    });
+
+    it('adds a todo from the modal, validated like the hooks', async () => {
+      await app.executeCommandById('claude-family:add-todo');
+      const modal = openModals.at(-1) as unknown as AddTodoModal;
+      expect(modal.project).toBe(project);
+      modal.content = '   ';
+      await modal.save();
+      expect(notices.at(-1)).toMatch(/todo not added: invalid todo: content: must not be empty/);
+      expect(openModals).toContain(modal);
+      modal.content = 'Added in Obsidian';
+      modal.priority = 1;
+      await modal.save();
+      expect(openModals).not.toContain(modal);
+      const active = await writer.run((db) => listActiveTodos(db, projectId));
+      expect(active.pending.find((t) => t.content === 'Added in Obsidian')?.priority).toBe(1);
+    });
+
+    it('promotes a note into claude.knowledge, and a second promotion updates it', async () => {
+      const name = uniqueProject('pattern');
+      const file = await app.vault.seed(`Ideas/${name}.md`, `---\ncategory: testing\nconfidence_level: 6\ngotchas:\n  - One\n---\nCheck both backends.\n`);
+      app.workspace.activeFile = file;
+      expect(app.isCommandAvailable('claude-family:promote-note-to-knowledge')).toBe(true);
+      await app.executeCommandById('claude-family:promote-note-to-knowledge');
+      await until(() => app.metadataCache.getFileCache(file)?.frontmatter?.knowledge_id !== undefined, 'knowledge_id in the frontmatter');
+      const id = app.metadataCache.getFileCache(file)!.frontmatter!.knowledge_id as string;
+      const row = await writer.run((db) => getKnowledge(db, id));
+      expect(row).toMatchObject({ pattern_name: name, category: 'testing', confidence_level: 6, gotchas: ['One'], description: 'Check both backends.', source_note_path: file.path });
+      expect(notices.at(-1)).toMatch(/added to knowledge/);
+
+      await app.vault.modify(file, app.vault.contents.get(file.path)!.replace('confidence_level: 6', 'confidence_level: 9'));
+      await app.executeCommandById('claude-family:promote-note-to-knowledge');
+      await until(() => /updated in knowledge/.test(notices.at(-1) ?? ''), 'the second promotion');
+      const again = await writer.run((db) => findKnowledgeByName(db, name));
+      expect(again?.knowledge_id).toBe(id);
+      expect(again?.confidence_level).toBe(9);
+
+      await app.vault.modify(file, app.vault.contents.get(file.path)!.replace('confidence_level: 9', 'confidence_level: eleven'));
+      await app.executeCommandById('claude-family:promote-note-to-knowledge');
+      await until(() => /not promoted/.test(notices.at(-1) ?? ''), 'the validation notice');
+      expect(notices.at(-1)).toMatch(/confidence_level/);
+      expect((await writer.run((db) => getKnowledge(db, id)))?.confidence_level).toBe(9);
+    });
+
+    it('writes a chosen knowledge entry into the vault as a note', async () => {
+      await app.executeCommandById('claude-family:write-knowledge-note');
+      const modal = openModals.at(-1) as unknown as KnowledgeSuggestModal;
+      const [match] = modal.getSuggestions('testing: pattern');
+      expect(match).toBeDefined();
+      modal.selectSuggestion(match!, new MouseEvent('click'));
+      const path = `Claude/Knowledge/${match!.item.pattern_name}.md`;
+      await until(() => app.vault.contents.has(path), 'the knowledge note');
+      expect(parseNote(app.vault.contents.get(path)!).data).toMatchObject({ knowledge_id: match!.item.knowledge_id, category: 'testing' });
+    });
+
+    it('shows the active session and todo counts in the status bar', async () => {
+      await writer.run((db) => openSession(db, { projectName: project, claudeSessionId: `${project}-s2` }));
+      await plugin.statusBar.refresh();
+      const counts = await writer.run(async (db) => listActiveTodos(db, (await getProjectByName(db, project))!.project_id));
+      expect(app.statusBarItems[0]!.textContent).toBe(
+        `Claude ${project}: 1 active session · ${counts.inProgress.length} in progress, ${counts.pending.length} pending`,
+      );
+    });
+
+    it('tests the connection from the settings tab and never shows a saved password', async () => {
+      const tab = app.settingTabs[0] as unknown as ClaudeFamilySettingTab;
+      tab.display();
+      expect(await tab.testConnection()).toMatch(/^Connected to .*: \d+ projects?\.$/);
+      expect(tab.testResultEl!.className).toContain('claude-family-ok');
+      if (backend === 'postgres') {
+        const input = tab.containerEl.querySelector<HTMLInputElement>('input[type=text]')!;
+        await plugin.updateSettings({ connectionString: 'postgres://cf:s3cret@127.0.0.1:1/nowhere' });
+        tab.display();
+        const masked = tab.containerEl.querySelector<HTMLInputElement>('input[type=text]')!;
+        expect(masked.value).toBe('postgres://cf:***@127.0.0.1:1/nowhere');
+        expect(tab.containerEl.innerHTML).not.toContain('s3cret');
+        const result = await tab.testConnection();
+        expect(result).toMatch(/nothing is listening at the Postgres address/);
+        expect(result).not.toContain('s3cret');
+        // Editing the host of the masked string keeps the saved password.
+        masked.value = 'postgres://cf:***@127.0.0.2:1/nowhere';
+        masked.dispatchEvent(new Event('input'));
+        await until(() => plugin.settings.connectionString === 'postgres://cf:s3cret@127.0.0.2:1/nowhere', 'the edited connection string');
+        expect(input).toBeDefined();
+        await plugin.updateSettings({ connectionString: base.connectionString! });
+      }
+    });
+  },
+  { onDisk: true },
+);
