@@ -1,6 +1,7 @@
 // The claude-family CLI: every subcommand's happy path and a usage error, run in-process through runCli
 // (the same code dist/cli.mjs runs) against Postgres, a lifecycle on the embedded default, and the bundled
 // script as a child process for exit codes.
+import { MIGRATIONS } from '../src/core/migrations.js';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -231,7 +232,7 @@ describe('claude-family CLI [postgres]', { timeout: 120_000 }, () => {
 
   it('migrate and spool replay', async () => {
     usageError(await cli(['migrate', '--force']), /Unknown option '--force'/);
-    expect((await cli(['migrate'])).out).toMatch(/^Postgres postgres@127\.0\.0\.1:5432\/cf_test_\w+: applied nothing; 1 already applied\.$/);
+    expect((await cli(['migrate'])).out).toMatch(new RegExp(`^Postgres postgres@127\\.0\\.0\\.1:5432/cf_test_\\w+: applied nothing; ${MIGRATIONS.length} already applied\\.$`));
     const project = uniqueProject('spool');
     const claudeId = `cc-${project}`;
     appendToSpool(b.dataDir, makeEvent({ kind: 'session_start', project, claude_session_id: claudeId }));

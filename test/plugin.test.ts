@@ -12,6 +12,7 @@ import { END_MARKER } from '../src/core/render/generatedSection.js';
 import { openPglite } from '../src/core/pglite.js';
 import { openPostgres } from '../src/core/pg.js';
 import { findKnowledgeByName, getKnowledge } from '../src/core/repos/knowledge.js';
+import { countPendingMessages, sendMessage } from '../src/core/repos/messages.js';
 import { getProjectByName } from '../src/core/repos/projects.js';
 import { upsertSessionState } from '../src/core/repos/sessionState.js';
 import { closeSession, openSession } from '../src/core/repos/sessions.js';
@@ -150,6 +151,15 @@ describeEachBackend(
       const { el, ctx: block } = await renderCodeBlock(app, 'claude-handoff', `project: ${project}\nsections: todos`);
       await until(() => el.textContent!.includes('Spooled by a hook'), 'the spooled todo in the block');
       expect(spoolHasEvents(dataDir)).toBe(false);
+      block.unload();
+    });
+
+    it('lists the messages waiting for the project in the block, and marks none read', async () => {
+      await writer.run((db) => sendMessage(db, { fromProject: 'another-project', toProject: project, body: 'Please re-run migrate' }));
+      const { el, ctx: block } = await renderCodeBlock(app, 'claude-handoff', `project: ${project}\nsections: messages`);
+      await until(() => el.textContent!.includes('Please re-run migrate'), 'the message in the block');
+      expect(el.textContent).toContain('another-project');
+      expect(await writer.run((db) => countPendingMessages(db, project))).toBe(1);
       block.unload();
     });
 

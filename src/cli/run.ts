@@ -7,6 +7,7 @@ import { CliError, UsageError } from './errors.js';
 import { migrateCommand, spoolReplay } from './commands/admin.js';
 import { installHooks } from './commands/installHooks.js';
 import { knowledgeAdd } from './commands/knowledge.js';
+import { mcpCleanup, mcpUsage } from './commands/mcp.js';
 import { messageList, messageRead, messageSend } from './commands/messages.js';
 import { sessionCommit, sessionEnd, sessionResume, sessionSave, sessionStatus } from './commands/session.js';
 import { todosArchive, todosList } from './commands/todos.js';
@@ -16,6 +17,7 @@ export const COMMANDS: readonly Command[] = [
   todosList, todosArchive,
   knowledgeAdd,
   messageSend, messageList, messageRead,
+  mcpCleanup, mcpUsage,
   migrateCommand, spoolReplay, installHooks,
 ];
 

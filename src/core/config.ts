@@ -17,12 +17,14 @@ export interface Config {
   dataDir: string;
   /** Project name override; otherwise the project is named after the working directory. */
   project?: string;
+  /** An Obsidian vault whose notes' `files`/`paths` frontmatter the SessionEnd doc check reads. */
+  vaultDir?: string;
   /** Where the config came from, for `status` output (never the secret itself). */
   source: 'env' | 'file' | 'default';
 }
 
 const Setting = z.optional(z.string().check(z.trim(), z.minLength(1, 'must not be empty')));
-export const ConfigFile = z.strictObject({ databaseUrl: Setting, dataDir: Setting, project: Setting });
+export const ConfigFile = z.strictObject({ databaseUrl: Setting, dataDir: Setting, project: Setting, vaultDir: Setting });
 
 export type Env = Record<string, string | undefined>;
 
@@ -67,9 +69,11 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const dataDir = env.CLAUDE_FAMILY_DATA_DIR || file.dataDir || defaultDataDir(env);
   const project = env.CLAUDE_FAMILY_PROJECT || file.project;
-  if (env.CLAUDE_FAMILY_DATABASE_URL) return { databaseUrl: env.CLAUDE_FAMILY_DATABASE_URL, dataDir, project, source: 'env' };
-  if (file.databaseUrl) return { databaseUrl: file.databaseUrl, dataDir, project, source: 'file' };
-  return { dataDir, project, source: 'default' };
+  const vaultDir = env.CLAUDE_FAMILY_VAULT_DIR || file.vaultDir;
+  const common = { dataDir, project, ...(vaultDir ? { vaultDir } : {}) };
+  if (env.CLAUDE_FAMILY_DATABASE_URL) return { databaseUrl: env.CLAUDE_FAMILY_DATABASE_URL, ...common, source: 'env' };
+  if (file.databaseUrl) return { databaseUrl: file.databaseUrl, ...common, source: 'file' };
+  return { ...common, source: 'default' };
 }
 
 export function pgliteDir(config: Pick<Config, 'dataDir'>): string {

@@ -1,10 +1,11 @@
 // Claude Code SessionEnd hook: closes the session (session_end is set once), reminds to run /session-end
-// when no summary was recorded, then hands over to sessionEndHousekeeping (the extension point).
+// when no summary was recorded, then does the seed's housekeeping (sessionEndHousekeeping): a watcher
+// that ends orphaned MCP servers once Claude Code exits, and the list of docs that may be stale.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeEvent } from '../core/events.js';
 import { resolveProjectName } from '../core/project.js';
-import { sessionEndHousekeeping } from '../core/sessionEndHousekeeping.js';
+import { sessionEndHousekeeping } from '../core/sessionHousekeeping.js';
 import { deliver, hookConfig, errorText, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, readStdin, runHook, SessionEndPayload, warn } from './common.js';
 
 const NAME = 'session-end';
@@ -38,7 +39,9 @@ await runHook(NAME, async () => {
     }
     const problems = delivery.spooledBecause ? [delivery.spooledBecause] : [];
     try {
-      lines.push(...(await sessionEndHousekeeping({ config, db, project, claudeSessionId: payload.session_id, session, reason: payload.reason, cwd })));
+      const done = await sessionEndHousekeeping({ config, db, project, claudeSessionId: payload.session_id, session, reason: payload.reason, cwd, cliPath: CLI });
+      lines.push(...done.lines);
+      problems.push(...done.problems);
     } catch (err) {
       problems.push(`housekeeping failed: ${errorText(err)}`);
     }

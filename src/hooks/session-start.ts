@@ -46,6 +46,14 @@ await runHook(NAME, async () => {
     await delivery.db?.close().catch(() => {});
   }
 
+  try {
+    // Loaded only here: process listing and git are not needed on any other hook's path.
+    const { sessionStartHousekeeping } = await import('../core/sessionHousekeeping.js');
+    problems.push(...(await sessionStartHousekeeping({ config, claudeSessionId: payload.session_id, cwd })).problems);
+  } catch (err) {
+    problems.push(`housekeeping failed: ${errorText(err)}`);
+  }
+
   // The env file matters most for the rest of the session (MCP usage, the CLI).
   const envFile = process.env.CLAUDE_ENV_FILE;
   if (envFile) {
