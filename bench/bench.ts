@@ -188,7 +188,7 @@ await c.connect(); await c.query('SELECT 1'); await c.end();`);
       const { rows: [project] } = await db.query<{ project_id: string }>('SELECT project_id FROM claude.projects WHERE project_name = $1', [MAIN_PROJECT]);
       const plans: [string, string, unknown[]][] = [
         ['active todos', `SELECT * FROM claude.todos WHERE project_id = $1 AND NOT is_deleted AND status = 'pending' ORDER BY priority, display_order, created_at LIMIT 200`, [project!.project_id]],
-        ['last session', `SELECT s.* FROM claude.sessions s JOIN claude.projects p USING (project_id) WHERE p.project_name = $1 ORDER BY s.session_start DESC LIMIT 1`, [MAIN_PROJECT]],
+        ['last session', `SELECT s.* FROM claude.sessions s WHERE s.project_id = (SELECT project_id FROM claude.projects WHERE project_name = $1) AND s.session_id <> $2::uuid ORDER BY s.session_start DESC LIMIT 1`, [MAIN_PROJECT, '00000000-0000-4000-8000-000000000000']],
         ['session by Claude Code id', `SELECT * FROM claude.sessions WHERE claude_session_id = $1`, ['seed-777']],
         ['pending messages', `SELECT * FROM claude.messages WHERE to_project = $1 AND status = 'pending' ORDER BY created_at LIMIT 10`, [MAIN_PROJECT]],
       ];
@@ -196,10 +196,11 @@ await c.connect(); await c.query('SELECT 1'); await c.end();`);
       for (const [name, sql, params] of plans) {
         const { rows } = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params);
         const plan = rows.map((r) => r['QUERY PLAN']).join(' | ');
-        const seq = /Seq Scan on (todos|sessions)/.test(plan);
+        // A sequential scan of a big table, or sorting a project's rows to return a few, misses the point of the indexes.
+        const seq = /Seq Scan on (todos|sessions)/.test(plan) || (name !== 'pending messages' && /Sort/.test(plan));
         const scan = (plan.match(/(Index Only Scan|Index Scan|Bitmap Index Scan) using \w+/g) ?? []).join(', ');
         console.log(`  ${name.padEnd(26)} ${scan || plan.slice(0, 100)}`);
-        results.push({ what: `plan: ${name}`, value: seq ? 'sequential scan' : 'index', target: 'index', ok: !seq });
+        results.push({ what: `plan: ${name}`, value: seq ? 'scan + sort' : 'index', target: 'index, no sort', ok: !seq });
       }
     } finally {
       await db.close();

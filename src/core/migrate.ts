@@ -103,3 +103,16 @@ export async function migrate(db: Db, files: readonly MigrationFile[] = MIGRATIO
   return report;
 }
 
+
+/**
+ * How many bundled migrations the database has not applied, in one query (all of them when the ledger
+ * does not exist yet). Hooks use it to skip the full migrate() — a handful of transactions and locks —
+ * on every start when the schema is already current; the checksum check runs whenever migrate() does.
+ */
+export async function pendingMigrationCount(db: Queryable, files: readonly MigrationFile[] = MIGRATIONS): Promise<number> {
+  const exists = await db.query<{ present: boolean }>(`SELECT to_regclass('claude.schema_migrations') IS NOT NULL AS present`);
+  if (!exists.rows[0]?.present) return files.length;
+  const { rows } = await db.query<{ version: number }>('SELECT version FROM claude.schema_migrations');
+  const applied = new Set(rows.map((r) => r.version));
+  return files.filter((f) => !applied.has(versionOf(f.name))).length;
+}

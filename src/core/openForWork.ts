@@ -1,15 +1,16 @@
 import { openDatabase, type Config, type OpenOptions } from './config.js';
 import type { Db } from './db.js';
-import { migrate, type MigrationReport } from './migrate.js';
+import { migrate, pendingMigrationCount, type MigrationReport } from './migrate.js';
 import { replaySpool, spoolHasEvents, type ReplayReport } from './spool.js';
 
 export interface OpenForWorkOptions extends OpenOptions {
   /**
-   * true: apply pending migrations (SessionStart, SessionEnd, the CLI). 'if-missing': only when the
-   * schema is not there at all, one cheap query otherwise (the PostToolUse hot path: a hook installed
-   * mid-session against a fresh database must not have its spooled events rejected for want of tables).
+   * true: run migrate() (the CLI: applies what is pending and checks every applied file's checksum).
+   * 'if-behind': one cheap query, and migrate() only when a bundled migration is not applied yet (the
+   * hooks, on every start and tool call: a hook installed against a fresh database, or upgraded, must
+   * not have its events rejected for want of tables).
    */
-  migrate?: boolean | 'if-missing';
+  migrate?: boolean | 'if-behind';
 }
 
 export interface OpenedForWork {
@@ -17,11 +18,6 @@ export interface OpenedForWork {
   migrations?: MigrationReport;
   /** Undefined when the spool was empty (nothing was read). */
   replay?: ReplayReport;
-}
-
-async function schemaPresent(db: Db): Promise<boolean> {
-  const { rows } = await db.query<{ present: boolean }>(`SELECT to_regclass('claude.applied_events') IS NOT NULL AS present`);
-  return rows[0]?.present === true;
 }
 
 /**
@@ -33,7 +29,7 @@ async function schemaPresent(db: Db): Promise<boolean> {
 export async function openForWork(config: Config, options: OpenForWorkOptions = {}): Promise<OpenedForWork> {
   const db = await openDatabase(config, options);
   try {
-    const needed = options.migrate === 'if-missing' ? !(await schemaPresent(db)) : options.migrate === true;
+    const needed = options.migrate === 'if-behind' ? (await pendingMigrationCount(db)) > 0 : options.migrate === true;
     const migrations = needed ? await migrate(db) : undefined;
     const replay = spoolHasEvents(config.dataDir) ? await replaySpool(db, config.dataDir) : undefined;
     return { db, migrations, replay };

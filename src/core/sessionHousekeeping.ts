@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import type { Config } from './config.js';
 import type { Db } from './db.js';
 import { checkDocs, formatStaleDocs, recordFilesModified } from './housekeeping/docCheck.js';
-import { currentHead } from './housekeeping/gitChanges.js';
+import { currentHeadAsync } from './housekeeping/gitChanges.js';
 import { deferredCleanupCommand, findClaudePid, snapshotSessionProcesses, spawnDeferredCleanup } from './housekeeping/mcpProcesses.js';
 import { defaultProcessSource, type ProcessSource } from './housekeeping/processes.js';
 import { readSessionStart, recordSessionStart } from './housekeeping/sessionStartRecord.js';
@@ -53,7 +53,8 @@ function claudePid(source: ProcessSource): number | undefined {
 export async function sessionStartHousekeeping(ctx: Common): Promise<HousekeepingResult> {
   const problems: string[] = [];
   try {
-    recordSessionStart(ctx.config.dataDir, { claudeSessionId: ctx.claudeSessionId, cwd: ctx.cwd, head: currentHead(ctx.cwd), startedAt: new Date().toISOString() });
+    const head = await currentHeadAsync(ctx.cwd);
+    recordSessionStart(ctx.config.dataDir, { claudeSessionId: ctx.claudeSessionId, cwd: ctx.cwd, ...(head ? { head } : {}), startedAt: new Date().toISOString() });
   } catch (err) {
     problems.push(`could not record the session start: ${(err as Error).message}`);
   }

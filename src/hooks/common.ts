@@ -101,7 +101,7 @@ export interface Delivery {
  * unavailable or refuses, appends it to the spool so nothing is lost. Throws only when even the spool
  * cannot be written.
  */
-export async function deliver(config: Config, event: HookEvent, options: { migrate: boolean | 'if-missing' }): Promise<Delivery> {
+export async function deliver(config: Config, event: HookEvent, options: { migrate: boolean | 'if-behind' }): Promise<Delivery> {
   let db: Db | undefined;
   try {
     const opened = await openForWork(config, {

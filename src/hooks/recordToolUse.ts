@@ -55,7 +55,7 @@ export async function recordToolUse(raw: string): Promise<void> {
     appendToSpool(config.dataDir, event);
     return;
   }
-  const delivery = await deliver(config, event, { migrate: 'if-missing' });
+  const delivery = await deliver(config, event, { migrate: 'if-behind' });
   await delivery.db?.close().catch(() => {});
   if (delivery.spooledBecause) warn(NAME, delivery.spooledBecause);
 }

@@ -26,7 +26,7 @@ await runHook(NAME, async () => {
   const project = resolveProjectName(config.project, cwd);
   const event = makeEvent({ kind: 'session_end', project, claude_session_id: payload.session_id, reason: payload.reason });
 
-  const delivery = await deliver(config, event, { migrate: true });
+  const delivery = await deliver(config, event, { migrate: 'if-behind' });
   const db = delivery.db;
   try {
     const session = delivery.outcome?.status === 'applied' ? delivery.outcome.session : undefined;

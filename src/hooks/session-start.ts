@@ -23,7 +23,12 @@ await runHook(NAME, async () => {
   const project = resolveProjectName(config.project, cwd);
   const event = makeEvent({ kind: 'session_start', project, claude_session_id: payload.session_id, source: payload.source });
 
-  const delivery = await deliver(config, event, { migrate: true });
+  // Housekeeping (git HEAD, Claude Code's processes) runs while the database work goes on; loaded only
+  // here, as no other hook path needs process listing or git.
+  const housekeeping = import('../core/sessionHousekeeping.js')
+    .then((m) => m.sessionStartHousekeeping({ config, claudeSessionId: payload.session_id, cwd }))
+    .then((r) => r.problems, (err: unknown) => [`housekeeping failed: ${errorText(err)}`]);
+  const delivery = await deliver(config, event, { migrate: 'if-behind' });
   const problems: string[] = [];
   if (delivery.spooledBecause) problems.push(delivery.spooledBecause);
   let familySessionId: string | undefined;
@@ -46,13 +51,7 @@ await runHook(NAME, async () => {
     await delivery.db?.close().catch(() => {});
   }
 
-  try {
-    // Loaded only here: process listing and git are not needed on any other hook's path.
-    const { sessionStartHousekeeping } = await import('../core/sessionHousekeeping.js');
-    problems.push(...(await sessionStartHousekeeping({ config, claudeSessionId: payload.session_id, cwd })).problems);
-  } catch (err) {
-    problems.push(`housekeeping failed: ${errorText(err)}`);
-  }
+  problems.push(...(await housekeeping));
 
   // The env file matters most for the rest of the session (MCP usage, the CLI).
   const envFile = process.env.CLAUDE_ENV_FILE;

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 
 /**
  * What a session changed in a git repository. Read-only: never takes git's index lock
@@ -6,6 +6,8 @@ import { execFileSync } from 'node:child_process';
  */
 
 type GitResult = { ok: true; stdout: string } | { ok: false; error: string };
+
+const gitEnv = () => ({ ...process.env, GIT_OPTIONAL_LOCKS: '0', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' });
 
 function git(cwd: string, args: string[]): GitResult {
   try {
@@ -15,7 +17,7 @@ function git(cwd: string, args: string[]): GitResult {
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 15_000,
       maxBuffer: 64 * 1024 * 1024,
-      env: { ...process.env, GIT_OPTIONAL_LOCKS: '0', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
+      env: gitEnv(),
     });
     return { ok: true, stdout };
   } catch (err) {
@@ -49,6 +51,19 @@ export function currentHead(cwd: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** currentHead without blocking, so SessionStart can ask git while it talks to the database. */
+export function currentHeadAsync(cwd: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    try {
+      execFile('git', ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd, encoding: 'utf8', timeout: 15_000, env: gitEnv() }, (err, stdout) =>
+        resolve(err ? undefined : stdout.trim() || undefined),
+      );
+    } catch {
+      resolve(undefined);
+    }
+  });
 }
 
 export interface ModifiedFilesResult {

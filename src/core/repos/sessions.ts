@@ -78,9 +78,10 @@ export interface ListSessionsOptions {
 /** A project's sessions, newest first. */
 export async function listSessions(q: Queryable, projectName: string, options: ListSessionsOptions = {}): Promise<SessionRow[]> {
   const { rows } = await q.query<SessionRow>(
+    // The project id by subquery rather than a join: the planner then walks
+    // sessions_project_start_idx backwards and stops at LIMIT instead of sorting every session.
     `SELECT ${S_COLUMNS} FROM claude.sessions s
-     JOIN claude.projects p USING (project_id)
-     WHERE p.project_name = $1
+     WHERE s.project_id = (SELECT project_id FROM claude.projects WHERE project_name = $1)
        AND ($2::boolean IS NOT TRUE OR s.session_end IS NOT NULL)
        AND ($3::uuid IS NULL OR s.session_id <> $3::uuid)
      ORDER BY s.session_start DESC
