@@ -5,8 +5,8 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import * as z from 'zod/mini';
 import { defaultDataDir, describeTarget, loadConfig, type Config } from '../core/config.js';
 import { DbUnavailableError, type Db } from '../core/db.js';
-import { applyEvent, type ApplyOutcome, type HookEvent } from '../core/events.js';
-import { noNul } from '../core/models.js';
+import { applyEvent, makeEvent, type ApplyOutcome, type EventBody, type HookEvent } from '../core/events.js';
+import { noNul, ValidationError } from '../core/models.js';
 import { openForWork } from '../core/openForWork.js';
 import { appendToSpool, spoolPaths } from '../core/spool.js';
 import { errorText, HookFailure } from './run.js';
@@ -86,6 +86,21 @@ export function fallbackDataDir(): string {
     return loadConfig().dataDir;
   } catch {
     return defaultDataDir();
+  }
+}
+
+/**
+ * Builds the hook's event from a validated payload. A payload can still yield an event that is not valid
+ * (say, a cwd whose name is too long for a project name, or an MCP server name over 200 characters): then
+ * the input is kept in the rejected file like any other bad payload and a HookFailure names the field.
+ */
+export function eventFor<B extends EventBody>(raw: string, hookName: string, body: B): ReturnType<typeof makeEvent<B>> {
+  try {
+    return makeEvent(body);
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    keepRejectedInput(fallbackDataDir(), raw, `${hookName}: ${err.message}`);
+    throw new HookFailure(err.message);
   }
 }
 

@@ -2,10 +2,9 @@
 // when no summary was recorded, then hands over to sessionEndHousekeeping (the extension point).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeEvent } from '../core/events.js';
 import { resolveProjectName } from '../core/project.js';
 import { sessionEndHousekeeping } from '../core/sessionEndHousekeeping.js';
-import { deliver, hookConfig, errorText, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, readStdin, runHook, SessionEndPayload, warn } from './common.js';
+import { deliver, eventFor, hookConfig, errorText, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, readStdin, runHook, SessionEndPayload, warn } from './common.js';
 
 const NAME = 'session-end';
 /** This script is dist/hooks/session-end.mjs; the CLI is dist/cli.mjs. */
@@ -23,7 +22,7 @@ await runHook(NAME, async () => {
   const config = hookConfig(raw, NAME);
   const cwd = payload.cwd ?? process.cwd();
   const project = resolveProjectName(config.project, cwd);
-  const event = makeEvent({ kind: 'session_end', project, claude_session_id: payload.session_id, reason: payload.reason });
+  const event = eventFor(raw, NAME, { kind: 'session_end', project, claude_session_id: payload.session_id, reason: payload.reason });
 
   const delivery = await deliver(config, event, { migrate: true });
   const db = delivery.db;
