@@ -23,7 +23,7 @@ function recordedFor(payload: z.infer<typeof PostToolUsePayload>): Recorded | un
   if (payload.tool_name === 'TodoWrite') {
     const input = TodoWriteInput.safeParse(payload.tool_input);
     if (!input.success) {
-      const issues = input.error.issues.map((i) => `tool_input.${i.path.map(String).join('.')}: ${i.message}`).join('; ');
+      const issues = input.error.issues.map((i) => `${['tool_input', ...i.path.map(String)].join('.')}: ${i.message}`).join('; ');
       throw new HookFailure(`invalid TodoWrite input: ${issues}`);
     }
     return { kind: 'todo_write', todos: input.data.todos };
