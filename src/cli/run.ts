@@ -80,7 +80,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       io.out(commandHelp(cmd));
       return 0;
     }
-    const ctx = makeContext(io, str(args, 'project'));
+    const projectFlag = str(args, 'project');
+    // An empty --project would silently fall back to the directory's name and write to the wrong project.
+    if (projectFlag !== undefined && projectFlag.trim() === '') throw new UsageError('--project must not be empty', cmd.name);
+    const ctx = makeContext(io, projectFlag);
     const code = await cmd.run(args, ctx);
     return typeof code === 'number' ? code : 0;
   } catch (err) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import type { Db, Queryable } from './db.js';
-import { ProjectName, Text, parseInput } from './models.js';
+import { noNul, ProjectName, Text, parseInput } from './models.js';
 import { recordMcpUsage } from './repos/mcpUsage.js';
 import { closeSession, findSessionByClaudeId, openSession } from './repos/sessions.js';
 import { syncTodoWrite, TodoWriteItem, type TodoSyncResult } from './todoSync.js';
@@ -28,7 +28,7 @@ export const McpCallEvent = z.object({
   tool: Text(200),
   success: z.boolean(),
   duration_ms: z.optional(z.int().check(z.gte(0))),
-  error: z.optional(z.string().check(z.maxLength(10_000))),
+  error: z.optional(z.string().check(z.maxLength(10_000), noNul())),
 });
 export const SessionEndEvent = z.object({ ...base, kind: z.literal('session_end'), reason: z.optional(z.string().check(z.maxLength(200))) });
 

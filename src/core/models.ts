@@ -12,9 +12,12 @@ z.config(en());
 // ---------------------------------------------------------------------------------------------
 
 export const Uuid = z.uuid();
-/** Non-empty after trimming; the trimmed text is what is stored. */
+/** Postgres text cannot hold NUL (U+0000): a value containing one is refused here, naming the field, not by the database. */
+export const NO_NUL_MESSAGE = 'must not contain NUL characters (\\u0000)';
+export const noNul = () => z.refine<string>((s) => !s.includes('\u0000'), NO_NUL_MESSAGE);
+/** Non-empty after trimming, without NUL characters; the trimmed text is what is stored. */
 export const Text = (max = 10_000) =>
-  z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(max, `must be at most ${max} characters`));
+  z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(max, `must be at most ${max} characters`), noNul());
 export const ProjectName = Text(200);
 export const TextList = z.array(Text()).check(z.maxLength(1000));
 
@@ -174,7 +177,7 @@ export const KnowledgeInput = z.object({
   patternName: Text(300),
   category: Text(100),
   description: Text(50_000),
-  exampleCode: z.optional(z.nullable(z.string().check(z.maxLength(100_000)))),
+  exampleCode: z.optional(z.nullable(z.string().check(z.maxLength(100_000), noNul()))),
   gotchas: z._default(TextList, []),
   confidenceLevel: z._default(ConfidenceLevel, 5),
   sourceNotePath: z.optional(z.nullable(Text(4096))),
@@ -195,7 +198,7 @@ export const McpUsageInput = z.object({
   claudeSessionId: z.optional(z.nullable(Text(200))),
   success: z.boolean(),
   durationMs: z.optional(z.nullable(z.int().check(z.gte(0)))),
-  error: z.optional(z.nullable(z.string().check(z.maxLength(10_000)))),
+  error: z.optional(z.nullable(z.string().check(z.maxLength(10_000), noNul()))),
   calledAt: z.optional(z.date()),
 });
 export type McpUsageInput = z.input<typeof McpUsageInput>;

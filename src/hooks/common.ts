@@ -5,7 +5,8 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import * as z from 'zod/mini';
 import { defaultDataDir, describeTarget, loadConfig, type Config } from '../core/config.js';
 import { DbUnavailableError, type Db } from '../core/db.js';
-import { applyEvent, type ApplyOutcome, type HookEvent } from '../core/events.js';
+import { applyEvent, makeEvent, type ApplyOutcome, type EventBody, type HookEvent } from '../core/events.js';
+import { noNul, ValidationError } from '../core/models.js';
 import { openForWork } from '../core/openForWork.js';
 import { appendToSpool, spoolPaths } from '../core/spool.js';
 import { errorText, HookFailure } from './run.js';
@@ -21,8 +22,8 @@ export const HOOK_LOCK_WAIT_MS = 2000;
 
 /** Fields every hook payload carries; unknown fields pass through (Claude Code adds some over time). */
 const base = {
-  session_id: z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(200)),
-  cwd: z.optional(z.string().check(z.minLength(1))),
+  session_id: z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(200), noNul()),
+  cwd: z.optional(z.string().check(z.minLength(1), noNul())),
   transcript_path: z.optional(z.string()),
   hook_event_name: z.optional(z.string()),
   permission_mode: z.optional(z.string()),
@@ -30,7 +31,7 @@ const base = {
 export const SessionStartPayload = z.looseObject({ ...base, source: z.optional(z.string().check(z.maxLength(50))) });
 export const PostToolUsePayload = z.looseObject({
   ...base,
-  tool_name: z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(300)),
+  tool_name: z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(300), noNul()),
   tool_input: z.optional(z.unknown()),
   tool_response: z.optional(z.unknown()),
 });
@@ -85,6 +86,21 @@ export function fallbackDataDir(): string {
     return loadConfig().dataDir;
   } catch {
     return defaultDataDir();
+  }
+}
+
+/**
+ * Builds the hook's event from a validated payload. A payload can still yield an event that is not valid
+ * (say, a cwd whose name is too long for a project name, or an MCP server name over 200 characters): then
+ * the input is kept in the rejected file like any other bad payload and a HookFailure names the field.
+ */
+export function eventFor<B extends EventBody>(raw: string, hookName: string, body: B): ReturnType<typeof makeEvent<B>> {
+  try {
+    return makeEvent(body);
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    keepRejectedInput(fallbackDataDir(), raw, `${hookName}: ${err.message}`);
+    throw new HookFailure(err.message);
   }
 }
 

@@ -36,5 +36,6 @@ export function mcpOutcome(response: unknown): McpOutcome {
   const errorField = r.error !== undefined && r.error !== null && r.error !== false;
   if (!flagged && !errorField) return { success: true };
   const message = (errorField ? text(r.error) : undefined) ?? contentText(r) ?? 'the tool reported an error';
-  return { success: false, error: message.slice(0, 2000) };
+  // Postgres text cannot hold NUL: a tool's binary error output keeps its text, the NULs become U+FFFD.
+  return { success: false, error: message.slice(0, 2000).replace(/\u0000/g, '\uFFFD') };
 }

@@ -3,12 +3,11 @@
 // never opens PGlite here: the event is appended to the spool, replayed by the next process that opens
 // the database. Against Postgres the event is written directly (spooled on failure).
 import * as z from 'zod/mini';
-import { makeEvent } from '../core/events.js';
 import { parseMcpToolName } from '../core/repos/mcpUsage.js';
 import { appendToSpool } from '../core/spool.js';
 import { TodoWriteItem } from '../core/todoSync.js';
 import { resolveProjectName } from '../core/project.js';
-import { deliver, hookConfig, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, PostToolUsePayload, warn } from './common.js';
+import { deliver, eventFor, hookConfig, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, PostToolUsePayload, warn } from './common.js';
 import { mcpOutcome } from './mcpOutcome.js';
 
 const NAME = 'post-tool-use';
@@ -24,7 +23,7 @@ function recordedFor(payload: z.infer<typeof PostToolUsePayload>): Recorded | un
   if (payload.tool_name === 'TodoWrite') {
     const input = TodoWriteInput.safeParse(payload.tool_input);
     if (!input.success) {
-      const issues = input.error.issues.map((i) => `tool_input.${i.path.map(String).join('.')}: ${i.message}`).join('; ');
+      const issues = input.error.issues.map((i) => `${['tool_input', ...i.path.map(String)].join('.')}: ${i.message}`).join('; ');
       throw new HookFailure(`invalid TodoWrite input: ${issues}`);
     }
     return { kind: 'todo_write', todos: input.data.todos };
@@ -48,7 +47,7 @@ export async function recordToolUse(raw: string): Promise<void> {
 
   const config = hookConfig(raw, NAME);
   const project = resolveProjectName(config.project, payload.cwd ?? process.cwd());
-  const event = makeEvent({ ...recorded, project, claude_session_id: payload.session_id });
+  const event = eventFor(raw, NAME, { ...recorded, project, claude_session_id: payload.session_id });
 
   if (!config.databaseUrl) {
     // Embedded: opening PGlite costs ~0.4 s and only one process may hold it. Spool and go.

@@ -3,10 +3,9 @@
 // that ends orphaned MCP servers once Claude Code exits, and the list of docs that may be stale.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeEvent } from '../core/events.js';
 import { resolveProjectName } from '../core/project.js';
 import { sessionEndHousekeeping } from '../core/sessionHousekeeping.js';
-import { deliver, hookConfig, errorText, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, readStdin, runHook, SessionEndPayload, warn } from './common.js';
+import { deliver, eventFor, hookConfig, errorText, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, readStdin, runHook, SessionEndPayload, warn } from './common.js';
 
 const NAME = 'session-end';
 /** This script is dist/hooks/session-end.mjs; the CLI is dist/cli.mjs. */
@@ -24,7 +23,7 @@ await runHook(NAME, async () => {
   const config = hookConfig(raw, NAME);
   const cwd = payload.cwd ?? process.cwd();
   const project = resolveProjectName(config.project, cwd);
-  const event = makeEvent({ kind: 'session_end', project, claude_session_id: payload.session_id, reason: payload.reason });
+  const event = eventFor(raw, NAME, { kind: 'session_end', project, claude_session_id: payload.session_id, reason: payload.reason });
 
   const delivery = await deliver(config, event, { migrate: 'if-behind' });
   const db = delivery.db;

@@ -3,9 +3,8 @@
 // Embedded mode: the first process to open the database replays the spool; when another process holds
 // it, the event is spooled and the hook says so.
 import { appendEnvFile } from '../core/envFile.js';
-import { makeEvent } from '../core/events.js';
 import { resolveProjectName } from '../core/project.js';
-import { deliver, errorText, hookConfig, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, readStdin, runHook, SessionStartPayload, warn } from './common.js';
+import { deliver, eventFor, errorText, hookConfig, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, readStdin, runHook, SessionStartPayload, warn } from './common.js';
 
 const NAME = 'session-start';
 
@@ -21,7 +20,7 @@ await runHook(NAME, async () => {
   const config = hookConfig(raw, NAME);
   const cwd = payload.cwd ?? process.cwd();
   const project = resolveProjectName(config.project, cwd);
-  const event = makeEvent({ kind: 'session_start', project, claude_session_id: payload.session_id, source: payload.source });
+  const event = eventFor(raw, NAME, { kind: 'session_start', project, claude_session_id: payload.session_id, source: payload.source });
 
   // Housekeeping (git HEAD, Claude Code's processes) runs while the database work goes on; loaded only
   // here, as no other hook path needs process listing or git.

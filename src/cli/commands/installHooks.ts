@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { gitTopLevel } from '../../core/project.js';
 import { mergeHookSettings, SettingsError } from '../claudeSettings.js';
 import { str, type Command } from '../command.js';
-import { CliError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 import { isUneditedGenerated, slashCommands } from '../slashCommands.js';
 
 function writeAtomically(path: string, text: string): void {
@@ -19,7 +19,9 @@ export const installHooks: Command = {
   details: ['  --project-dir DIR  the project to install into (default: $CLAUDE_PROJECT_DIR, else the git top level of the current directory, else the current directory)'],
   options: { 'project-dir': { type: 'string' } },
   async run(args, ctx) {
-    const dir = resolve(ctx.io.cwd, str(args, 'project-dir') ?? ctx.io.env.CLAUDE_PROJECT_DIR ?? gitTopLevel(ctx.io.cwd) ?? ctx.io.cwd);
+    const given = str(args, 'project-dir');
+    if (given !== undefined && given.trim() === '') throw new UsageError('--project-dir must not be empty', this.name);
+    const dir = resolve(ctx.io.cwd, given ?? ctx.io.env.CLAUDE_PROJECT_DIR ?? gitTopLevel(ctx.io.cwd) ?? ctx.io.cwd);
     if (!existsSync(dir)) throw new CliError(`project directory ${dir} does not exist`);
     const distDir = ctx.io.distDir;
     for (const script of ['session-start', 'post-tool-use', 'session-end']) {

@@ -33,7 +33,10 @@ export function parseAge(text: string): number {
   const m = /^\s*(\d+)\s*(d|day|days|w|week|weeks)?\s*$/i.exec(text);
   if (!m) throw new UsageError(`--older-than must look like 30d or 2w, got ${JSON.stringify(text)}`, 'todos archive');
   const n = Number(m[1]);
-  return /^w/i.test(m[2] ?? '') ? n * 7 : n;
+  const days = /^w/i.test(m[2] ?? '') ? n * 7 : n;
+  // Beyond this the database cannot compute the cut-off date (integer / timestamp out of range).
+  if (days > 36_500) throw new UsageError(`--older-than must be at most 36500 days (100 years), got ${JSON.stringify(text)}`, 'todos archive');
+  return days;
 }
 
 export const todosArchive: Command = {
