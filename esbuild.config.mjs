@@ -1,7 +1,7 @@
 // Builds the Obsidian plugin (main.js, CommonJS, as Obsidian loads it) and the Node entry points under
 // dist/ (hooks, CLI, demo) from the same src/core. `node esbuild.config.mjs production` builds once and
 // minifies the plugin; with no argument it watches.
-import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -41,6 +41,13 @@ const nodeBuild = {
   external: ['@electric-sql/pglite', 'pg-native'],
   // pg is CommonJS and requires Node built-ins; give the ESM bundle a real `require`.
   banner: { js: "import { createRequire as __cfCreateRequire } from 'node:module'; const require = __cfCreateRequire(import.meta.url);" },
+  // pg asks "am I in a Cloudflare Worker?" by checking navigator.userAgent, and where Node has no
+  // navigator (Node 20) by constructing a fetch Response, which loads Node's whole fetch stack (undici):
+  // about 13 ms of every hook process. We are never in a Worker.
+  define: { navigator: '{"userAgent":"Node.js"}' },
+  // Smaller files compile faster: hooks start a Node process on every Claude Code tool call.
+  minify: production,
+  sourcemap: production ? 'linked' : 'inline',
 };
 
 const builds = [nodeBuild];
@@ -82,6 +89,8 @@ if (existsSync('src/plugin/main.ts')) {
 }
 
 if (production) {
+  // Chunk names carry content hashes: start from an empty dist/ so old chunks do not pile up.
+  rmSync('dist', { recursive: true, force: true });
   for (const options of builds) await esbuild.build(options);
   // dist/cli.mjs starts with the source's `#!/usr/bin/env node`: make it directly executable too.
   if (existsSync('dist/cli.mjs')) chmodSync('dist/cli.mjs', 0o755);

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import esbuild from 'esbuild';
 import pg from 'pg';
 import { loadHandoff } from '../src/core/handoff.js';
 import { migrate } from '../src/core/migrate.js';
@@ -101,7 +102,8 @@ function bundleSize(entry: string): number {
     if (seen.has(file)) return;
     seen.add(file);
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/^import\s[^'"]*['"](\.[^'"]+)['"]/gm)) visit(join(file, '..', m[1]!));
+    // Static imports only (`import ... from "./x"` or `import "./x"`, minified or not); `import("./x")` is lazy.
+    for (const m of text.matchAll(/(?:^|[;\n}])\s*import\s*(?:[\w$*{}\s,]+from\s*)?["'](\.[^"']+)["']/g)) visit(join(file, '..', m[1]!));
   };
   visit(entry);
   return [...seen].reduce((n, f) => n + statSync(f).size, 0);
@@ -117,16 +119,33 @@ async function main(): Promise<void> {
     console.log(`seeded 50 projects, 100,000 sessions, 10,000 todos in ${fmt(performance.now() - t)}`);
 
     // ---- whole processes -------------------------------------------------------------------
+    // The baseline gets the same treatment as the hooks (pg bundled and minified by esbuild, the same
+    // define), so the ratio measures what the hooks add, not how slowly node_modules resolves.
     const bare = join(work, 'bare.mjs');
-    writeFileSync(bare, `import { createRequire } from 'node:module';
-const pg = createRequire(${JSON.stringify(join(ROOT, 'package.json'))})('pg');
+    await esbuild.build({
+      stdin: {
+        contents: `import pg from 'pg';
 const c = new pg.Client({ connectionString: process.env.CLAUDE_FAMILY_DATABASE_URL });
-await c.connect(); await c.query('SELECT 1'); await c.end();`);
+await c.connect(); await c.query('SELECT 1'); await c.end();`,
+        resolveDir: ROOT,
+      },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      minify: true,
+      outfile: bare,
+      external: ['pg-native'],
+      define: { navigator: '{"userAgent":"Node.js"}' },
+      banner: { js: "import { createRequire as __cfCreateRequire } from 'node:module'; const require = __cfCreateRequire(import.meta.url);" },
+      logLevel: 'warning',
+    });
     const env = { ...process.env, CLAUDE_FAMILY_DATABASE_URL: url, CLAUDE_FAMILY_DATA_DIR: join(work, 'data'), CLAUDE_FAMILY_PROJECT: MAIN_PROJECT };
     const hook = (name: string) => join(ROOT, 'dist', 'hooks', `${name}.mjs`);
     const payload = (extra: Record<string, unknown>) =>
       JSON.stringify({ session_id: 'bench-session', transcript_path: '/dev/null', cwd: work, permission_mode: 'default', ...extra });
 
+    const nodeAlone = timeProcess('node -e "" (for scale)', ['-e', ''], () => '', env);
     const timings = [
       timeProcess('bare node + 1 connection', [bare], () => '', env),
       timeProcess('session-start hook', [hook('session-start')], () => payload({ hook_event_name: 'SessionStart', source: 'startup' }), env),
@@ -142,6 +161,7 @@ await c.connect(); await c.query('SELECT 1'); await c.end();`);
     ];
     const baseline = timings[0]!;
     console.log(`\nwhole processes (${RUNS} runs each):`);
+    console.log(`  ${nodeAlone.name.padEnd(34)} p50 ${fmt(nodeAlone.p50).padStart(9)}  p95 ${fmt(nodeAlone.p95).padStart(9)}  (Node's own start on this machine)`);
     for (const tm of timings) {
       const ratio = tm.p50 / baseline.p50;
       console.log(`  ${tm.name.padEnd(34)} p50 ${fmt(tm.p50).padStart(9)}  p95 ${fmt(tm.p95).padStart(9)}  ${tm === baseline ? 'baseline' : `${ratio.toFixed(2)}x baseline`}`);

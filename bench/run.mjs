@@ -1,13 +1,12 @@
 // `npm run bench`: bundles bench/bench.ts against the same src/core (as the tests do) and runs it.
 // Needs the build (dist/hooks/*.mjs) and the local Postgres; see bench/bench.ts for what it measures.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import esbuild from 'esbuild';
 
 const root = resolve(import.meta.dirname, '..');
-const outfile = join(mkdtempSync(join(tmpdir(), 'cf-bench-')), 'bench.mjs');
+// Inside the repository (not /tmp) so the bundle's external packages resolve from node_modules.
+const outfile = join(root, 'node_modules', '.cache', 'claude-family', 'bench.mjs');
 await esbuild.build({
   entryPoints: [join(root, 'bench/bench.ts')],
   bundle: true,
@@ -16,7 +15,7 @@ await esbuild.build({
   target: 'node20',
   outfile,
   loader: { '.sql': 'text' },
-  external: ['@electric-sql/pglite', 'pg-native'],
+  external: ['@electric-sql/pglite', 'pg-native', 'esbuild'],
   nodePaths: [join(root, 'node_modules')],
   banner: { js: "import { createRequire as __cfCreateRequire } from 'node:module'; const require = __cfCreateRequire(import.meta.url);" },
   logLevel: 'warning',

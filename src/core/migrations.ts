@@ -2,6 +2,7 @@
 // (test/migrate.test.ts checks that), so the plugin bundle and the hooks carry the same schema.
 import m001 from '../../migrations/001_core_schema.sql';
 import m002 from '../../migrations/002_change_notify.sql';
+import m003 from '../../migrations/003_todo_order_index.sql';
 
 export interface MigrationFile {
   /** File name, e.g. "001_core_schema.sql"; the number before the underscore orders them. */
@@ -12,4 +13,5 @@ export interface MigrationFile {
 export const MIGRATIONS: readonly MigrationFile[] = [
   { name: '001_core_schema.sql', sql: m001 },
   { name: '002_change_notify.sql', sql: m002 },
+  { name: '003_todo_order_index.sql', sql: m003 },
 ];

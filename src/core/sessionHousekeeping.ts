@@ -6,7 +6,6 @@
 import { basename } from 'node:path';
 import type { Config } from './config.js';
 import type { Db } from './db.js';
-import { checkDocs, formatStaleDocs, recordFilesModified } from './housekeeping/docCheck.js';
 import { currentHeadAsync } from './housekeeping/gitChanges.js';
 import { deferredCleanupCommand, findClaudePid, snapshotSessionProcesses, spawnDeferredCleanup } from './housekeeping/mcpProcesses.js';
 import { defaultProcessSource, type ProcessSource } from './housekeeping/processes.js';
@@ -108,7 +107,9 @@ export async function sessionEndHousekeeping(ctx: SessionEndContext): Promise<Ho
   }
 
   const start = readSessionStart(ctx.config.dataDir, ctx.claudeSessionId);
-  const docs = checkDocs({ cwd: start?.cwd ?? ctx.cwd, sinceRef: start?.head, vaultDir: ctx.config.vaultDir, project: ctx.project });
+  // Loaded here, not at the top: SessionStart shares this module and needs none of it.
+  const { checkDocs, formatStaleDocs, recordFilesModified } = await import('./housekeeping/docCheck.js');
+  const docs = await checkDocs({ cwd: start?.cwd ?? ctx.cwd, sinceRef: start?.head, vaultDir: ctx.config.vaultDir, project: ctx.project });
   // Outside a git repository there is nothing to check, which is not a problem worth a stderr line.
   if (docs.root) problems.push(...docs.problems);
   if (docs.root && ctx.db) {

@@ -9,10 +9,10 @@ import {
   formatStaleDocs,
   isDocPath,
   loadDocMap,
-  loadVaultNotes,
   modifiedFiles,
   staleDocs,
 } from '../../src/core/housekeeping/docCheck.js';
+import { loadVaultNotes } from '../../src/core/housekeeping/vaultNotes.js';
 import { globToRegExp, matchesPattern } from '../../src/core/housekeeping/glob.js';
 import { killAll, tempDir } from './fixtures.js';
 
@@ -129,14 +129,14 @@ describe('modifiedFiles / currentHead (real git repositories)', () => {
     expect(r.problems).toEqual([]);
   });
 
-  it('outside a repository: empty with a problem note, never a throw', () => {
+  it('outside a repository: empty with a problem note, never a throw', async () => {
     const dir = tempDir('cf-nogit-');
     expect(currentHead(dir)).toBeUndefined();
     expect(modifiedFiles({ cwd: dir, sinceRef: 'HEAD' })).toEqual({ files: [], problems: [`${dir} is not inside a git repository: no modified files`] });
     const missing = join(dir, 'does-not-exist');
     expect(currentHead(missing)).toBeUndefined();
     expect(modifiedFiles({ cwd: missing }).files).toEqual([]);
-    expect(checkDocs({ cwd: dir })).toEqual({ modified: [], stale: [], problems: [`${dir} is not inside a git repository: no modified files`] });
+    expect(await checkDocs({ cwd: dir })).toEqual({ modified: [], stale: [], problems: [`${dir} is not inside a git repository: no modified files`] });
   });
 });
 
@@ -247,7 +247,7 @@ describe('doc map and vault files', () => {
 });
 
 describe('checkDocs end to end', () => {
-  it('repo with a README, a doc map and a vault inside the repository', () => {
+  it('repo with a README, a doc map and a vault inside the repository', async () => {
     const root = repo({ 'README.md': '# x', 'src/api/a.ts': 'a', 'src/b.ts': 'b', 'vault/API.md': '---\nfiles: [src/api/**]\n---\n', 'vault/B.md': '---\nfiles: src/b.ts\n---\n' });
     const start = currentHead(root)!;
     write(root, 'src/api/a.ts', 'a2');
@@ -255,7 +255,7 @@ describe('checkDocs end to end', () => {
     write(root, 'vault/B.md', '---\nfiles: src/b.ts\n---\nupdated');
 
     // Default map: README.md, plus the vault note for src/api (B.md was edited itself).
-    const r = checkDocs({ cwd: root, sinceRef: start, vaultDir: join(root, 'vault') });
+    const r = await checkDocs({ cwd: root, sinceRef: start, vaultDir: join(root, 'vault') });
     expect(r.problems).toEqual([]);
     expect(r.modified).toEqual(['src/api/a.ts', 'src/b.ts', 'vault/B.md']);
     expect(r.stale).toEqual([
@@ -265,14 +265,14 @@ describe('checkDocs end to end', () => {
 
     // With .claude/doc-map.json the README default no longer applies.
     write(root, '.claude/doc-map.json', JSON.stringify({ docs: { 'docs/api.md': ['src/api/**'] } }));
-    const mapped = checkDocs({ cwd: root, sinceRef: start });
+    const mapped = await checkDocs({ cwd: root, sinceRef: start });
     expect(mapped.stale).toEqual([{ doc: 'docs/api.md', kind: 'repo', because: ['src/api/a.ts'] }]);
   });
 
-  it('without a README.md the default rule reports nothing', () => {
+  it('without a README.md the default rule reports nothing', async () => {
     const root = repo({ 'src/a.ts': 'a' });
     write(root, 'src/a.ts', 'a2');
-    const r = checkDocs({ cwd: root });
+    const r = await checkDocs({ cwd: root });
     expect(r.modified).toEqual(['src/a.ts']);
     expect(r.stale).toEqual([]);
   });

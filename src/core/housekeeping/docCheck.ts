@@ -6,17 +6,16 @@ import type { SessionStateRow } from '../models.js';
 import { upsertSessionState } from '../repos/sessionState.js';
 import { modifiedFiles, type ModifiedFilesResult } from './gitChanges.js';
 import { compilePatterns, normalisePath } from './glob.js';
-import { loadVaultNotes, type VaultNote } from './vaultNotes.js';
+import type { VaultNote } from './vaultNotes.js';
 
 export { currentHead, modifiedFiles, type ModifiedFilesResult } from './gitChanges.js';
-export { loadVaultNotes, type VaultNote } from './vaultNotes.js';
 
 /**
  * Doc-update check (SessionEnd duty): which docs may be stale given the files the session modified.
  * Reported, never edited.
  *
  *   SessionStart hook:  record currentHead(cwd) with the session (e.g. in its spool event / state)
- *   SessionEnd hook:    const r = checkDocs({ cwd, sinceRef: <head recorded at start>, vaultDir? })
+ *   SessionEnd hook:    const r = await checkDocs({ cwd, sinceRef: <head recorded at start>, vaultDir? })
  *                       text = formatStaleDocs(r.stale)   // '' when nothing to say
  *                       await recordFilesModified(db, projectName, r.modified)   // or spool it
  */
@@ -166,7 +165,7 @@ export interface CheckDocsResult {
  * modifiedFiles + the doc map (or the default, README.md if it exists) + the vault notes → staleDocs.
  * Never throws.
  */
-export function checkDocs(options: CheckDocsOptions): CheckDocsResult {
+export async function checkDocs(options: CheckDocsOptions): Promise<CheckDocsResult> {
   const problems: string[] = [];
   try {
     const changes: ModifiedFilesResult = modifiedFiles({ cwd: options.cwd, sinceRef: options.sinceRef });
@@ -181,6 +180,9 @@ export function checkDocs(options: CheckDocsOptions): CheckDocsResult {
     if (!mapping && !existsSync(join(root, 'README.md'))) mapping = { docs: {} };
     let vaultNotes: VaultNoteRef[] = [];
     if (options.vaultDir) {
+      // Loaded only when a vault is configured: gray-matter (and the js-yaml it brings) is the
+      // heaviest thing SessionEnd would otherwise load.
+      const { loadVaultNotes } = await import('./vaultNotes.js');
       const loaded = loadVaultNotes(options.vaultDir);
       problems.push(...loaded.problems);
       vaultNotes = loaded.notes.map((n) => {

@@ -33,7 +33,6 @@ export {
   DocMap,
   formatStaleDocs,
   loadDocMap,
-  loadVaultNotes,
   modifiedFiles,
   recordFilesModified,
   staleDocs,
@@ -42,5 +41,5 @@ export {
   type ModifiedFilesResult,
   type RecordFilesResult,
   type StaleDoc,
-  type VaultNote,
 } from './docCheck.js';
+export { loadVaultNotes, type VaultNote } from './vaultNotes.js';
