@@ -1,5 +1,6 @@
 // The `claude-handoff` code block: parsed options, a live view of the database that refreshes on
 // change notifications (Postgres) or on a timer (embedded), and checkboxes that complete todos.
+import { coalescing } from './coalesce.js';
 import { MarkdownRenderChild, type MarkdownPostProcessorContext } from 'obsidian';
 import type { ChangeNotice } from '../core/changes.js';
 import { redact } from '../core/db.js';
@@ -43,8 +44,6 @@ export function errorText(err: unknown): string {
 }
 
 export class HandoffBlockChild extends MarkdownRenderChild {
-  private running?: Promise<void>;
-  private again = false;
   private retryTimer?: ReturnType<typeof setTimeout>;
   private options?: HandoffBlockOptions;
   private parseError?: string;
@@ -81,22 +80,8 @@ export class HandoffBlockChild extends MarkdownRenderChild {
     return this.options?.project ?? fromNote ?? currentProject(this.blocks.deps.settings());
   }
 
-  /** Re-reads and re-renders; concurrent calls coalesce into one more run. */
-  refresh(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        await this.renderOnce();
-      } while (this.again && this.blocks.has(this));
-    })().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
-  }
+  /** Re-reads and re-renders; concurrent calls coalesce into one more run (while the block is shown). */
+  readonly refresh = coalescing(() => this.renderOnce(), () => this.blocks.has(this));
 
   private async renderOnce(): Promise<void> {
     if (this.parseError) return renderHandoffMessage(this.containerEl, this.parseError, 'error');

@@ -1,4 +1,5 @@
 // The status bar item: the current project's open sessions and active todos.
+import { coalescing } from './coalesce.js';
 import { getProjectByName } from '../core/repos/projects.js';
 import { listSessions } from '../core/repos/sessions.js';
 import { countTodos } from '../core/repos/todos.js';
@@ -28,9 +29,6 @@ export function statusText(s: ProjectStatus): string {
 }
 
 export class StatusBar {
-  private running?: Promise<void>;
-  private again = false;
-
   constructor(
     private readonly el: HTMLElement,
     private readonly connection: Connection,
@@ -40,21 +38,7 @@ export class StatusBar {
   }
 
   /** Re-reads the counts; a call during a refresh makes it run once more (so it never shows stale data). */
-  refresh(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        await this.refreshOnce();
-      } while (this.again);
-    })().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
-  }
+  readonly refresh = coalescing(() => this.refreshOnce());
 
   private async refreshOnce(): Promise<void> {
     try {
