@@ -8,6 +8,7 @@ import { DbUnavailableError, type Db } from '../core/db.js';
 import { applyEvent, makeEvent, type ApplyOutcome, type EventBody, type HookEvent } from '../core/events.js';
 import { noNul, ValidationError } from '../core/models.js';
 import { openForWork } from '../core/openForWork.js';
+import { resolveProjectName } from '../core/project.js';
 import { appendToSpool, spoolPaths } from '../core/spool.js';
 import { errorText, HookFailure } from './run.js';
 
@@ -52,6 +53,23 @@ export function parsePayload<S extends z.ZodMiniType>(schema: S, raw: string, wh
     throw new HookFailure(`invalid ${what} payload: ${issues}`);
   }
   return parsed.data;
+}
+
+/** parsePayload, keeping input that fails in the rejected file before the failure goes up. */
+export function payloadOrReject<S extends z.ZodMiniType>(schema: S, raw: string, what: string, hookName: string): z.output<S> {
+  try {
+    return parsePayload(schema, raw, what);
+  } catch (err) {
+    if (err instanceof HookFailure) keepRejectedInput(fallbackDataDir(), raw, `${hookName}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Where a hook's event belongs: the configuration, the directory and the project named after it. */
+export function hookContext(raw: string, hookName: string, payloadCwd: string | undefined): { config: Config; cwd: string; project: string } {
+  const config = hookConfig(raw, hookName);
+  const cwd = payloadCwd ?? process.cwd();
+  return { config, cwd, project: resolveProjectName(config.project, cwd) };
 }
 
 /**

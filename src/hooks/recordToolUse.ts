@@ -6,8 +6,7 @@ import * as z from 'zod/mini';
 import { parseMcpToolName } from '../core/repos/mcpUsage.js';
 import { appendToSpool } from '../core/spool.js';
 import { TodoWriteItem } from '../core/todoSync.js';
-import { resolveProjectName } from '../core/project.js';
-import { deliver, eventFor, hookConfig, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, PostToolUsePayload, warn } from './common.js';
+import { deliver, eventFor, fallbackDataDir, hookContext, HookFailure, keepRejectedInput, parsePayload, PostToolUsePayload, warn } from './common.js';
 import { mcpOutcome } from './mcpOutcome.js';
 
 const NAME = 'post-tool-use';
@@ -45,8 +44,7 @@ export async function recordToolUse(raw: string): Promise<void> {
   }
   if (!recorded) return; // not a tool we record: exit 0 silently, write nothing
 
-  const config = hookConfig(raw, NAME);
-  const project = resolveProjectName(config.project, payload.cwd ?? process.cwd());
+  const { config, project } = hookContext(raw, NAME, payload.cwd);
   const event = eventFor(raw, NAME, { ...recorded, project, claude_session_id: payload.session_id });
 
   if (!config.databaseUrl) {

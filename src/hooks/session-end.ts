@@ -3,9 +3,8 @@
 // that ends orphaned MCP servers once Claude Code exits, and the list of docs that may be stale.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolveProjectName } from '../core/project.js';
 import { sessionEndHousekeeping } from '../core/sessionHousekeeping.js';
-import { deliver, eventFor, hookConfig, errorText, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, readStdin, runHook, SessionEndPayload, warn } from './common.js';
+import { deliver, errorText, eventFor, hookContext, payloadOrReject, readStdin, runHook, SessionEndPayload, warn } from './common.js';
 
 const NAME = 'session-end';
 /** This script is dist/hooks/session-end.mjs; the CLI is dist/cli.mjs. */
@@ -13,16 +12,8 @@ const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.mjs');
 
 await runHook(NAME, async () => {
   const raw = await readStdin();
-  let payload;
-  try {
-    payload = parsePayload(SessionEndPayload, raw, 'SessionEnd');
-  } catch (err) {
-    if (err instanceof HookFailure) keepRejectedInput(fallbackDataDir(), raw, `${NAME}: ${err.message}`);
-    throw err;
-  }
-  const config = hookConfig(raw, NAME);
-  const cwd = payload.cwd ?? process.cwd();
-  const project = resolveProjectName(config.project, cwd);
+  const payload = payloadOrReject(SessionEndPayload, raw, 'SessionEnd', NAME);
+  const { config, cwd, project } = hookContext(raw, NAME, payload.cwd);
   const event = eventFor(raw, NAME, { kind: 'session_end', project, claude_session_id: payload.session_id, reason: payload.reason });
 
   const delivery = await deliver(config, event, { migrate: 'if-behind' });

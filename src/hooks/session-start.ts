@@ -3,23 +3,14 @@
 // Embedded mode: the first process to open the database replays the spool; when another process holds
 // it, the event is spooled and the hook says so.
 import { appendEnvFile } from '../core/envFile.js';
-import { resolveProjectName } from '../core/project.js';
-import { deliver, eventFor, errorText, hookConfig, fallbackDataDir, HookFailure, keepRejectedInput, parsePayload, readStdin, runHook, SessionStartPayload, warn } from './common.js';
+import { deliver, errorText, eventFor, hookContext, payloadOrReject, readStdin, runHook, SessionStartPayload, warn } from './common.js';
 
 const NAME = 'session-start';
 
 await runHook(NAME, async () => {
   const raw = await readStdin();
-  let payload;
-  try {
-    payload = parsePayload(SessionStartPayload, raw, 'SessionStart');
-  } catch (err) {
-    if (err instanceof HookFailure) keepRejectedInput(fallbackDataDir(), raw, `${NAME}: ${err.message}`);
-    throw err;
-  }
-  const config = hookConfig(raw, NAME);
-  const cwd = payload.cwd ?? process.cwd();
-  const project = resolveProjectName(config.project, cwd);
+  const payload = payloadOrReject(SessionStartPayload, raw, 'SessionStart', NAME);
+  const { config, cwd, project } = hookContext(raw, NAME, payload.cwd);
   const event = eventFor(raw, NAME, { kind: 'session_start', project, claude_session_id: payload.session_id, source: payload.source });
 
   // Housekeeping (git HEAD, Claude Code's processes) runs while the database work goes on; loaded only

@@ -51,9 +51,14 @@ export default class ClaudeFamilyPlugin extends Plugin {
       const status = !notice || !notice.project || notice.project === currentProject(this.settings);
       await Promise.all([this.blocks.onChange(notice), status ? this.statusBar.refresh() : undefined]);
     });
-    // The status bar also refreshes on the interval in Postgres mode (it is cheap and catches a dropped LISTEN).
+    // In Postgres mode the status bar also refreshes on the interval (it is cheap and catches a dropped
+    // LISTEN). In embedded mode the poll above already refreshes it, and every refresh opens the
+    // database: a second timer would double the opens and keep the hooks waiting for the lock.
     window.clearInterval(this.statusTimer);
-    this.statusTimer = this.registerInterval(window.setInterval(() => void this.statusBar.refresh(), this.settings.refreshSeconds * 1000));
+    this.statusTimer = undefined;
+    if (this.settings.mode === 'postgres') {
+      this.statusTimer = this.registerInterval(window.setInterval(() => void this.statusBar.refresh(), this.settings.refreshSeconds * 1000));
+    }
   }
 
   async updateSettings(patch: Partial<ClaudeFamilySettings>): Promise<void> {
