@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { checksum, migrate, MigrationError } from '../src/core/migrate.js';
+import { checksum, migrate, MigrationError, pendingMigrationCount } from '../src/core/migrate.js';
 import { MIGRATIONS } from '../src/core/migrations.js';
 import { BACKENDS, createTestDatabase } from './support/backends.js';
 import { bundleScript } from './support/bundle.js';
@@ -32,6 +32,18 @@ for (const backend of BACKENDS) {
         expect(tablesAfter.rows.map((r) => r.table_name)).toEqual(
           expect.arrayContaining(['projects', 'sessions', 'session_state', 'todos', 'knowledge', 'messages', 'mcp_usage', 'schema_migrations']),
         );
+      } finally {
+        await t.drop();
+      }
+    });
+
+    it('pendingMigrationCount: all on a fresh database, none after migrate, one for a new file', async () => {
+      const t = await createTestDatabase(backend, { migrated: false });
+      try {
+        expect(await pendingMigrationCount(t.db)).toBe(MIGRATIONS.length);
+        await migrate(t.db);
+        expect(await pendingMigrationCount(t.db)).toBe(0);
+        expect(await pendingMigrationCount(t.db, [...MIGRATIONS, { name: '999_next.sql', sql: 'SELECT 1' }])).toBe(1);
       } finally {
         await t.drop();
       }

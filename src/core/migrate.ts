@@ -110,9 +110,14 @@ export async function migrate(db: Db, files: readonly MigrationFile[] = MIGRATIO
  * on every start when the schema is already current; the checksum check runs whenever migrate() does.
  */
 export async function pendingMigrationCount(db: Queryable, files: readonly MigrationFile[] = MIGRATIONS): Promise<number> {
-  const exists = await db.query<{ present: boolean }>(`SELECT to_regclass('claude.schema_migrations') IS NOT NULL AS present`);
-  if (!exists.rows[0]?.present) return files.length;
-  const { rows } = await db.query<{ version: number }>('SELECT version FROM claude.schema_migrations');
+  let rows: { version: number }[];
+  try {
+    rows = (await db.query<{ version: number }>('SELECT version FROM claude.schema_migrations')).rows;
+  } catch (err) {
+    // 42P01 undefined_table, 3F000 invalid_schema_name: a database never migrated.
+    if (['42P01', '3F000'].includes((err as { code?: string }).code ?? '')) return files.length;
+    throw err;
+  }
   const applied = new Set(rows.map((r) => r.version));
   return files.filter((f) => !applied.has(versionOf(f.name))).length;
 }
