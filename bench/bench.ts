@@ -81,18 +81,30 @@ interface ProcessTiming {
   p95: number;
 }
 
-function timeProcess(name: string, args: string[], input: (i: number) => string, env: NodeJS.ProcessEnv): ProcessTiming {
-  const times: number[] = [];
+interface ProcessCase {
+  name: string;
+  args: string[];
+  input: (i: number) => string;
+}
+
+/**
+ * Times every case as a whole process, RUNS times each, interleaved (round i runs every case once), so
+ * a machine that gets busier or quieter during the run shifts all cases alike and the ratios stay fair.
+ */
+function timeProcesses(cases: ProcessCase[], env: NodeJS.ProcessEnv): ProcessTiming[] {
+  const times = cases.map(() => [] as number[]);
   for (let i = 0; i < RUNS + 3; i++) {
-    const start = performance.now();
-    const res = spawnSync(process.execPath, args, { input: input(i), env, encoding: 'utf8' });
-    const ms = performance.now() - start;
-    if (res.status !== 0 || (res.stderr && res.stderr.trim() !== '')) {
-      throw new Error(`${name} failed (exit ${res.status}): ${res.stderr}`);
-    }
-    if (i >= 3) times.push(ms); // the first runs warm the page cache and the server
+    cases.forEach((c, k) => {
+      const start = performance.now();
+      const res = spawnSync(process.execPath, c.args, { input: c.input(i), env, encoding: 'utf8' });
+      const ms = performance.now() - start;
+      if (res.status !== 0 || (res.stderr && res.stderr.trim() !== '')) {
+        throw new Error(`${c.name} failed (exit ${res.status}): ${res.stderr}`);
+      }
+      if (i >= 3) times[k]!.push(ms); // the first rounds warm the page cache and the server
+    });
   }
-  return { name, p50: percentile(times, 50), p95: percentile(times, 95) };
+  return cases.map((c, k) => ({ name: c.name, p50: percentile(times[k]!, 50), p95: percentile(times[k]!, 95) }));
 }
 
 function bundleSize(entry: string): number {
@@ -145,22 +157,33 @@ await c.connect(); await c.query('SELECT 1'); await c.end();`,
     const payload = (extra: Record<string, unknown>) =>
       JSON.stringify({ session_id: 'bench-session', transcript_path: '/dev/null', cwd: work, permission_mode: 'default', ...extra });
 
-    const nodeAlone = timeProcess('node -e "" (for scale)', ['-e', ''], () => '', env);
-    const timings = [
-      timeProcess('bare node + 1 connection', [bare], () => '', env),
-      timeProcess('session-start hook', [hook('session-start')], () => payload({ hook_event_name: 'SessionStart', source: 'startup' }), env),
-      timeProcess('post-tool-use hook (TodoWrite)', [hook('post-tool-use')], (i) =>
-        payload({
-          hook_event_name: 'PostToolUse',
-          tool_name: 'TodoWrite',
-          tool_input: { todos: Array.from({ length: 10 }, (_, k) => ({ content: `Bench task ${k}`, activeForm: `Doing bench task ${k}`, status: k < i % 10 ? 'completed' : 'pending' })) },
-          tool_response: {},
-        }), env),
-      timeProcess('post-tool-use hook (MCP call)', [hook('post-tool-use')], () =>
-        payload({ hook_event_name: 'PostToolUse', tool_name: 'mcp__postgres__execute_sql', tool_input: { sql: 'SELECT 1' }, tool_response: { content: [] } }), env),
-    ];
+    const [nodeAlone, ...timings] = timeProcesses(
+      [
+        { name: 'node -e "" (for scale)', args: ['-e', ''], input: () => '' },
+        { name: 'bare node + 1 connection', args: [bare], input: () => '' },
+        { name: 'session-start hook', args: [hook('session-start')], input: () => payload({ hook_event_name: 'SessionStart', source: 'startup' }) },
+        {
+          name: 'post-tool-use hook (TodoWrite)',
+          args: [hook('post-tool-use')],
+          input: (i) =>
+            payload({
+              hook_event_name: 'PostToolUse',
+              tool_name: 'TodoWrite',
+              tool_input: { todos: Array.from({ length: 10 }, (_, k) => ({ content: `Bench task ${k}`, activeForm: `Doing bench task ${k}`, status: k < i % 10 ? 'completed' : 'pending' })) },
+              tool_response: {},
+            }),
+        },
+        {
+          name: 'post-tool-use hook (MCP call)',
+          args: [hook('post-tool-use')],
+          input: () => payload({ hook_event_name: 'PostToolUse', tool_name: 'mcp__postgres__execute_sql', tool_input: { sql: 'SELECT 1' }, tool_response: { content: [] } }),
+        },
+      ],
+      env,
+    );
+    if (!nodeAlone) throw new Error('no timings');
     const baseline = timings[0]!;
-    console.log(`\nwhole processes (${RUNS} runs each):`);
+    console.log(`\nwhole processes (${RUNS} interleaved runs each):`);
     console.log(`  ${nodeAlone.name.padEnd(34)} p50 ${fmt(nodeAlone.p50).padStart(9)}  p95 ${fmt(nodeAlone.p95).padStart(9)}  (Node's own start on this machine)`);
     for (const tm of timings) {
       const ratio = tm.p50 / baseline.p50;
