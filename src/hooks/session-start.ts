@@ -18,6 +18,9 @@ await runHook(NAME, async () => {
   const housekeeping = import('../core/sessionHousekeeping.js')
     .then((m) => m.sessionStartHousekeeping({ config, claudeSessionId: payload.session_id, cwd }))
     .then((r) => r.problems, (err: unknown) => [`housekeeping failed: ${errorText(err)}`]);
+  // The handoff loader and renderer (needed on no other hook's path) load while the database is opened.
+  const handoffModules = Promise.all([import('../core/handoff.js'), import('../core/render/handoff.js')]);
+  handoffModules.catch(() => {}); // a failure is reported where it is awaited
   const delivery = await deliver(config, event, { migrate: 'if-behind' });
   const problems: string[] = [];
   if (delivery.spooledBecause) problems.push(delivery.spooledBecause);
@@ -27,8 +30,7 @@ await runHook(NAME, async () => {
     const db = delivery.db;
     familySessionId = delivery.outcome.session.session_id;
     try {
-      // Loaded only here: the renderer is not needed on any other path.
-      const [{ loadHandoff }, { renderHandoffText }] = await Promise.all([import('../core/handoff.js'), import('../core/render/handoff.js')]);
+      const [{ loadHandoff }, { renderHandoffText }] = await handoffModules;
       context = renderHandoffText(await loadHandoff(db, project, { currentSessionId: familySessionId }));
     } catch (err) {
       // The session is recorded; only the summary failed. Say so, and still export the ids below.
