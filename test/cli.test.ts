@@ -1,13 +1,12 @@
 // The claude-family CLI: every subcommand's happy path and a usage error, run in-process through runCli
 // (the same code dist/cli.mjs runs) against Postgres, a lifecycle on the embedded default, and the bundled
 // script as a child process for exit codes.
-import { MIGRATIONS } from '../src/core/migrations.js';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent } from '../src/core/events.js';
+import { MIGRATIONS } from '../src/core/migrations.js';
 import { openSession } from '../src/core/repos/sessions.js';
 import { addTodo } from '../src/core/repos/todos.js';
 import { ensureProject } from '../src/core/repos/projects.js';
@@ -15,16 +14,9 @@ import { appendToSpool, pendingSpoolCount } from '../src/core/spool.js';
 import { COMMANDS, runCli } from '../src/cli/run.js';
 import { uniqueProject } from './support/backends.js';
 import { CLI, createHookBackend, DIST, hookScript, ROOT, runNode, type HookBackend } from './support/processes.js';
+import { tempDirs } from './support/tempDirs.js';
 
-const tmpDirs: string[] = [];
-function tempDir(label: string): string {
-  const d = mkdtempSync(join(tmpdir(), `cf-cli-${label}-`));
-  tmpDirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('cf-cli');
 
 interface CliRun {
   code: number;

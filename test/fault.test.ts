@@ -2,8 +2,7 @@
 // the real CLI: one Claude Code session lifecycle run without faults (A) and with the database gone in
 // the middle (B). After the database is back and the spool is replayed (by `spool replay`, or by the next
 // hook), B's database state must equal A's, modulo ids and timestamps.
-import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../src/core/db.js';
@@ -12,19 +11,12 @@ import { openPostgres } from '../src/core/pg.js';
 import { pendingSpoolCount, spoolPaths } from '../src/core/spool.js';
 import { createPostgresDatabase, uniqueProject } from './support/backends.js';
 import { baseEnv, CLI, hookScript, runNode, type RunResult } from './support/processes.js';
+import { tempDirs } from './support/tempDirs.js';
 
 /** In every connection string handed to a child process (trust auth ignores it); must never be printed. */
 const SECRET = 'Fault-S3cret-pw';
 
-const tmpDirs: string[] = [];
-function tempDir(label: string): string {
-  const d = mkdtempSync(join(tmpdir(), `cf-fault-${label}-`));
-  tmpDirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('cf-fault');
 
 type HookName = 'session-start' | 'post-tool-use' | 'session-end';
 type Env = Record<string, string | undefined>;

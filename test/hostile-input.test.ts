@@ -7,7 +7,7 @@
 // NUL (U+0000) cannot be stored in Postgres text: it is refused at validation, naming the field (an MCP
 // tool's error text is the exception: its NULs become U+FFFD so the call is still recorded). A lone
 // surrogate is not refused: UTF-8 encoding turns it into U+FFFD on both backends, and the event is kept.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,21 +17,14 @@ import { pendingSpoolCount, spoolPaths } from '../src/core/spool.js';
 import { runCli as runCliInProcess } from '../src/cli/run.js';
 import { BACKENDS, uniqueProject } from './support/backends.js';
 import { CLI, createHookBackend, DIST, hookScript, runNode, type HookBackend, type RunResult } from './support/processes.js';
+import { tempDirs } from './support/tempDirs.js';
 
 /** Put into every connection string a child process sees (trust auth ignores it); must never be printed. */
 const SECRET = 'Hostile-S3cret-pw';
 const TABLES = ['projects', 'sessions', 'session_state', 'todos', 'knowledge', 'messages', 'mcp_usage', 'applied_events', 'schema_migrations'] as const;
 const DROP = "'); DROP TABLE claude.todos; --";
 
-const tmpDirs: string[] = [];
-function tempDir(label: string): string {
-  const d = mkdtempSync(join(tmpdir(), `cf-hostile-${label}-`));
-  tmpDirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('cf-hostile');
 
 /** Runs `fn` over `items` with at most `limit` at a time (2 CPU cores are shared: keep it small). */
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
