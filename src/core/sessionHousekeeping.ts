@@ -1,15 +1,15 @@
-// The SessionStart and SessionEnd duties from the seed ("Session Lifecycle - Session End") beyond
-// recording the session itself: remember which processes Claude Code started and where git stood,
-// then at the end leave no orphaned MCP server behind and say which docs may be stale.
-// Both functions never throw for an expected condition: they return lines for the user and problems
-// for the hook's one stderr line, and the hook exits 0 whatever happens.
+// The SessionEnd duties from the seed ("Session Lifecycle - Session End") beyond closing the session:
+// leave no orphaned MCP server behind and say which docs may be stale. SessionStart has none: Claude
+// Code waits for it, and everything here can be worked out at the end (Claude Code's children are
+// still there, git history tells where HEAD stood when the session started).
+// Never throws for an expected condition: returns lines for the user and problems for the hook's one
+// stderr line, and the hook exits 0 whatever happens.
 import { basename } from 'node:path';
 import type { Config } from './config.js';
 import type { Db } from './db.js';
-import { currentHeadAsync } from './housekeeping/gitChanges.js';
+import { headAt } from './housekeeping/gitChanges.js';
 import { deferredCleanupCommand, findClaudePid, snapshotSessionProcesses, spawnDeferredCleanup } from './housekeeping/mcpProcesses.js';
 import { defaultProcessSource, type ProcessSource } from './housekeeping/processes.js';
-import { readSessionStart, recordSessionStart } from './housekeeping/sessionStartRecord.js';
 import type { SessionRow } from './models.js';
 
 export interface HousekeepingResult {
@@ -33,13 +33,6 @@ export function looksLikeClaudeCode(command: string): boolean {
     .some((token) => /^claude(\.[cm]?js)?$/i.test(basename(token)));
 }
 
-interface Common {
-  config: Config;
-  claudeSessionId: string;
-  cwd: string;
-  /** Where process information comes from (tests may pass a fake); default /proc or ps. */
-  source?: ProcessSource;
-}
 
 /** The Claude Code process this hook runs under, if it is one (not a shell, terminal or test runner). */
 function claudePid(source: ProcessSource): number | undefined {
@@ -48,26 +41,13 @@ function claudePid(source: ProcessSource): number | undefined {
   return info && looksLikeClaudeCode(info.command) ? info.pid : undefined;
 }
 
-/** SessionStart: record git HEAD (for the doc check) and the processes Claude Code has started so far. */
-export async function sessionStartHousekeeping(ctx: Common): Promise<HousekeepingResult> {
-  const problems: string[] = [];
-  try {
-    const head = await currentHeadAsync(ctx.cwd);
-    recordSessionStart(ctx.config.dataDir, { claudeSessionId: ctx.claudeSessionId, cwd: ctx.cwd, ...(head ? { head } : {}), startedAt: new Date().toISOString() });
-  } catch (err) {
-    problems.push(`could not record the session start: ${(err as Error).message}`);
-  }
-  const source = ctx.source ?? defaultProcessSource();
-  const pid = claudePid(source);
-  if (pid !== undefined) {
-    const snap = await snapshotSessionProcesses({ dataDir: ctx.config.dataDir, claudeSessionId: ctx.claudeSessionId, claudePid: pid, source });
-    problems.push(...snap.problems);
-  }
-  return { lines: [], problems };
-}
-
 /** What the SessionEnd hook knows when it hands over to housekeeping. */
-export interface SessionEndContext extends Common {
+export interface SessionEndContext {
+  config: Config;
+  claudeSessionId: string;
+  cwd: string;
+  /** Where process information comes from (tests may pass a fake); default /proc or ps. */
+  source?: ProcessSource;
   /** The open database, or undefined when it was unavailable and the end event went to the spool. */
   db?: Db;
   project: string;
@@ -81,10 +61,11 @@ export interface SessionEndContext extends Common {
 
 /**
  * SessionEnd, while Claude Code is still alive:
- *  1. orphaned MCP servers: snapshot Claude Code's children once more, then start a detached watcher
+ *  1. orphaned MCP servers: record Claude Code's children (pid, start time), then start a detached watcher
  *     (`claude-family mcp cleanup --kill --session ID --wait-for-pid PID`) that waits for Claude Code to exit
  *     and ends, by pid and start time, those of its recorded children that outlived it;
- *  2. docs: the files changed since the session started (git), stored in session_state.files_modified,
+ *  2. docs: the files changed since the session started (git: the last commit before session_start, plus
+ *     uncommitted and untracked files), stored in session_state.files_modified,
  *     and the docs that describe them (README.md, .claude/doc-map.json, vault notes listing the path)
  *     reported as possibly stale. Nothing is edited.
  */
@@ -106,10 +87,11 @@ export async function sessionEndHousekeeping(ctx: SessionEndContext): Promise<Ho
     }
   }
 
-  const start = readSessionStart(ctx.config.dataDir, ctx.claudeSessionId);
   // Loaded here, not at the top: SessionStart shares this module and needs none of it.
   const { checkDocs, formatStaleDocs, recordFilesModified } = await import('./housekeeping/docCheck.js');
-  const docs = await checkDocs({ cwd: start?.cwd ?? ctx.cwd, sinceRef: start?.head, vaultDir: ctx.config.vaultDir, project: ctx.project });
+  // Without the session row (database unavailable) only uncommitted changes are seen.
+  const sinceRef = ctx.session ? headAt(ctx.cwd, ctx.session.session_start) : undefined;
+  const docs = await checkDocs({ cwd: ctx.cwd, sinceRef, vaultDir: ctx.config.vaultDir, project: ctx.project });
   // Outside a git repository there is nothing to check, which is not a problem worth a stderr line.
   if (docs.root) problems.push(...docs.problems);
   if (docs.root && ctx.db) {

@@ -13,11 +13,6 @@ await runHook(NAME, async () => {
   const { config, cwd, project } = hookContext(raw, NAME, payload.cwd);
   const event = eventFor(raw, NAME, { kind: 'session_start', project, claude_session_id: payload.session_id, source: payload.source });
 
-  // Housekeeping (git HEAD, Claude Code's processes) runs while the database work goes on; loaded only
-  // here, as no other hook path needs process listing or git.
-  const housekeeping = import('../core/sessionHousekeeping.js')
-    .then((m) => m.sessionStartHousekeeping({ config, claudeSessionId: payload.session_id, cwd }))
-    .then((r) => r.problems, (err: unknown) => [`housekeeping failed: ${errorText(err)}`]);
   // The handoff loader and renderer (needed on no other hook's path) load while the database is opened.
   const handoffModules = Promise.all([import('../core/handoff.js'), import('../core/render/handoff.js')]);
   handoffModules.catch(() => {}); // a failure is reported where it is awaited
@@ -42,8 +37,6 @@ await runHook(NAME, async () => {
   } else {
     await delivery.db?.close().catch(() => {});
   }
-
-  problems.push(...(await housekeeping));
 
   // The env file matters most for the rest of the session (MCP usage, the CLI).
   const envFile = process.env.CLAUDE_ENV_FILE;

@@ -133,7 +133,12 @@ for (const backend of BACKENDS) {
       expect(first.start.stderr).toBe('');
       expect(first.servers.every(alive)).toBe(true);
 
-      // The session changes code but not the README.
+      // The session changes code but not the README: one change committed during the session (git dates
+      // have whole seconds, so wait past the start's second), two left uncommitted.
+      await new Promise((r) => setTimeout(r, 1100));
+      writeFileSync(join(repo, 'src', 'committed.ts'), 'export const c = 1;\n');
+      execFileSync('git', ['add', 'src/committed.ts'], { cwd: repo });
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'during the session'], { cwd: repo });
       writeFileSync(join(repo, 'src', 'app.ts'), 'export const a = 2;\n');
       writeFileSync(join(repo, 'src', 'new.ts'), 'export const b = 1;\n');
 
@@ -145,14 +150,14 @@ for (const backend of BACKENDS) {
       expect(end.end.stderr).toBe('');
       expect(end.end.stdout).toContain('watching 2 process(es) Claude Code started');
       expect(end.end.stdout).toContain('Docs that may need updating (1)');
-      expect(end.end.stdout).toMatch(/README\.md: src\/app\.ts, src\/new\.ts/);
+      expect(end.end.stdout).toMatch(/README\.md: src\/app\.ts, src\/committed\.ts, src\/new\.ts/);
 
       // Claude Code is gone; the detached watcher ends exactly its two servers.
       await until(() => !first.servers.some(alive), 'the orphaned stand-in MCP servers to be ended');
       expect(alive(twin.pid!)).toBe(true);
 
       const state = await b.inspect((db) => getSessionState(db, project));
-      expect(state?.files_modified).toEqual(['src/app.ts', 'src/new.ts']);
+      expect(state?.files_modified).toEqual(['src/app.ts', 'src/committed.ts', 'src/new.ts']);
 
       // Nothing is left for a later cleanup to find.
       const dry = await runNode(CLI, { args: ['mcp', 'cleanup', '--dry-run', '--json'], env: b.env });

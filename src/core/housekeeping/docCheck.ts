@@ -14,8 +14,7 @@ export { currentHead, modifiedFiles, type ModifiedFilesResult } from './gitChang
  * Doc-update check (SessionEnd duty): which docs may be stale given the files the session modified.
  * Reported, never edited.
  *
- *   SessionStart hook:  record currentHead(cwd) with the session (e.g. in its spool event / state)
- *   SessionEnd hook:    const r = await checkDocs({ cwd, sinceRef: <head recorded at start>, vaultDir? })
+ *   SessionEnd hook:    const r = await checkDocs({ cwd, sinceRef: headAt(cwd, session_start), vaultDir? })
  *                       text = formatStaleDocs(r.stale)   // '' when nothing to say
  *                       await recordFilesModified(db, projectName, r.modified)   // or spool it
  */
@@ -145,7 +144,7 @@ export function formatStaleDocs(result: readonly StaleDoc[], maxFiles = 5): stri
 
 export interface CheckDocsOptions {
   cwd: string;
-  /** The HEAD recorded at SessionStart (currentHead). */
+  /** Where HEAD stood when the session started (gitChanges.headAt). */
   sinceRef?: string;
   /** An Obsidian vault to scan for notes with `files`/`paths` frontmatter. */
   vaultDir?: string;

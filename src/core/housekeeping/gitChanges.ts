@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 
 /**
  * What a session changed in a git repository. Read-only: never takes git's index lock
@@ -53,17 +53,14 @@ export function currentHead(cwd: string): string | undefined {
   }
 }
 
-/** currentHead without blocking, so SessionStart can ask git while it talks to the database. */
-export function currentHeadAsync(cwd: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    try {
-      execFile('git', ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd, encoding: 'utf8', timeout: 15_000, env: gitEnv() }, (err, stdout) =>
-        resolve(err ? undefined : stdout.trim() || undefined),
-      );
-    } catch {
-      resolve(undefined);
-    }
-  });
+/**
+ * The commit HEAD pointed at when the session started, as far as history tells: the newest commit on
+ * HEAD made before `when`. SessionEnd diffs against it, so SessionStart (which Claude Code waits for)
+ * needs no git call. Undefined outside a repository or when every commit is newer.
+ */
+export function headAt(cwd: string, when: Date): string | undefined {
+  const r = git(cwd, ['rev-list', '-1', `--before=${when.toISOString()}`, 'HEAD']);
+  return r.ok ? r.stdout.trim() || undefined : undefined;
 }
 
 export interface ModifiedFilesResult {
