@@ -6,7 +6,7 @@
 // on a database seeded with 100,000 sessions across 50 projects and 10,000 live todos in the project
 // the hooks run against. Also prints hook bundle sizes and the query plans of the hot queries.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import esbuild from 'esbuild';
@@ -152,10 +152,14 @@ await c.connect(); await c.query('SELECT 1'); await c.end();`,
       banner: { js: "import { createRequire as __cfCreateRequire } from 'node:module'; const require = __cfCreateRequire(import.meta.url);" },
       logLevel: 'warning',
     });
-    const env = { ...process.env, CLAUDE_FAMILY_DATABASE_URL: url, CLAUDE_FAMILY_DATA_DIR: join(work, 'data'), CLAUDE_FAMILY_PROJECT: MAIN_PROJECT };
+    // As a user runs them: no project configured, so the hooks name it after the working directory.
+    const projectDir = join(work, MAIN_PROJECT);
+    mkdirSync(projectDir);
+    const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_FAMILY_DATABASE_URL: url, CLAUDE_FAMILY_DATA_DIR: join(work, 'data') };
+    delete env.CLAUDE_FAMILY_PROJECT;
     const hook = (name: string) => join(ROOT, 'dist', 'hooks', `${name}.mjs`);
     const payload = (extra: Record<string, unknown>) =>
-      JSON.stringify({ session_id: 'bench-session', transcript_path: '/dev/null', cwd: work, permission_mode: 'default', ...extra });
+      JSON.stringify({ session_id: 'bench-session', transcript_path: '/dev/null', cwd: projectDir, permission_mode: 'default', ...extra });
 
     const [nodeAlone, ...timings] = timeProcesses(
       [

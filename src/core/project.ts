@@ -1,14 +1,16 @@
-import { execFileSync } from 'node:child_process';
-import { basename, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 
-/** The top level of the git work tree containing `cwd`, or undefined outside one (or without git). */
+/**
+ * The top level of the git work tree containing `cwd`, or undefined outside one: the nearest directory
+ * at or above `cwd` holding a `.git` entry (a directory, or the file a worktree or submodule has),
+ * which is what `git rev-parse --show-toplevel` answers in those layouts. Found with a few stat calls
+ * instead of spawning git, because every hook, PostToolUse included, names the project this way.
+ */
 export function gitTopLevel(cwd: string): string | undefined {
-  try {
-    const out = execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 });
-    const top = out.trim();
-    return top === '' ? undefined : top;
-  } catch {
-    return undefined;
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.git'))) return dir;
+    if (dirname(dir) === dir) return undefined;
   }
 }
 
