@@ -1,10 +1,11 @@
 import { expect, it } from 'vitest';
 import { loadHandoff } from '../src/core/handoff.js';
 import { renderHandoffText } from '../src/core/render/handoff.js';
+import { MessageRow, SessionStateRow, TodoRow } from '../src/core/models.js';
 import { sendMessage } from '../src/core/repos/messages.js';
-import { upsertSessionState } from '../src/core/repos/sessionState.js';
-import { closeSession, openSession } from '../src/core/repos/sessions.js';
-import { addTodo } from '../src/core/repos/todos.js';
+import { getSessionState, upsertSessionState } from '../src/core/repos/sessionState.js';
+import { closeSession, getSession, openSession } from '../src/core/repos/sessions.js';
+import { addTodo, getTodo } from '../src/core/repos/todos.js';
 import { describeEachBackend, uniqueProject } from './support/backends.js';
 
 describeEachBackend('loadHandoff', (ctx) => {
@@ -30,6 +31,13 @@ describeEachBackend('loadHandoff', (ctx) => {
     expect(h.totals).toEqual({ inProgress: 1, pending: 7 });
     expect(h.lastSession?.session_id).toBe(previous.session_id);
     expect(h.messages.map((m) => m.body)).toEqual(['ping']);
+    // Read in one statement as JSON, the rows are still exactly what the repositories return.
+    expect(h.state).toEqual(await getSessionState(db, project));
+    expect(h.lastSession).toEqual(await getSession(db, previous.session_id));
+    expect(h.pending[0]).toEqual(await getTodo(db, h.pending[0]!.todo_id));
+    expect(h.inProgress.map((t) => TodoRow.parse(t))).toEqual(h.inProgress);
+    expect(h.messages.map((m) => MessageRow.parse(m))).toEqual(h.messages);
+    expect(SessionStateRow.parse(h.state)).toEqual(h.state);
     const text = renderHandoffText(h);
     expect(text).toContain('Active Todos: 8 total (1 in progress, 7 pending)');
     expect(text).toContain('Pending (top 3):');
