@@ -34,7 +34,6 @@ export const SessionEndEvent = z.object({ ...base, kind: z.literal('session_end'
 
 export const HookEvent = z.discriminatedUnion('kind', [SessionStartEvent, TodoWriteEvent, McpCallEvent, SessionEndEvent]);
 export type HookEvent = z.infer<typeof HookEvent>;
-export type HookEventKind = HookEvent['kind'];
 
 /** An event without its id and time (makeEvent supplies them), per kind. */
 export type EventBody = HookEvent extends infer E

@@ -55,14 +55,19 @@ export function parsePayload<S extends z.ZodMiniType>(schema: S, raw: string, wh
   return parsed.data;
 }
 
-/** parsePayload, keeping input that fails in the rejected file before the failure goes up. */
-export function payloadOrReject<S extends z.ZodMiniType>(schema: S, raw: string, what: string, hookName: string): z.output<S> {
+/** Runs `fn`; when it fails with a HookFailure, the input is kept in the rejected file before the failure goes up. */
+export function orReject<T>(raw: string, hookName: string, fn: () => T): T {
   try {
-    return parsePayload(schema, raw, what);
+    return fn();
   } catch (err) {
     if (err instanceof HookFailure) keepRejectedInput(fallbackDataDir(), raw, `${hookName}: ${err.message}`);
     throw err;
   }
+}
+
+/** parsePayload, keeping input that fails in the rejected file before the failure goes up. */
+export function payloadOrReject<S extends z.ZodMiniType>(schema: S, raw: string, what: string, hookName: string): z.output<S> {
+  return orReject(raw, hookName, () => parsePayload(schema, raw, what));
 }
 
 /** Where a hook's event belongs: the configuration, the directory and the project named after it. */

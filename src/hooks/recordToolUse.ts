@@ -6,7 +6,7 @@ import * as z from 'zod/mini';
 import { parseMcpToolName } from '../core/repos/mcpUsage.js';
 import { appendToSpool } from '../core/spool.js';
 import { TodoWriteItem } from '../core/todoSync.js';
-import { deliver, eventFor, fallbackDataDir, hookContext, HookFailure, keepRejectedInput, parsePayload, PostToolUsePayload, warn } from './common.js';
+import { deliver, eventFor, hookContext, HookFailure, orReject, payloadOrReject, PostToolUsePayload, warn } from './common.js';
 import { mcpOutcome } from './mcpOutcome.js';
 
 const NAME = 'post-tool-use';
@@ -33,15 +33,8 @@ function recordedFor(payload: z.infer<typeof PostToolUsePayload>): Recorded | un
 }
 
 export async function recordToolUse(raw: string): Promise<void> {
-  let payload: z.infer<typeof PostToolUsePayload>;
-  let recorded: Recorded | undefined;
-  try {
-    payload = parsePayload(PostToolUsePayload, raw, 'PostToolUse');
-    recorded = recordedFor(payload);
-  } catch (err) {
-    if (err instanceof HookFailure) keepRejectedInput(fallbackDataDir(), raw, `${NAME}: ${err.message}`);
-    throw err;
-  }
+  const payload = payloadOrReject(PostToolUsePayload, raw, 'PostToolUse', NAME);
+  const recorded = orReject(raw, NAME, () => recordedFor(payload));
   if (!recorded) return; // not a tool we record: exit 0 silently, write nothing
 
   const { config, project } = hookContext(raw, NAME, payload.cwd);
