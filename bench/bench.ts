@@ -254,9 +254,10 @@ await c.connect(); await c.query('SELECT 1'); await c.end();`,
     }
 
     // ---- bundle sizes ----------------------------------------------------------------------
-    console.log('\nhook bundles (entry + statically imported chunks):');
+    console.log('\nhook bundles (entry + statically imported files):');
     for (const f of readdirSync(join(ROOT, 'dist', 'hooks')).filter((f) => f.endsWith('.mjs'))) {
-      console.log(`  ${f.padEnd(22)} ${(bundleSize(join(ROOT, 'dist', 'hooks', f)) / 1024).toFixed(0)} KiB`);
+      const note = f === 'record-tool-use.mjs' ? '  (loaded by post-tool-use for TodoWrite and mcp__* only)' : '';
+      console.log(`  ${f.padEnd(22)} ${(bundleSize(join(ROOT, 'dist', 'hooks', f)) / 1024).toFixed(0).padStart(4)} KiB${note}`);
     }
   } finally {
     rmSync(work, { recursive: true, force: true });

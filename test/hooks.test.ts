@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPglite } from '../src/core/pglite.js';
@@ -353,14 +353,20 @@ export async function resolve(specifier, context, next) {
       return readFileSync(log, 'utf8').split('\n').filter(Boolean);
     };
     const embedded = await traced({});
-    expect(embedded.some((u) => u.includes('recordToolUse'))).toBe(true); // the trace sees the lazily loaded part
+    expect(embedded.some((u) => u.endsWith('/hooks/record-tool-use.mjs'))).toBe(true); // the trace sees the lazily loaded part
     expect(pendingSpoolCount(join(dir, 'data'))).toBe(1);
     const postgres = await traced({ CLAUDE_FAMILY_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/closed' });
-    expect(postgres.some((u) => /\/chunks\/pg-/.test(u))).toBe(true);
+    expect(postgres.some((u) => u.endsWith('/hooks/record-tool-use.mjs'))).toBe(true);
     for (const loaded of [embedded, postgres]) {
-      expect(loaded.filter((u) => /pglite|handoff/i.test(u))).toEqual([]);
+      expect(loaded.filter((u) => /pglite/i.test(u))).toEqual([]);
     }
-    // And the session-start hook, which does need them, shows up in the same trace when it runs.
+    // Each hook is one file (no shared chunks to resolve at start); the handoff renderer is not even in PostToolUse's.
+    for (const script of [hookScript('post-tool-use'), join(dirname(hookScript('post-tool-use')), 'record-tool-use.mjs')]) {
+      const code = readFileSync(script, 'utf8');
+      expect(code).not.toMatch(/from\s*["']\.\.?\/chunks\//);
+      expect(code).not.toContain('WHERE WE LEFT OFF');
+    }
+    // And the session-start hook, which does need PGlite (and renders the handoff), shows up in the same trace.
     const start = await runNode(hookScript('session-start'), {
       stdin: JSON.stringify({ session_id: 'cc-trace' }),
       env: { PATH: process.env.PATH, HOME: dir, CLAUDE_FAMILY_CONFIG: join(dir, 'none.json'), CLAUDE_FAMILY_DATA_DIR: join(dir, 'data'), CLAUDE_FAMILY_PROJECT: 'trace', NODE_OPTIONS: `--import ${join(dir, 'trace.mjs')}` },
@@ -368,6 +374,5 @@ export async function resolve(specifier, context, next) {
     expect(start.stdout).toContain('[ ] [P3] Traced');
     const startLoaded = readFileSync(log, 'utf8');
     expect(startLoaded).toMatch(/@electric-sql\/pglite/);
-    expect(startLoaded).toMatch(/handoff/);
   }, 120_000);
 });
