@@ -1,7 +1,7 @@
 // Builds the Obsidian plugin (main.js, CommonJS, as Obsidian loads it) and the Node entry points under
 // dist/ (hooks, CLI, demo) from the same src/core. `node esbuild.config.mjs production` builds once and
 // minifies the plugin; with no argument it watches.
-import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -17,29 +17,12 @@ export const NODE_ENTRIES = {
 };
 
 /**
- * Hook entry points, each bundled into ONE file: Claude Code starts a Node process per hook, and
- * resolving and linking a dozen shared chunks measured 8-11 ms of every SessionStart and PostToolUse.
- * A lazily imported module stays lazy inside the file (evaluated on first use, only pre-parsed before).
+ * The hooks. Claude Code starts a Node process per hook, so each hook is ONE CommonJS file,
+ * dist/hooks/<name>.body.cjs (resolving a dozen shared chunks measured 5-13 ms per process), run by the
+ * launcher dist/hooks/<name>.cjs through V8's code cache (src/hooks/codeCache.ts, about 15 ms more).
+ * A lazily imported module stays lazy inside the file: evaluated on first use, only pre-parsed before.
  */
-export const HOOK_ENTRIES = {
-  'hooks/session-start': 'src/hooks/session-start.ts',
-  'hooks/post-tool-use': 'src/hooks/post-tool-use.ts',
-  'hooks/session-end': 'src/hooks/session-end.ts',
-  // What post-tool-use loads only for a tool we record; its own file so that the tiny entry stays tiny.
-  'hooks/record-tool-use': 'src/hooks/recordToolUse.ts',
-};
-
-/** post-tool-use.ts's `import('./recordToolUse.js')` loads the separate dist/hooks/record-tool-use.mjs. */
-const recordToolUseApart = {
-  name: 'record-tool-use-apart',
-  setup(build) {
-    build.onResolve({ filter: /^\.\/recordToolUse\.js$/ }, (args) =>
-      args.kind === 'dynamic-import' && args.importer.endsWith(join('src', 'hooks', 'post-tool-use.ts'))
-        ? { path: './record-tool-use.mjs', external: true }
-        : undefined,
-    );
-  },
-};
+export const HOOK_NAMES = ['session-start', 'post-tool-use', 'session-end'];
 
 const common = {
   bundle: true,
@@ -73,13 +56,34 @@ const nodeBuild = {
 };
 
 const hookBuild = {
-  ...nodeBuild,
-  entryPoints: HOOK_ENTRIES,
-  splitting: false,
-  plugins: [recordToolUseApart],
+  ...common,
+  entryPoints: Object.fromEntries(HOOK_NAMES.map((name) => [`hooks/${name}.body`, `src/hooks/${name}.ts`])),
+  outdir: 'dist',
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
+  external: ['@electric-sql/pglite', 'pg-native'],
+  // See nodeBuild; and the session-end hook finds the CLI relative to its own file.
+  define: { ...nodeBuild.define, 'import.meta.url': '__cfImportMetaUrl' },
+  banner: { js: "var __cfImportMetaUrl = require('url').pathToFileURL(__filename).href;" },
+  // import() inside a vm.Script needs an experimental Node API (and prints a warning): load PGlite's
+  // CommonJS build with require() instead, still lazily.
+  supported: { 'dynamic-import': false },
+  minify: production,
+  sourcemap: production ? 'linked' : 'inline',
 };
 
-const builds = [nodeBuild, hookBuild];
+/** One launcher per hook, from the same source: it finds its bundle by its own file name. */
+const launcherBuild = {
+  ...common,
+  entryPoints: HOOK_NAMES.map((name) => ({ in: 'src/hooks/launcher.ts', out: `hooks/${name}` })),
+  outdir: 'dist',
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
+  minify: production,
+  sourcemap: false,
+};
+
+const builds = [nodeBuild, hookBuild, launcherBuild];
 
 /**
  * The plugin is one main.js, but PGlite loads pglite.wasm, initdb.wasm and pglite.data from beside its
@@ -123,6 +127,18 @@ if (production) {
   for (const options of builds) await esbuild.build(options);
   // dist/cli.mjs starts with the source's `#!/usr/bin/env node`: make it directly executable too.
   if (existsSync('dist/cli.mjs')) chmodSync('dist/cli.mjs', 0o755);
+  writeLegacyHookEntries();
 } else {
   for (const options of builds) await (await esbuild.context(options)).watch();
+  writeLegacyHookEntries();
+}
+
+/**
+ * Hook commands installed by earlier builds run dist/hooks/<name>.mjs: keep them working (a few ms
+ * slower than the .cjs launchers, which running install-hooks again switches them to).
+ */
+function writeLegacyHookEntries() {
+  for (const name of HOOK_NAMES) {
+    writeFileSync(`dist/hooks/${name}.mjs`, `// Kept for hook commands installed by earlier builds; see ${name}.cjs.\nimport './${name}.cjs';\n`);
+  }
 }

@@ -6,7 +6,7 @@
 // on a database seeded with 100,000 sessions across 50 projects and 10,000 live todos in the project
 // the hooks run against. Also prints hook bundle sizes and the query plans of the hot queries.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import esbuild from 'esbuild';
@@ -107,18 +107,8 @@ function timeProcesses(cases: ProcessCase[], env: NodeJS.ProcessEnv): ProcessTim
   return cases.map((c, k) => ({ name: c.name, p50: percentile(times[k]!, 50), p95: percentile(times[k]!, 95) }));
 }
 
-function bundleSize(entry: string): number {
-  // The entry file plus every chunk it imports statically (what Node must read before running).
-  const seen = new Set<string>();
-  const visit = (file: string) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    const text = readFileSync(file, 'utf8');
-    // Static imports only (`import ... from "./x"` or `import "./x"`, minified or not); `import("./x")` is lazy.
-    for (const m of text.matchAll(/(?:^|[;\n}])\s*import\s*(?:[\w$*{}\s,]+from\s*)?["'](\.[^"']+)["']/g)) visit(join(file, '..', m[1]!));
-  };
-  visit(entry);
-  return [...seen].reduce((n, f) => n + statSync(f).size, 0);
+function kib(file: string): string {
+  return `${(statSync(file).size / 1024).toFixed(0).padStart(4)} KiB`;
 }
 
 async function main(): Promise<void> {
@@ -157,7 +147,7 @@ await c.connect(); await c.query('SELECT 1'); await c.end();`,
     mkdirSync(projectDir);
     const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_FAMILY_DATABASE_URL: url, CLAUDE_FAMILY_DATA_DIR: join(work, 'data') };
     delete env.CLAUDE_FAMILY_PROJECT;
-    const hook = (name: string) => join(ROOT, 'dist', 'hooks', `${name}.mjs`);
+    const hook = (name: string) => join(ROOT, 'dist', 'hooks', `${name}.cjs`);
     const payload = (extra: Record<string, unknown>) =>
       JSON.stringify({ session_id: 'bench-session', transcript_path: '/dev/null', cwd: projectDir, permission_mode: 'default', ...extra });
 
@@ -254,10 +244,13 @@ await c.connect(); await c.query('SELECT 1'); await c.end();`,
     }
 
     // ---- bundle sizes ----------------------------------------------------------------------
-    console.log('\nhook bundles (entry + statically imported files):');
-    for (const f of readdirSync(join(ROOT, 'dist', 'hooks')).filter((f) => f.endsWith('.mjs'))) {
-      const note = f === 'record-tool-use.mjs' ? '  (loaded by post-tool-use for TodoWrite and mcp__* only)' : '';
-      console.log(`  ${f.padEnd(22)} ${(bundleSize(join(ROOT, 'dist', 'hooks', f)) / 1024).toFixed(0).padStart(4)} KiB${note}`);
+    // What a hook process reads: the launcher, its one bundle, and the V8 code cache the runs above wrote.
+    console.log('\nhook files (launcher + bundle + code cache):');
+    const hooksDir = join(ROOT, 'dist', 'hooks');
+    const caches = readdirSync(join(hooksDir, '.v8-cache'));
+    for (const name of ['session-start', 'post-tool-use', 'session-end']) {
+      const cache = caches.find((f) => f.startsWith(`${name}.body.cjs.`) && f.endsWith('.bin'));
+      console.log(`  ${name.padEnd(14)} ${kib(join(hooksDir, `${name}.cjs`))} + ${kib(join(hooksDir, `${name}.body.cjs`))} + ${cache ? kib(join(hooksDir, '.v8-cache', cache)) : '(no cache yet)'}`);
     }
   } finally {
     rmSync(work, { recursive: true, force: true });

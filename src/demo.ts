@@ -1,7 +1,7 @@
 // `npm run demo`: the main job on the embedded default, end to end. Creates an embedded PGlite
 // database under ./.demo (afresh each run, so the output is always the same story), migrates it,
 // records a sample session with todos and prints the "where we left off" handoff as Markdown. Then it
-// runs a whole Claude Code session lifecycle through the REAL hook scripts and CLI (dist/hooks/*.mjs,
+// runs a whole Claude Code session lifecycle through the REAL hook scripts and CLI (dist/hooks/*.cjs,
 // dist/cli.mjs) as child processes, exactly as Claude Code would call them, on the same database.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -76,7 +76,7 @@ function hooksLifecycle(root: string): void {
   const cwd = process.cwd();
   const session1 = 'demo-session-1';
 
-  let out = run('SessionStart hook (source: startup)', 'hooks/session-start.mjs', { stdin: { session_id: session1, cwd, hook_event_name: 'SessionStart', source: 'startup' }, env });
+  let out = run('SessionStart hook (source: startup)', 'hooks/session-start.cjs', { stdin: { session_id: session1, cwd, hook_event_name: 'SessionStart', source: 'startup' }, env });
   console.log(out.replace(/^/gm, '  '));
   console.log(`  CLAUDE_ENV_FILE now exports:\n${readFileSync(envFile, 'utf8').trim().replace(/^/gm, '    ')}`);
   const familyId = /CLAUDE_FAMILY_SESSION_ID='([^']+)'/.exec(readFileSync(envFile, 'utf8'))?.[1];
@@ -86,11 +86,11 @@ function hooksLifecycle(root: string): void {
     { content: 'Test the hooks on both backends', status: 'in_progress', activeForm: 'Testing the hooks' },
     { content: 'Document install-hooks', status: 'pending', activeForm: 'Documenting install-hooks' },
   ];
-  run('PostToolUse hook: TodoWrite (embedded mode: appended to the spool, database not opened)', 'hooks/post-tool-use.mjs', {
+  run('PostToolUse hook: TodoWrite (embedded mode: appended to the spool, database not opened)', 'hooks/post-tool-use.cjs', {
     stdin: { session_id: session1, cwd, hook_event_name: 'PostToolUse', tool_name: 'TodoWrite', tool_input: { todos }, tool_response: {} },
     env,
   });
-  run('PostToolUse hook: mcp__postgres__execute_sql', 'hooks/post-tool-use.mjs', {
+  run('PostToolUse hook: mcp__postgres__execute_sql', 'hooks/post-tool-use.cjs', {
     stdin: { session_id: session1, cwd, hook_event_name: 'PostToolUse', tool_name: 'mcp__postgres__execute_sql', tool_input: { sql: 'select 1' }, tool_response: [{ type: 'text', text: '1' }] },
     env,
   });
@@ -100,9 +100,9 @@ function hooksLifecycle(root: string): void {
     env: sessionEnv,
   });
   console.log(`  ${out}`);
-  out = run('SessionEnd hook (reason: prompt_input_exit)', 'hooks/session-end.mjs', { stdin: { session_id: session1, cwd, hook_event_name: 'SessionEnd', reason: 'prompt_input_exit' }, env });
+  out = run('SessionEnd hook (reason: prompt_input_exit)', 'hooks/session-end.cjs', { stdin: { session_id: session1, cwd, hook_event_name: 'SessionEnd', reason: 'prompt_input_exit' }, env });
   console.log(out.replace(/^/gm, '  '));
-  out = run('SessionStart hook for the next session: where we left off', 'hooks/session-start.mjs', { stdin: { session_id: 'demo-session-2', cwd, hook_event_name: 'SessionStart', source: 'startup' }, env });
+  out = run('SessionStart hook for the next session: where we left off', 'hooks/session-start.cjs', { stdin: { session_id: 'demo-session-2', cwd, hook_event_name: 'SessionStart', source: 'startup' }, env });
   console.log(out.replace(/^/gm, '  '));
 }
 

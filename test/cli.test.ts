@@ -258,10 +258,10 @@ describe('claude-family CLI [postgres]', { timeout: 120_000 }, () => {
     expect(settings.hooks.PreToolUse).toEqual(user.hooks.PreToolUse);
     expect(settings.hooks.PostToolUse).toEqual([
       user.hooks.PostToolUse[0],
-      { matcher: 'TodoWrite|mcp__.*', hooks: [{ type: 'command', command: `node ${DIST}/hooks/post-tool-use.mjs`, timeout: 10 }] },
+      { matcher: 'TodoWrite|mcp__.*', hooks: [{ type: 'command', command: `node ${DIST}/hooks/post-tool-use.cjs`, timeout: 10 }] },
     ]);
-    expect(settings.hooks.SessionStart).toEqual([{ hooks: [{ type: 'command', command: `node ${DIST}/hooks/session-start.mjs`, timeout: 30 }] }]);
-    expect(settings.hooks.SessionEnd).toEqual([{ hooks: [{ type: 'command', command: `node ${DIST}/hooks/session-end.mjs`, timeout: 30 }] }]);
+    expect(settings.hooks.SessionStart).toEqual([{ hooks: [{ type: 'command', command: `node ${DIST}/hooks/session-start.cjs`, timeout: 30 }] }]);
+    expect(settings.hooks.SessionEnd).toEqual([{ hooks: [{ type: 'command', command: `node ${DIST}/hooks/session-end.cjs`, timeout: 30 }] }]);
     expect(first.out).toContain('session-status.md: kept as it is (edited by you');
     expect(readFileSync(join(dir, '.claude', 'commands', 'session-status.md'), 'utf8')).toBe('My own status command\n');
     const endCmd = readFileSync(join(dir, '.claude', 'commands', 'session-end.md'), 'utf8');
@@ -280,9 +280,15 @@ describe('claude-family CLI [postgres]', { timeout: 120_000 }, () => {
     symlinkSync(DIST, moved);
     expect((await cli(['install-hooks', '--project-dir', dir], { distDir: moved })).code).toBe(0);
     const after = JSON.parse(readFileSync(settingsPath, 'utf8'));
-    expect(after.hooks.SessionStart).toEqual([{ hooks: [{ type: 'command', command: `node ${moved}/hooks/session-start.mjs`, timeout: 30 }] }]);
+    expect(after.hooks.SessionStart).toEqual([{ hooks: [{ type: 'command', command: `node ${moved}/hooks/session-start.cjs`, timeout: 30 }] }]);
     expect(after.hooks.PostToolUse).toHaveLength(2);
     expect(readFileSync(join(dir, '.claude', 'commands', 'session-end.md'), 'utf8')).toContain(`node ${moved}/cli.mjs session end`);
+
+    // A command written by an earlier build (dist/hooks/<name>.mjs, still shipped as a shim) is upgraded in place.
+    after.hooks.SessionEnd[0].hooks[0].command = `node ${DIST}/hooks/session-end.mjs`;
+    writeFileSync(settingsPath, JSON.stringify(after, null, 2));
+    expect((await cli(['install-hooks', '--project-dir', dir])).code).toBe(0);
+    expect(JSON.parse(readFileSync(settingsPath, 'utf8')).hooks.SessionEnd).toEqual([{ hooks: [{ type: 'command', command: `node ${DIST}/hooks/session-end.cjs`, timeout: 30 }] }]);
 
     writeFileSync(settingsPath, '{ "hooks": { oops');
     const broken = await cli(['install-hooks', '--project-dir', dir]);

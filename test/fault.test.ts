@@ -1,4 +1,4 @@
-// Fault test, end to end through the real hook scripts (`node dist/hooks/<name>.mjs`, JSON on stdin) and
+// Fault test, end to end through the real hook scripts (`node dist/hooks/<name>.cjs`, JSON on stdin) and
 // the real CLI: one Claude Code session lifecycle run without faults (A) and with the database gone in
 // the middle (B). After the database is back and the spool is replayed (by `spool replay`, or by the next
 // hook), B's database state must equal A's, modulo ids and timestamps.

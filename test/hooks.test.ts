@@ -1,4 +1,4 @@
-// The hook scripts as Claude Code runs them: `node dist/hooks/<name>.mjs` with the JSON payload on stdin,
+// The hook scripts as Claude Code runs them: `node dist/hooks/<name>.cjs` with the JSON payload on stdin,
 // against a real Postgres database and against the embedded PGlite default in a data directory.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -330,49 +330,46 @@ describe('hook scripts: configuration and bundle shape', () => {
     expect(JSON.parse(readFileSync(spoolPaths(dataDir).rejected, 'utf8')).line).toBe(payload);
   });
 
-  it('PostToolUse never loads PGlite or the handoff renderer (modules traced while it runs)', async () => {
+  it('PostToolUse never loads PGlite, nor pg in embedded mode, nor holds the handoff renderer (modules traced while it runs)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cf-trace-'));
     tmpDirs.push(dir);
     const log = join(dir, 'loaded.txt');
-    // A module resolve hook that logs every module the hook process loads.
-    writeFileSync(join(dir, 'trace-hooks.mjs'), `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const result = await next(specifier, context);
-  appendFileSync(${JSON.stringify(log)}, result.url + '\\n');
-  return result;
-}
+    // Preloaded into the hook process: logs every module it requires (the hooks are CommonJS bundles).
+    writeFileSync(join(dir, 'trace.cjs'), `const Module = require('node:module');
+const { appendFileSync } = require('node:fs');
+const load = Module._load;
+Module._load = function (request) {
+  appendFileSync(${JSON.stringify(log)}, request + '\\n');
+  return load.apply(this, arguments);
+};
 `);
-    writeFileSync(join(dir, 'trace.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${join(dir, 'trace-hooks.mjs')}`)});\n`);
+    const traceEnv = { PATH: process.env.PATH, HOME: dir, CLAUDE_FAMILY_CONFIG: join(dir, 'none.json'), CLAUDE_FAMILY_DATA_DIR: join(dir, 'data'), CLAUDE_FAMILY_PROJECT: 'trace', NODE_OPTIONS: `--require ${join(dir, 'trace.cjs')}` };
     const traced = async (env: Record<string, string>) => {
       rmSync(log, { force: true });
       const r = await runNode(hookScript('post-tool-use'), {
         stdin: JSON.stringify({ session_id: 'cc-trace', tool_name: 'TodoWrite', tool_input: { todos: [{ content: 'Traced', status: 'pending' }] } }),
-        env: { PATH: process.env.PATH, HOME: dir, CLAUDE_FAMILY_CONFIG: join(dir, 'none.json'), CLAUDE_FAMILY_DATA_DIR: join(dir, 'data'), CLAUDE_FAMILY_PROJECT: 'trace', NODE_OPTIONS: `--import ${join(dir, 'trace.mjs')}`, ...env },
+        env: { ...traceEnv, ...env },
       });
       expect(r.code).toBe(0);
       return readFileSync(log, 'utf8').split('\n').filter(Boolean);
     };
     const embedded = await traced({});
-    expect(embedded.some((u) => u.endsWith('/hooks/record-tool-use.mjs'))).toBe(true); // the trace sees the lazily loaded part
+    expect(embedded).toContain('node:fs'); // the trace sees the hook's own requires
+    expect(embedded).not.toContain('net'); // pg (which requires net) is never evaluated: the event goes to the spool
     expect(pendingSpoolCount(join(dir, 'data'))).toBe(1);
     const postgres = await traced({ CLAUDE_FAMILY_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/closed' });
-    expect(postgres.some((u) => u.endsWith('/hooks/record-tool-use.mjs'))).toBe(true);
+    expect(postgres).toContain('net');
     for (const loaded of [embedded, postgres]) {
       expect(loaded.filter((u) => /pglite/i.test(u))).toEqual([]);
     }
     // Each hook is one file (no shared chunks to resolve at start); the handoff renderer is not even in PostToolUse's.
-    for (const script of [hookScript('post-tool-use'), join(dirname(hookScript('post-tool-use')), 'record-tool-use.mjs')]) {
-      const code = readFileSync(script, 'utf8');
-      expect(code).not.toMatch(/from\s*["']\.\.?\/chunks\//);
-      expect(code).not.toContain('WHERE WE LEFT OFF');
-    }
+    const body = readFileSync(join(dirname(hookScript('post-tool-use')), 'post-tool-use.body.cjs'), 'utf8');
+    expect(body).not.toMatch(/require\(["']\.\.?\//);
+    expect(body).not.toContain('WHERE WE LEFT OFF');
     // And the session-start hook, which does need PGlite (and renders the handoff), shows up in the same trace.
-    const start = await runNode(hookScript('session-start'), {
-      stdin: JSON.stringify({ session_id: 'cc-trace' }),
-      env: { PATH: process.env.PATH, HOME: dir, CLAUDE_FAMILY_CONFIG: join(dir, 'none.json'), CLAUDE_FAMILY_DATA_DIR: join(dir, 'data'), CLAUDE_FAMILY_PROJECT: 'trace', NODE_OPTIONS: `--import ${join(dir, 'trace.mjs')}` },
-    });
+    rmSync(log, { force: true });
+    const start = await runNode(hookScript('session-start'), { stdin: JSON.stringify({ session_id: 'cc-trace' }), env: traceEnv });
     expect(start.stdout).toContain('[ ] [P3] Traced');
-    const startLoaded = readFileSync(log, 'utf8');
-    expect(startLoaded).toMatch(/@electric-sql\/pglite/);
+    expect(readFileSync(log, 'utf8')).toMatch(/@electric-sql\/pglite/);
   }, 120_000);
 });

@@ -383,7 +383,7 @@ describe('hostile CLI input [postgres]', { timeout: 300_000 }, () => {
       knowledge: [{ category: "c'; --", description: 'd 🦄', example_code: "SELECT '; DROP" }],
       tables: TABLES.map((t) => `claude.${t}`),
     });
-    expect(JSON.parse(readFileSync(join(projectDir, '.claude', 'settings.json'), 'utf8')).hooks.SessionStart[0].hooks[0].command).toBe(`node ${DIST}/hooks/session-start.mjs`);
+    expect(JSON.parse(readFileSync(join(projectDir, '.claude', 'settings.json'), 'utf8')).hooks.SessionStart[0].hooks[0].command).toBe(`node ${DIST}/hooks/session-start.cjs`);
     expect(readdirSync(join(projectDir, '..')).sort()).toEqual([projectDir.split('/').pop()]);
   });
 

@@ -5,7 +5,7 @@ export type HookEventName = 'SessionStart' | 'PostToolUse' | 'SessionEnd';
 
 export interface HookSpec {
   event: HookEventName;
-  /** The hook script's base name: dist/hooks/<script>.mjs */
+  /** The hook script's base name: dist/hooks/<script>.cjs */
   script: 'session-start' | 'post-tool-use' | 'session-end';
   matcher?: string;
   /** Claude Code's per-hook timeout, in seconds. */
@@ -29,12 +29,15 @@ export function shellArg(text: string): string {
 }
 
 export function hookCommand(distDir: string, script: HookSpec['script']): string {
-  return `node ${shellArg(`${distDir.replace(/\/+$/, '')}/hooks/${script}.mjs`)}`;
+  return `node ${shellArg(`${distDir.replace(/\/+$/, '')}/hooks/${script}.cjs`)}`;
 }
 
-/** True when a command runs our hook script (wherever this repository lived when it was installed). */
+/**
+ * True when a command runs our hook script (wherever this repository lived when it was installed), also
+ * as earlier builds wrote it (dist/hooks/<script>.mjs), so installing again updates it in place.
+ */
 export function isOurCommand(command: unknown, script: HookSpec['script']): boolean {
-  return typeof command === 'string' && new RegExp(`dist/hooks/${script}\\.mjs'?\\s*$`).test(command);
+  return typeof command === 'string' && new RegExp(`dist/hooks/${script}\\.[cm]js'?\\s*$`).test(command);
 }
 
 type Json = Record<string, unknown>;

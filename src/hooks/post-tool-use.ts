@@ -1,6 +1,7 @@
-// Claude Code PostToolUse hook: the hot path, run after every matched tool call. This entry stays tiny:
-// it reads stdin and, for a tool we do not record, exits at once without loading zod, the data layer or a
-// database adapter. TodoWrite and mcp__* calls go to recordToolUse (loaded lazily).
+// Claude Code PostToolUse hook: the hot path, run after every matched tool call. This part stays tiny:
+// it reads stdin and, for a tool we do not record, exits at once without evaluating zod, the data layer
+// or a database adapter. TodoWrite and mcp__* calls go to recordToolUse (imported lazily: in the bundle,
+// evaluated on first use).
 import { readStdin, runHook } from './run.js';
 
 /** Cheap pre-check on the raw payload; anything unparsable goes on to the full validation and its error. */
@@ -13,7 +14,7 @@ function mayRecord(raw: string): boolean {
   }
 }
 
-await runHook('post-tool-use', async () => {
+void runHook('post-tool-use', async () => {
   const raw = await readStdin();
   if (!mayRecord(raw)) return;
   const { recordToolUse } = await import('./recordToolUse.js');

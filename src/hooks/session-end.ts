@@ -7,10 +7,10 @@ import { sessionEndHousekeeping } from '../core/sessionHousekeeping.js';
 import { deliver, errorText, eventFor, hookContext, payloadOrReject, readStdin, runHook, SessionEndPayload, warn } from './common.js';
 
 const NAME = 'session-end';
-/** This script is dist/hooks/session-end.mjs; the CLI is dist/cli.mjs. */
+/** This code runs as dist/hooks/session-end.body.cjs; the CLI is dist/cli.mjs. */
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.mjs');
 
-await runHook(NAME, async () => {
+void runHook(NAME, async () => {
   const raw = await readStdin();
   const payload = payloadOrReject(SessionEndPayload, raw, 'SessionEnd', NAME);
   const { config, cwd, project } = hookContext(raw, NAME, payload.cwd);

@@ -7,7 +7,7 @@ import { deliver, errorText, eventFor, hookContext, payloadOrReject, readStdin, 
 
 const NAME = 'session-start';
 
-await runHook(NAME, async () => {
+void runHook(NAME, async () => {
   const raw = await readStdin();
   const payload = payloadOrReject(SessionStartPayload, raw, 'SessionStart', NAME);
   const { config, cwd, project } = hookContext(raw, NAME, payload.cwd);

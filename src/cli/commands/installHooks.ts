@@ -25,7 +25,7 @@ export const installHooks: Command = {
     if (!existsSync(dir)) throw new CliError(`project directory ${dir} does not exist`);
     const distDir = ctx.io.distDir;
     for (const script of ['session-start', 'post-tool-use', 'session-end']) {
-      if (!existsSync(join(distDir, 'hooks', `${script}.mjs`))) throw new CliError(`${join(distDir, 'hooks', `${script}.mjs`)} is missing; run npm run build first`);
+      if (!existsSync(join(distDir, 'hooks', `${script}.cjs`))) throw new CliError(`${join(distDir, 'hooks', `${script}.cjs`)} is missing; run npm run build first`);
     }
     const claudeDir = join(dir, '.claude');
     const settingsPath = join(claudeDir, 'settings.json');
