@@ -40,9 +40,12 @@ export class DbUnavailableError extends Error {
   }
 }
 
-/** Removes a password from anything that might end up in a message. */
+/**
+ * Removes a password from anything that might end up in a message. The password of a URL runs to the
+ * LAST '@' of the URL: one typed with an unencoded '@' (or '/') is hidden whole, never in part.
+ */
 export function redact(text: string): string {
   return text
-    .replace(/(postgres(?:ql)?:\/\/[^:@/\s]*:)[^@\s]*@/gi, '$1***@')
+    .replace(/(postgres(?:ql)?:\/\/[^:@/\s]*:)\S*@/gi, '$1***@')
     .replace(/(password\s*=\s*)('[^']*'|\S+)/gi, '$1***');
 }
