@@ -235,6 +235,58 @@ describe('claude-family CLI [postgres]', { timeout: 120_000 }, () => {
     usageError(await cli(['spool', 'replay', 'now']), /unexpected argument "now"/);
   });
 
+  it('session end with the database down keeps the end in the spool; the next replay records it once', async () => {
+    const project = uniqueProject('end-down');
+    const claudeId = `cc-${project}`;
+    const session = await openFor(project, claudeId);
+    const other = await openFor(`${project}-b`, `${claudeId}-b`);
+    await cli(['spool', 'replay']); // start from an empty spool
+    const down = { CLAUDE_FAMILY_DATABASE_URL: 'postgres://postgres:hunter2@127.0.0.1:1/closed', CLAUDE_FAMILY_PROJECT: project };
+
+    const kept = await cli(['session', 'end', '--summary', 'Wrote the spool', '--task', 'spool', '--learning', 'fsync', '--focus', 'Replay', '--next', 'one', '--next', 'two'], { env: { ...down, CLAUDE_SESSION_ID: claudeId } });
+    expect(kept.code).toBe(0);
+    expect(kept.out).toMatch(/^Session end kept in .*spool\.jsonl \(database unavailable \(Postgres postgres@127\.0\.0\.1:1\/closed\): .*\); the next hook run or `claude-family spool replay` records it\.$/);
+    // Named by its claude-family id instead (as --session, or CLAUDE_FAMILY_SESSION_ID, give it).
+    expect((await cli(['session', 'end', '--summary', 'By family id', '--session', other.session_id], { env: { ...down, CLAUDE_FAMILY_PROJECT: `${project}-b` } })).code).toBe(0);
+    expect(pendingSpoolCount(b.dataDir)).toBe(2);
+
+    // Without a way to name the session it cannot be kept: a clear failure, nothing spooled.
+    const unnamed = await cli(['session', 'end', '--summary', 'Lost?'], { env: down });
+    expect(unnamed.code).toBe(1);
+    expect(unnamed.err).toMatch(/database unavailable .*the session end was NOT recorded \(to keep it until the database is back, name the session with --session or CLAUDE_SESSION_ID\)$/);
+    usageError(await cli(['session', 'end', '--summary', 'x', '--session', 'nope'], { env: down }), /--session must be a session uuid, got "nope"/);
+    for (const r of [kept, unnamed]) expect(`${r.out}${r.err}`).not.toContain('hunter2');
+    expect(pendingSpoolCount(b.dataDir)).toBe(2);
+
+    const replay = await cli(['spool', 'replay', '--json']);
+    expect(JSON.parse(replay.out)).toMatchObject({ applied: 2, duplicates: 0, rejected: 0, remaining: 0 });
+    const after = await b.inspect(async (db) => ({
+      session: (await db.query<{ session_summary: string; tasks_completed: string[]; learnings_gained: string[]; session_end: Date | null }>('SELECT * FROM claude.sessions WHERE session_id = $1', [session.session_id])).rows[0]!,
+      other: (await db.query<{ session_summary: string; session_end: Date | null }>('SELECT * FROM claude.sessions WHERE session_id = $1', [other.session_id])).rows[0]!,
+      state: (await db.query<{ current_focus: string; next_steps: string[] }>('SELECT * FROM claude.session_state WHERE project_name = $1', [project])).rows[0],
+    }));
+    expect(after.session).toMatchObject({ session_summary: 'Wrote the spool', tasks_completed: ['spool'], learnings_gained: ['fsync'] });
+    expect(after.session.session_end).toBeInstanceOf(Date);
+    expect(after.other).toMatchObject({ session_summary: 'By family id' });
+    expect(after.state).toMatchObject({ current_focus: 'Replay', next_steps: ['one', 'two'] });
+    expect(JSON.parse((await cli(['spool', 'replay', '--json'])).out)).toMatchObject({ applied: 0, remaining: 0 });
+  });
+
+  it('session commit with the database down keeps the end in the spool and still commits', async () => {
+    const project = uniqueProject('commit-down');
+    await openFor(project, `cc-${project}`);
+    const repo = gitRepo();
+    writeFileSync(join(repo, 'a.txt'), 'two\n');
+    const r = await cli(['session', 'commit', '--summary', 'Offline work', '--task', 'edit a.txt'], {
+      cwd: repo,
+      env: { CLAUDE_FAMILY_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/closed', CLAUDE_FAMILY_PROJECT: project, CLAUDE_SESSION_ID: `cc-${project}` },
+    });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Session end kept in .*\nCommitted [0-9a-f]+: Offline work/);
+    expect(execFileSync('git', ['log', '-1', '--format=%B'], { cwd: repo, encoding: 'utf8' }).trim()).toBe('Offline work\n\n- edit a.txt');
+    expect(JSON.parse((await cli(['spool', 'replay', '--json'])).out)).toMatchObject({ applied: 1, rejected: 0 });
+  });
+
   it('install-hooks merges into the user settings idempotently, keeps everything else and never clobbers', async () => {
     const dir = tempDir('install');
     mkdirSync(join(dir, '.claude', 'commands'), { recursive: true });

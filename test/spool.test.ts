@@ -26,6 +26,7 @@ function lifecycle(project: string, claudeId: string): HookEvent[] {
     makeEvent({ kind: 'todo_write', project, claude_session_id: claudeId, todos: [{ content: 'Write tests', status: 'in_progress' }, { content: 'Ship', status: 'pending' }] }),
     makeEvent({ kind: 'mcp_call', project, claude_session_id: claudeId, server: 'postgres', tool: 'execute_sql', success: true, duration_ms: 5 }),
     makeEvent({ kind: 'todo_write', project, claude_session_id: claudeId, todos: [{ content: 'Write tests', status: 'completed' }, { content: 'Ship', status: 'pending' }] }),
+    makeEvent({ kind: 'session_summary', project, claude_session_id: claudeId, summary: 'Shipped it', tasks_completed: ['Ship'], learnings_gained: [], next_steps: ['Release'] }),
     makeEvent({ kind: 'session_end', project, claude_session_id: claudeId }),
   ];
 }
@@ -56,7 +57,12 @@ async function summary(db: Db, claudeId: string) {
     [s.project_id],
   );
   const usage = await usageForSession(db, s.session_id);
-  return { ended: s.session_end !== null, todos: todos.rows, usage: usage.map((u) => [u.mcp_server, u.tool_name, u.success, u.claude_session_id]) };
+  return {
+    ended: s.session_end !== null,
+    summary: [s.session_summary, s.tasks_completed],
+    todos: todos.rows,
+    usage: usage.map((u) => [u.mcp_server, u.tool_name, u.success, u.claude_session_id]),
+  };
 }
 
 describeEachBackend('events and the spool', (ctx) => {
@@ -89,15 +95,16 @@ describeEachBackend('events and the spool', (ctx) => {
     const spooled = uniqueProject('spooled');
     const dataDir = tempDataDir();
     for (const e of lifecycle(spooled, `cc-${spooled}`)) appendToSpool(dataDir, e);
-    expect(pendingSpoolCount(dataDir)).toBe(5);
+    expect(pendingSpoolCount(dataDir)).toBe(6);
     const report = await replaySpool(db, dataDir);
-    expect(report).toMatchObject({ applied: 5, duplicates: 0, rejected: [], remaining: 0, busy: false });
+    expect(report).toMatchObject({ applied: 6, duplicates: 0, rejected: [], remaining: 0, busy: false });
     expect(spoolHasEvents(dataDir)).toBe(false);
 
     const a = await summary(db, `cc-${direct}`);
     const b = await summary(db, `cc-${spooled}`);
     expect(b).toEqual({ ...a!, usage: a!.usage.map(([s, t, ok]) => [s, t, ok, `cc-${spooled}`]) });
     expect(a!.ended).toBe(true);
+    expect(a!.summary).toEqual(['Shipped it', ['Ship']]);
   });
 
   it('keeps what was not committed when the database goes away part way, and applies it once later', async () => {
@@ -110,15 +117,16 @@ describeEachBackend('events and the spool', (ctx) => {
 
     const first = await replaySpool(flaky(db, 2), dataDir);
     expect(first.applied).toBe(2);
-    expect(first.remaining).toBe(3);
-    expect(pendingSpoolCount(dataDir)).toBe(3);
+    expect(first.remaining).toBe(4);
+    expect(pendingSpoolCount(dataDir)).toBe(4);
     // New events keep arriving while the first batch waits; they must come after it.
     const late = makeEvent({ kind: 'mcp_call', project, claude_session_id: claudeId, server: 'late', tool: 'call', success: true });
     appendToSpool(dataDir, late);
 
     const second = await replaySpool(db, dataDir);
-    expect(second).toMatchObject({ applied: 4, duplicates: 0, remaining: 0 });
+    expect(second).toMatchObject({ applied: 5, duplicates: 0, remaining: 0 });
     const s = await summary(db, claudeId);
+    expect(s!.summary).toEqual(['Shipped it', ['Ship']]);
     expect(s!.usage.map((u) => u[0])).toEqual(['postgres', 'late']);
     expect(s!.todos).toEqual([
       { content: 'Ship', status: 'pending', is_deleted: false },
@@ -150,6 +158,7 @@ describeEachBackend('events and the spool', (ctx) => {
     const dataDir = tempDataDir();
     expect(() => makeEvent({ kind: 'todo_write', project: '', claude_session_id: 'x', todos: [] })).toThrow(ValidationError);
     expect(() => appendToSpool(dataDir, { kind: 'mcp_call' } as never)).toThrow();
+    expect(() => makeEvent({ kind: 'session_summary', project: 'p', summary: 'Names no session', tasks_completed: [], learnings_gained: [], next_steps: [] })).toThrow(/names no session/);
     expect(spoolHasEvents(dataDir)).toBe(false);
   });
 });

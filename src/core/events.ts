@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import type { Db, Queryable } from './db.js';
-import { noNul, ProjectName, Text, parseInput } from './models.js';
+import { noNul, ProjectName, Text, TextList, Uuid, parseInput } from './models.js';
 import { recordMcpUsage } from './repos/mcpUsage.js';
-import { closeSession, findSessionByClaudeId, openSession } from './repos/sessions.js';
+import { closeSession, findSessionByClaudeId, getSession, NotFoundError, openSession } from './repos/sessions.js';
+import { endSessionIn } from './sessionLifecycle.js';
 import { syncTodoWrite, TodoWriteItem, type TodoSyncResult } from './todoSync.js';
 import type { SessionRow } from './models.js';
 
@@ -31,8 +32,26 @@ export const McpCallEvent = z.object({
   error: z.optional(z.string().check(z.maxLength(10_000), noNul())),
 });
 export const SessionEndEvent = z.object({ ...base, kind: z.literal('session_end'), reason: z.optional(z.string().check(z.maxLength(200))) });
+/**
+ * `session end` / `session commit` (/session-end, /session-commit) asked for while the database was
+ * unavailable: the summary, tasks, learnings, focus and next steps, applied as one end on replay. It names
+ * the session by its claude-family id (session_id), by Claude Code's, or both.
+ */
+export const SessionSummaryEvent = z
+  .object({
+    ...base,
+    claude_session_id: z.optional(Text(200)),
+    kind: z.literal('session_summary'),
+    session_id: z.optional(Uuid),
+    summary: Text(20_000),
+    tasks_completed: TextList,
+    learnings_gained: TextList,
+    current_focus: z.optional(Text()),
+    next_steps: TextList,
+  })
+  .check(z.refine((e) => e.session_id !== undefined || e.claude_session_id !== undefined, 'names no session: give session_id or claude_session_id'));
 
-export const HookEvent = z.discriminatedUnion('kind', [SessionStartEvent, TodoWriteEvent, McpCallEvent, SessionEndEvent]);
+export const HookEvent = z.discriminatedUnion('kind', [SessionStartEvent, TodoWriteEvent, McpCallEvent, SessionEndEvent, SessionSummaryEvent]);
 export type HookEvent = z.infer<typeof HookEvent>;
 
 /** An event without its id and time (makeEvent supplies them), per kind. */
@@ -53,9 +72,16 @@ export type ApplyOutcome =
 
 /** The session an event belongs to; created when its SessionStart was never seen (hooks installed mid-session). */
 async function sessionFor(tx: Queryable, e: HookEvent): Promise<{ session: SessionRow; resumed: boolean }> {
-  const existing = await findSessionByClaudeId(tx, e.claude_session_id);
+  if (e.kind === 'session_summary' && e.session_id !== undefined) {
+    const named = await getSession(tx, e.session_id);
+    if (!named) throw new NotFoundError(`no session ${e.session_id}`);
+    return { session: named, resumed: true };
+  }
+  // Only a session_summary may lack it, and then it has a session_id (checked by its schema).
+  const claudeSessionId = e.claude_session_id!;
+  const existing = await findSessionByClaudeId(tx, claudeSessionId);
   if (existing) return { session: existing, resumed: true };
-  return openSession(tx, { projectName: e.project, claudeSessionId: e.claude_session_id, startedAt: new Date(e.at) });
+  return openSession(tx, { projectName: e.project, claudeSessionId, startedAt: new Date(e.at) });
 }
 
 /**
@@ -93,6 +119,19 @@ export async function applyEvent(db: Db, event: HookEvent): Promise<ApplyOutcome
       case 'session_end': {
         const closed = await closeSession(tx, { sessionId: session.session_id, endedAt: new Date(e.at) });
         return { status: 'applied', session: closed } as const;
+      }
+      case 'session_summary': {
+        const ended = await endSessionIn(tx, {
+          sessionId: session.session_id,
+          projectName: e.project,
+          summary: e.summary,
+          endedAt: new Date(e.at),
+          tasksCompleted: e.tasks_completed,
+          learningsGained: e.learnings_gained,
+          currentFocus: e.current_focus,
+          nextSteps: e.next_steps,
+        });
+        return { status: 'applied', session: ended.session } as const;
       }
     }
   });

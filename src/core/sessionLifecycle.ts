@@ -9,6 +9,8 @@ export interface EndSessionInput {
   sessionId: string;
   projectName: string;
   summary: string;
+  /** When the session ended (default: now); a spooled end keeps the time it was asked for. */
+  endedAt?: Date;
   tasksCompleted?: string[];
   learningsGained?: string[];
   currentFocus?: string;
@@ -26,23 +28,27 @@ export interface EndedSession {
  * takes the new summary) and saves focus / next steps for the next session, all in one transaction.
  */
 export async function endSession(db: Db, input: EndSessionInput): Promise<EndedSession> {
-  return db.transaction(async (tx) => {
-    const session = await closeSession(tx, {
-      sessionId: input.sessionId,
-      summary: input.summary,
-      tasksCompleted: input.tasksCompleted ?? [],
-      learningsGained: input.learningsGained ?? [],
-    });
-    const wantsState = input.currentFocus !== undefined || (input.nextSteps?.length ?? 0) > 0;
-    const state = wantsState
-      ? await upsertSessionState(tx, {
-          projectName: input.projectName,
-          ...(input.currentFocus !== undefined ? { currentFocus: input.currentFocus } : {}),
-          ...((input.nextSteps?.length ?? 0) > 0 ? { nextSteps: input.nextSteps } : {}),
-        })
-      : undefined;
-    return { session, state };
+  return db.transaction((tx) => endSessionIn(tx, input));
+}
+
+/** endSession inside a transaction the caller holds (applying a spooled end). */
+export async function endSessionIn(tx: Queryable, input: EndSessionInput): Promise<EndedSession> {
+  const session = await closeSession(tx, {
+    sessionId: input.sessionId,
+    summary: input.summary,
+    tasksCompleted: input.tasksCompleted ?? [],
+    learningsGained: input.learningsGained ?? [],
+    ...(input.endedAt ? { endedAt: input.endedAt } : {}),
   });
+  const wantsState = input.currentFocus !== undefined || (input.nextSteps?.length ?? 0) > 0;
+  const state = wantsState
+    ? await upsertSessionState(tx, {
+        projectName: input.projectName,
+        ...(input.currentFocus !== undefined ? { currentFocus: input.currentFocus } : {}),
+        ...((input.nextSteps?.length ?? 0) > 0 ? { nextSteps: input.nextSteps } : {}),
+      })
+    : undefined;
+  return { session, state };
 }
 
 /** The most recent session of a project that has not ended. */

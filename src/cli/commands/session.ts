@@ -1,13 +1,15 @@
 import { describeTarget } from '../../core/config.js';
 import { loadHandoff } from '../../core/handoff.js';
-import type { SessionRow } from '../../core/models.js';
 import { oneLine } from '../../core/render/handoff.js';
 import { countPendingMessages } from '../../core/repos/messages.js';
 import { getProjectByName } from '../../core/repos/projects.js';
 import { getSessionState, upsertSessionState } from '../../core/repos/sessionState.js';
 import { countTodos } from '../../core/repos/todos.js';
-import { endSession } from '../../core/sessionLifecycle.js';
-import { pendingSpoolCount } from '../../core/spool.js';
+import { DbUnavailableError } from '../../core/db.js';
+import { makeEvent } from '../../core/events.js';
+import { Uuid, type SessionRow } from '../../core/models.js';
+import { endSession, type EndedSession, type EndSessionInput } from '../../core/sessionLifecycle.js';
+import { appendToSpool, pendingSpoolCount, spoolPaths } from '../../core/spool.js';
 import { flag, json, list, requireStr, str, type Command, type ParsedArgs } from '../command.js';
 import { resolveSession, withDb, type CliContext } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
@@ -31,6 +33,8 @@ const END_HELP = [
   '  --focus TEXT     the project\'s current focus, for the next session',
   '  --next TEXT      a next step, in order (repeat for several)',
   SESSION_HELP,
+  'With the database unavailable, the end is kept in the spool and recorded by the next hook or `spool replay`',
+  '(the session must then be named by --session, CLAUDE_FAMILY_SESSION_ID or CLAUDE_SESSION_ID).',
 ];
 
 function sessionJson(s: SessionRow) {
@@ -45,21 +49,58 @@ function sessionJson(s: SessionRow) {
   };
 }
 
-async function endFromArgs(args: ParsedArgs, ctx: CliContext, name: string) {
+/** The session end as recorded, or, when the database was unavailable, where it was kept instead. */
+type EndOutcome = { ended: EndedSession; spooled?: undefined } | { ended?: undefined; spooled: string };
+
+async function endFromArgs(args: ParsedArgs, ctx: CliContext, name: string): Promise<EndOutcome> {
   const summary = requireStr(args, 'summary', name);
-  return withDb(ctx, async (db) => {
-    const session = await resolveSession(db, ctx, str(args, 'session'), true);
-    const ended = await endSession(db, {
-      sessionId: session.session_id,
-      projectName: ctx.project,
-      summary,
-      tasksCompleted: list(args, 'task'),
-      learningsGained: list(args, 'learning'),
-      currentFocus: str(args, 'focus'),
-      nextSteps: list(args, 'next'),
-    });
-    return ended;
+  const fields = {
+    summary,
+    tasksCompleted: list(args, 'task'),
+    learningsGained: list(args, 'learning'),
+    currentFocus: str(args, 'focus'),
+    nextSteps: list(args, 'next'),
+  };
+  try {
+    return {
+      ended: await withDb(ctx, async (db) => {
+        const session = await resolveSession(db, ctx, str(args, 'session'), true);
+        return endSession(db, { sessionId: session.session_id, projectName: ctx.project, ...fields });
+      }),
+    };
+  } catch (err) {
+    if (!(err instanceof DbUnavailableError)) throw err;
+    return { spooled: spoolEnd(ctx, str(args, 'session'), fields, err) };
+  }
+}
+
+/**
+ * The database is unavailable: keep the end in the spool (replayed, in order, by the next hook or
+ * `spool replay`), so a summary typed at the end of a session is never lost. Needs to know the session
+ * without the database: --session or $CLAUDE_FAMILY_SESSION_ID, or Claude Code's $CLAUDE_SESSION_ID.
+ */
+function spoolEnd(ctx: CliContext, sessionFlag: string | undefined, fields: Omit<EndSessionInput, 'sessionId' | 'projectName'>, cause: DbUnavailableError): string {
+  const unavailable = `database unavailable (${describeTarget(ctx.config)}): ${cause.message}`;
+  const sessionId = sessionFlag ?? (ctx.io.env.CLAUDE_FAMILY_SESSION_ID?.trim() || undefined);
+  const from = sessionFlag !== undefined ? '--session' : 'CLAUDE_FAMILY_SESSION_ID';
+  if (sessionId !== undefined && !Uuid.safeParse(sessionId).success) throw new UsageError(`${from} must be a session uuid, got ${JSON.stringify(sessionId)}`);
+  const claudeSessionId = ctx.io.env.CLAUDE_SESSION_ID?.trim() || undefined;
+  if (sessionId === undefined && claudeSessionId === undefined) {
+    throw new CliError(`${unavailable}; the session end was NOT recorded (to keep it until the database is back, name the session with --session or CLAUDE_SESSION_ID)`);
+  }
+  const event = makeEvent({
+    kind: 'session_summary',
+    project: ctx.project,
+    ...(sessionId !== undefined ? { session_id: sessionId } : {}),
+    ...(claudeSessionId !== undefined ? { claude_session_id: claudeSessionId } : {}),
+    summary: fields.summary,
+    tasks_completed: fields.tasksCompleted ?? [],
+    learnings_gained: fields.learningsGained ?? [],
+    ...(fields.currentFocus !== undefined ? { current_focus: fields.currentFocus } : {}),
+    next_steps: fields.nextSteps ?? [],
   });
+  appendToSpool(ctx.config.dataDir, event);
+  return `Session end kept in ${spoolPaths(ctx.config.dataDir).live} (${unavailable}); the next hook run or \`claude-family spool replay\` records it.`;
 }
 
 function endedLine(s: SessionRow, stateSaved: boolean): string {
@@ -73,8 +114,8 @@ export const sessionEnd: Command = {
   details: END_HELP,
   options: END_OPTS,
   async run(args, ctx) {
-    const { session, state } = await endFromArgs(args, ctx, this.name);
-    ctx.io.out(endedLine(session, state !== undefined));
+    const outcome = await endFromArgs(args, ctx, this.name);
+    ctx.io.out(outcome.ended ? endedLine(outcome.ended.session, outcome.ended.state !== undefined) : outcome.spooled);
   },
 };
 
@@ -85,15 +126,17 @@ export const sessionCommit: Command = {
   details: END_HELP,
   options: END_OPTS,
   async run(args, ctx) {
-    const { session, state } = await endFromArgs(args, ctx, this.name);
-    ctx.io.out(endedLine(session, state !== undefined));
-    const tasks = session.tasks_completed.map((t) => `- ${t}`);
-    const message = [session.session_summary ?? '', ...(tasks.length > 0 ? ['', ...tasks] : [])].join('\n').trim();
+    const outcome = await endFromArgs(args, ctx, this.name);
+    // The message is what the session now says it did (tasks kept from before when none were given).
+    const summary = outcome.ended ? (outcome.ended.session.session_summary ?? '') : requireStr(args, 'summary', this.name);
+    const tasks = (outcome.ended ? outcome.ended.session.tasks_completed : list(args, 'task')).map((t) => `- ${t}`);
+    ctx.io.out(outcome.ended ? endedLine(outcome.ended.session, outcome.ended.state !== undefined) : outcome.spooled);
+    const message = [summary, ...(tasks.length > 0 ? ['', ...tasks] : [])].join('\n').trim();
     try {
       const hash = commitTracked(ctx.io.cwd, message);
       ctx.io.out(`Committed ${hash}: ${oneLine(message, 72)}`);
     } catch (err) {
-      if (err instanceof CliError) throw new CliError(`${err.message} (the session end was recorded)`);
+      if (err instanceof CliError) throw new CliError(`${err.message} (the session end was ${outcome.ended ? 'recorded' : 'kept in the spool'})`);
       throw err;
     }
   },
