@@ -199,7 +199,7 @@ describe('claude-family CLI [postgres]', { timeout: 120_000 }, () => {
     expect((await add()).out).toMatch(/^Updated knowledge/);
     const row = await b.inspect(async (db) => (await db.query('SELECT gotchas, confidence_level, example_code FROM claude.knowledge WHERE pattern_name = $1', [name])).rows[0]);
     expect(row).toEqual({ gotchas: [], confidence_level: 5, example_code: null });
-    usageError(await add('--confidence', '11'), /--confidence must be a whole number from 1 to 10/);
+    for (const bad of ['11', '0', '1e1', '0x5', ' 7', '7.0']) usageError(await add('--confidence', bad), /--confidence must be a whole number from 1 to 10/);
     usageError(await cli(['knowledge', 'add', '--category', 'c', '--description', 'd']), /--name is required/);
   });
 

@@ -158,6 +158,18 @@ for (const backend of BACKENDS) {
       expect(r2.stdout).not.toContain('Last session');
       const n = await b.inspect(async (db) => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM claude.sessions WHERE claude_session_id = $1', [claudeId])).rows[0]!.n);
       expect(n).toBe(1);
+
+      // Left (SessionEnd), then `claude --resume`d: the same session is open again, and the next end closes it.
+      const endedAt = async () => b.inspect(async (db) => (await db.query<{ session_end: Date | null }>('SELECT session_end FROM claude.sessions WHERE claude_session_id = $1', [claudeId])).rows[0]!.session_end);
+      expect((await hook('session-end', { session_id: claudeId, cwd: dir, reason: 'prompt_input_exit' }, env)).code).toBe(0);
+      const firstEnd = await endedAt();
+      expect(firstEnd).toBeInstanceOf(Date);
+      const r3 = await hook('session-start', { session_id: claudeId, cwd: dir, source: 'resume' }, { ...env, CLAUDE_ENV_FILE: join(dir, 'c') });
+      expect([r3.code, r3.stderr]).toEqual([0, '']);
+      expect(id('c')).toBe(id('a'));
+      expect(await endedAt()).toBeNull();
+      expect((await hook('session-end', { session_id: claudeId, cwd: dir, reason: 'prompt_input_exit' }, env)).code).toBe(0);
+      expect((await endedAt())!.getTime()).toBeGreaterThanOrEqual(firstEnd!.getTime());
     });
 
     it('bad stdin: exits 0 with one clear stderr line, writes nothing and keeps the input aside', async () => {

@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import type { Db, Queryable } from './db.js';
 import { noNul, ProjectName, Text, TextList, Uuid, parseInput } from './models.js';
 import { recordMcpUsage } from './repos/mcpUsage.js';
-import { closeSession, findSessionByClaudeId, getSession, NotFoundError, openSession } from './repos/sessions.js';
+import { closeSession, findSessionByClaudeId, getSession, NotFoundError, openSession, reopenSession } from './repos/sessions.js';
 import { endSessionIn } from './sessionLifecycle.js';
 import { syncTodoWrite, TodoWriteItem, type TodoSyncResult } from './todoSync.js';
 import type { SessionRow } from './models.js';
@@ -80,6 +80,8 @@ async function sessionFor(tx: Queryable, e: HookEvent): Promise<{ session: Sessi
   // Only a session_summary may lack it, and then it has a session_id (checked by its schema).
   const claudeSessionId = e.claude_session_id!;
   const existing = await findSessionByClaudeId(tx, claudeSessionId);
+  // `claude --resume` of a session that had ended (SessionEnd ran when it was left) opens it again.
+  if (existing && e.kind === 'session_start' && existing.session_end !== null) return { session: await reopenSession(tx, existing.session_id), resumed: true };
   if (existing) return { session: existing, resumed: true };
   return openSession(tx, { projectName: e.project, claudeSessionId, startedAt: new Date(e.at) });
 }

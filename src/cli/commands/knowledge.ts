@@ -23,7 +23,8 @@ export const knowledgeAdd: Command = {
     const conf = str(args, 'confidence');
     let confidenceLevel: number | undefined;
     if (conf !== undefined) {
-      confidenceLevel = Number(conf);
+      // Digits only: Number() would also take "1e1", "0x5" or " 7 ".
+      confidenceLevel = /^\d{1,2}$/.test(conf) ? Number(conf) : NaN;
       if (!Number.isInteger(confidenceLevel) || confidenceLevel < 1 || confidenceLevel > 10) throw new UsageError(`--confidence must be a whole number from 1 to 10, got ${JSON.stringify(conf)}`, this.name);
     }
     const { knowledge, created } = await withDb(ctx, (db) =>

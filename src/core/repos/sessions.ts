@@ -54,6 +54,14 @@ export async function closeSession(q: Queryable, input: CloseSessionInput): Prom
   return rows[0];
 }
 
+/** A resumed session is open again: its end is cleared, to be set by the next close. */
+export async function reopenSession(q: Queryable, sessionId: string): Promise<SessionRow> {
+  const id = parseInput(Uuid, sessionId, 'session id');
+  const { rows } = await q.query<SessionRow>(`UPDATE claude.sessions SET session_end = NULL WHERE session_id = $1 RETURNING ${COLUMNS}`, [id]);
+  if (!rows[0]) throw new NotFoundError(`no session ${id}`);
+  return rows[0];
+}
+
 export async function getSession(q: Queryable, sessionId: string): Promise<SessionRow | undefined> {
   const id = parseInput(Uuid, sessionId, 'session id');
   const { rows } = await q.query<SessionRow>(`SELECT ${COLUMNS} FROM claude.sessions WHERE session_id = $1`, [id]);
