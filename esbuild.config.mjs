@@ -1,7 +1,7 @@
 // Builds the Obsidian plugin (main.js, CommonJS, as Obsidian loads it) and the Node entry points under
 // dist/ (hooks, CLI, demo) from the same src/core. `node esbuild.config.mjs production` builds once and
 // minifies the plugin; with no argument it watches.
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -19,7 +19,7 @@ export const NODE_ENTRIES = {
 /**
  * The hooks. Claude Code starts a Node process per hook, so each hook is ONE CommonJS file,
  * dist/hooks/<name>.body.cjs (resolving a dozen shared chunks measured 5-13 ms per process), run by the
- * launcher dist/hooks/<name>.cjs through V8's code cache (src/hooks/codeCache.ts, about 15 ms more).
+ * launcher dist/hooks/<name>.cjs through V8's code cache (src/hooks/codeCache.ts: 15-24 ms more).
  * A lazily imported module stays lazy inside the file: evaluated on first use, only pre-parsed before.
  */
 export const HOOK_NAMES = ['session-start', 'post-tool-use', 'session-end'];
@@ -138,6 +138,7 @@ if (production) {
  * slower than the .cjs launchers, which running install-hooks again switches them to).
  */
 function writeLegacyHookEntries() {
+  mkdirSync('dist/hooks', { recursive: true });
   for (const name of HOOK_NAMES) {
     writeFileSync(`dist/hooks/${name}.mjs`, `// Kept for hook commands installed by earlier builds; see ${name}.cjs.\nimport './${name}.cjs';\n`);
   }

@@ -1,8 +1,9 @@
 // Runs a hook's bundle (dist/hooks/<name>.body.cjs) compiled with V8's code cache, so a hook process
-// skips most of the parsing and compiling it would otherwise repeat on every tool call (measured: about
-// 15 ms of a 120 ms hook).
+// skips most of the parsing and compiling it would otherwise repeat on every tool call (measured: 15-24 ms
+// of a 100-130 ms hook on the development machine).
 //
-// The cache is written once, when the process that had none exits, beside the bundles in
+// The cache is written once, when the process that had none exits, so it holds what that run compiled
+// (a function first needed by a later run is compiled as usual). It lives beside the bundles in
 // dist/hooks/.v8-cache/; its name carries a hash of the bundle, Node's version and the architecture, so a
 // rebuilt bundle or another Node never reads a cache that is not its own (V8 itself only compares
 // lengths). When the directory is not writable the hook simply runs without a cache.
