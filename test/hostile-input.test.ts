@@ -303,6 +303,9 @@ const CLI_CASES: CliCase[] = [
   { name: 'install-hooks: empty --project-dir', args: ['install-hooks', '--project-dir', ''], code: 2, message: /--project-dir must not be empty/ },
   { name: 'install-hooks: a file, not a directory', args: (c) => ['install-hooks', '--project-dir', join(c.dir, 'a-file')], code: 1, message: /^claude-family install-hooks: failed: ENOTDIR: not a directory, mkdir '.*\/a-file\/\.claude\/commands'$/ },
   { name: 'database unreachable', args: ['todos', 'list'], code: 1, message: /^claude-family todos list: database unavailable \(Postgres postgres@127\.0\.0\.1:1\/\w+\): .*ECONNREFUSED/, env: { CLAUDE_FAMILY_DATABASE_URL: `postgres://postgres:${SECRET}@127.0.0.1:1/nowhere` } },
+  // With the database down, session end goes to the spool: the same checks, and no password either.
+  { name: 'session end, database down: Claude Code session id over 200 characters', args: ['session', 'end', '--summary', 'x'], code: 2, message: /^claude-family session end: invalid session_summary event: claude_session_id: must be at most 200 characters$/, env: { CLAUDE_FAMILY_DATABASE_URL: `postgres://postgres:${SECRET}@127.0.0.1:1/nowhere`, CLAUDE_SESSION_ID: big(201, 'c') } },
+  { name: 'session end, database down: no way to name the session', args: ['session', 'end', '--summary', 'x'], code: 1, message: /database unavailable .*the session end was NOT recorded/, env: { CLAUDE_FAMILY_DATABASE_URL: `postgres://postgres:${SECRET}@127.0.0.1:1/nowhere`, CLAUDE_SESSION_ID: undefined, CLAUDE_FAMILY_SESSION_ID: undefined } },
   { name: 'a connection string that is not a URL', args: ['todos', 'list'], code: 1, message: /^claude-family todos list: /, env: { CLAUDE_FAMILY_DATABASE_URL: `postgres://postgres:${SECRET}@127.0.0.1:notaport/db` } },
 ];
 
