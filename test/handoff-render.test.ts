@@ -69,6 +69,9 @@ describe('renderHandoffText (the SessionStart block from the seed)', () => {
     expect(text).toContain('Next steps:\n  1. Complete hooks\n  2. Test deployment');
     expect(text).toContain('Pending messages: 1\n  - from nimbus: Schema changed');
     expect(text).toContain('Last session: 2026-11-24 18:00 UTC - Wired the hooks');
+    const unsummarised = { ...handoff.lastSession!, session_summary: null };
+    expect(renderHandoffText({ ...handoff, lastSession: unsummarised })).toContain('Last session: 2026-11-24 18:00 UTC (closed without a summary)');
+    expect(renderHandoffText({ ...handoff, lastSession: { ...unsummarised, session_end: null } })).toMatch(/^Last session: .* UTC \(not closed\)$/m);
   });
 
   it('says so when nothing is recorded yet', () => {
@@ -86,6 +89,13 @@ describe('renderHandoffMarkdown', () => {
     expect(md).toContain('- [/] Fix orchestrator bug (doing) (P3)');
     expect(md).toContain('- [ ] Test session lifecycle (P3)\n- [ ] Commit changes (P3)\n- … and 4 more pending');
     expect(md).not.toContain('## Messages');
+  });
+
+  it('says when the last session was closed without a summary', () => {
+    const last = (lastSession: typeof handoff.lastSession) => renderHandoffMarkdown({ ...handoff, lastSession }, { sections: ['last'] });
+    expect(last(handoff.lastSession)).toContain('Wired the hooks');
+    expect(last({ ...handoff.lastSession!, session_summary: null })).toMatch(/## Last session\n\n.* UTC\n\n_Closed without a summary\._/);
+    expect(last({ ...handoff.lastSession!, session_summary: null, session_end: null })).not.toContain('Closed without');
   });
 
   it('escapes Markdown so a todo cannot inject links, embeds or headings', () => {

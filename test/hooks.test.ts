@@ -102,7 +102,7 @@ for (const backend of BACKENDS) {
       const envFile2 = join(dir, 'env2');
       const again = await hook('session-start', { ...common, session_id: second, source: 'startup' }, { CLAUDE_ENV_FILE: envFile2 });
       expect(again).toMatchObject({ code: 0, stderr: '' });
-      expect(again.stdout).toMatch(/^Last session: \d{4}-\d\d-\d\d \d\d:\d\d UTC$/m);
+      expect(again.stdout).toMatch(/^Last session: \d{4}-\d\d-\d\d \d\d:\d\d UTC \(closed without a summary\)$/m);
       expect(again.stdout).toContain('Active Todos: 2 total (1 in progress, 1 pending)');
       expect(again.stdout).toContain('[>] [P3] Test the hooks');
       expect(again.stdout).toContain('[ ] [P3] Document the hooks');

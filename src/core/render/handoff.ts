@@ -36,7 +36,8 @@ export function renderHandoffText(h: Handoff, options: HandoffTextOptions = {}):
   if (h.lastSession) {
     const s = h.lastSession;
     const when = (s.session_end ?? s.session_start).toISOString().slice(0, 16).replace('T', ' ');
-    lines.push(`Last session: ${when} UTC${s.session_summary ? ` - ${oneLine(s.session_summary)}` : s.session_end ? '' : ' (not closed)'}`);
+    // Claude Code shows SessionEnd's reminder only in its debug log: say it here, where it is read.
+    lines.push(`Last session: ${when} UTC${s.session_summary ? ` - ${oneLine(s.session_summary)}` : s.session_end ? ' (closed without a summary)' : ' (not closed)'}`);
   }
   const steps = nextSteps(h);
   if (steps.length > 0) {
@@ -98,6 +99,7 @@ export function renderHandoffMarkdown(h: Handoff, options: HandoffMarkdownOption
           out.push(`${hx} Last session`, '');
           out.push(`${s.session_start.toISOString().slice(0, 16).replace('T', ' ')} UTC${s.session_end ? '' : ' (open)'}`);
           if (s.session_summary) out.push('', escapeMarkdown(s.session_summary));
+          else if (s.session_end) out.push('', '_Closed without a summary._');
           out.push('');
         }
         break;
