@@ -25,6 +25,12 @@ export function mcpArgs(ready = '-', mode = 'normal'): string[] {
   return ['-e', MCP_SCRIPT, ready, mode];
 }
 
+/** A launcher in the manner of `npx`: starts the MCP stand-in as its own child and stays until killed. */
+export const LAUNCHER_SCRIPT =
+  "const { spawn } = require('child_process'); " +
+  `spawn(process.execPath, ['-e', ${JSON.stringify(MCP_SCRIPT)}, ...process.argv.slice(1)], { stdio: 'ignore' }); ` +
+  'setInterval(() => {}, 1000);';
+
 export interface StandInClaude {
   child: ChildProcess;
   pid: number;
@@ -33,14 +39,16 @@ export interface StandInClaude {
 
 /**
  * Starts a node process that starts one MCP stand-in per entry of `servers` (each detached, stdio
- * ignored) and prints their pids as one JSON line; it then idles until killed.
+ * ignored; with `launcher`, through LAUNCHER_SCRIPT, and the pid given is the launcher's) and prints
+ * their pids as one JSON line; it then idles until killed.
  */
-export async function startStandInClaude(servers: { ready?: string; mode?: string }[]): Promise<StandInClaude> {
+export async function startStandInClaude(servers: { ready?: string; mode?: string; launcher?: boolean }[]): Promise<StandInClaude> {
   const script = `
     const { spawn } = require('child_process');
     const servers = JSON.parse(process.argv[1]);
     const pids = servers.map((s) => {
-      const c = spawn(process.execPath, ['-e', ${JSON.stringify(MCP_SCRIPT)}, s.ready || '-', s.mode || 'normal'], { detached: true, stdio: 'ignore' });
+      const code = s.launcher ? ${JSON.stringify(LAUNCHER_SCRIPT)} : ${JSON.stringify(MCP_SCRIPT)};
+      const c = spawn(process.execPath, ['-e', code, s.ready || '-', s.mode || 'normal'], { detached: true, stdio: 'ignore' });
       c.unref();
       return c.pid;
     });
@@ -61,6 +69,11 @@ export async function startStandInClaude(servers: { ready?: string; mode?: strin
   const mcpPids = JSON.parse(line) as number[];
   for (const p of mcpPids) started.add(p);
   return { child, pid: child.pid, mcpPids };
+}
+
+/** Remembers a process the test did not start itself (a launcher's child), for killAll(). */
+export function track(pid: number): void {
+  started.add(pid);
 }
 
 /** A process started by the test itself (not by the stand-in claude), detached like the MCP ones. */

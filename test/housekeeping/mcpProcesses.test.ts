@@ -15,7 +15,7 @@ import {
 import { procfsSource, psSource, type ProcessInfo, type ProcessSource } from '../../src/core/housekeeping/processes.js';
 import { readSnapshot, snapshotPath, writeSnapshot, type SessionSnapshot } from '../../src/core/housekeeping/sessionSnapshot.js';
 import { bundleScript } from '../support/bundle.js';
-import { killAll, killAndWait, mcpArgs, startProcess, startStandInClaude, tempDir, until, waitForFiles } from './fixtures.js';
+import { killAll, killAndWait, mcpArgs, startProcess, startStandInClaude, tempDir, track, until, waitForFiles } from './fixtures.js';
 
 afterEach(() => killAll());
 
@@ -92,6 +92,36 @@ describe.each(SOURCES)('orphaned MCP servers, real processes (%s)', (_name, sour
     expect(alive(source, twin.pid!, twinStart)).toBe(true);
     expect(real.snapshotRemoved).toBe(true);
     expect(existsSync(snapshotPath(dataDir, 'sess-end'))).toBe(false);
+  });
+});
+
+describe.each(SOURCES)('orphaned MCP servers started through a launcher (%s)', (_name, source) => {
+  it('the launcher and the server below it are recorded and ended, also once the launcher is gone', async () => {
+    const dataDir = tempDir();
+    const claude = await startStandInClaude([{ launcher: true }, { launcher: true }]);
+    const launchers = claude.mcpPids;
+    const serverOf = (launcher: number) => source.list().find((p) => p.ppid === launcher)?.pid;
+    expect(await until(() => launchers.every((l) => serverOf(l) !== undefined))).toBe(true);
+    const servers = launchers.map((l) => serverOf(l)!);
+    servers.forEach(track);
+
+    const snap = await snapshotSessionProcesses({ dataDir, claudeSessionId: 'sess-launch', claudePid: claude.pid, source });
+    expect(snap.problems).toEqual([]);
+    expect(snap.children.map((c) => c.pid).sort()).toEqual([...launchers, ...servers].sort());
+    const recorded = [...launchers, ...servers].map((pid) => ({ pid, startTime: source.get(pid)!.startTime }));
+
+    await killAndWait(claude.child);
+    // The first launcher goes too (as npx does when Claude Code closes its stdin): its server now has another parent.
+    process.kill(launchers[0]!, 'SIGKILL');
+    expect(await until(() => source.get(launchers[0]!) === undefined)).toBe(true);
+    expect(source.get(servers[0]!)?.ppid).not.toBe(launchers[0]);
+
+    const real = await cleanupOrphans({ dataDir, claudeSessionId: 'sess-launch', graceMs: 5000, source });
+    expect(real.problems).toEqual([]);
+    expect(real.failed).toEqual([]);
+    expect(real.ended.map((o) => o.pid).sort()).toEqual([launchers[1]!, ...servers].sort());
+    expect(real.skipped.map((s) => [s.pid, s.reason])).toEqual([[launchers[0], 'already exited']]);
+    for (const r of recorded) expect(alive(source, r.pid, r.startTime)).toBe(false);
   });
 });
 

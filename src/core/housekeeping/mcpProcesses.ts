@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { ancestry, defaultProcessSource, isWrapperProcess, type ProcessInfo, type ProcessSource } from './processes.js';
+import { ancestry, defaultProcessSource, descendantsOf, isWrapperProcess, type ProcessInfo, type ProcessSource } from './processes.js';
 import {
   listSnapshotFiles,
   mergeSnapshot,
@@ -16,9 +16,10 @@ import {
 /**
  * Orphaned MCP server cleanup (SessionEnd duty).
  *
- * Claude Code starts stdio MCP servers as its child processes; some outlive it. Only processes that
- * THIS session's Claude Code started are ever ended, each identified by pid AND start time (so a reused
- * pid is never hit), never by a name match:
+ * Claude Code starts stdio MCP servers as its child processes, often through a launcher (`npx`, `sh -c`,
+ * `uvx`) whose own child is the server; some outlive it. Only processes that THIS session's Claude Code
+ * started, directly or below such a launcher, are ever ended, each identified by pid AND start time (so a
+ * reused pid is never hit), never by a name match:
  *
  *   SessionStart hook, and the PostToolUse hook on mcp__* calls (cheap, idempotent):
  *     snapshotSessionProcesses({ dataDir: loadConfig().dataDir, claudeSessionId: payload.session_id })
@@ -93,15 +94,16 @@ export interface SnapshotResult extends Problems {
   ok: boolean;
   file?: string;
   claude?: ProcessRecord;
-  /** Children recorded for the first time by this call. */
+  /** Processes recorded for the first time by this call. */
   added: ProcessRecord[];
-  /** Children of this Claude Code process recorded so far (this call included). */
+  /** The processes below this Claude Code process recorded so far (this call included). */
   children: ProcessRecord[];
 }
 
 /**
- * Records the Claude Code process (pid, start time) and its current child processes in
- * `<dataDir>/sessions/<id>.json`, merged with what earlier snapshots saw.
+ * Records the Claude Code process (pid, start time) and every process below it now (children and their
+ * descendants, but not this hook's own chain) in `<dataDir>/sessions/<id>.json`, merged with what earlier
+ * snapshots saw.
  */
 export async function snapshotSessionProcesses(options: SnapshotOptions): Promise<SnapshotResult> {
   const result: SnapshotResult = { ok: false, added: [], children: [], problems: [] };
@@ -123,10 +125,9 @@ export async function snapshotSessionProcesses(options: SnapshotOptions): Promis
     }
     const exclude = new Set(options.excludePids ?? ancestry(source, process.pid).map((p) => p.pid));
     const now = (options.now ?? new Date()).toISOString();
-    const children = source
-      .list()
-      .filter((p) => p.ppid === claude.pid && p.pid !== claude.pid && !exclude.has(p.pid))
-      .map((p) => record(p, now));
+    // Descendants, not only children: a server started through `npx` or `sh -c` is the launcher's child,
+    // and is left behind with another parent (init) when the launcher exits with Claude Code.
+    const children = descendantsOf(source, claude.pid, exclude).map((p) => record(p, now));
     const file = snapshotPath(options.dataDir, options.claudeSessionId);
     result.file = file;
     const merged = await withSnapshotLock(file, () => {

@@ -175,8 +175,28 @@ export function defaultProcessSource(): ProcessSource {
   return detected;
 }
 
-export function childrenOf(source: ProcessSource, pid: number): ProcessInfo[] {
-  return source.list().filter((p) => p.ppid === pid && p.pid !== pid);
+/**
+ * Every process below `pid` (its children, their children, ...), parents before their children, from one
+ * read of the process table. A process in `skip` is left out together with everything below it.
+ */
+export function descendantsOf(source: ProcessSource, pid: number, skip: ReadonlySet<number> = new Set()): ProcessInfo[] {
+  const byParent = new Map<number, ProcessInfo[]>();
+  for (const p of source.list()) {
+    if (p.pid === p.ppid) continue;
+    byParent.set(p.ppid, [...(byParent.get(p.ppid) ?? []), p]);
+  }
+  const found: ProcessInfo[] = [];
+  const seen = new Set<number>([pid]);
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of byParent.get(queue.shift()!) ?? []) {
+      if (seen.has(child.pid) || skip.has(child.pid)) continue;
+      seen.add(child.pid);
+      found.push(child);
+      queue.push(child.pid);
+    }
+  }
+  return found;
 }
 
 /** True when `pid` is running and is the same process that was seen with `startTime`. */

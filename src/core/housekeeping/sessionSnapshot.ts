@@ -11,8 +11,9 @@ import { FileLock } from '../fileLock.js';
  *   <dataDir>/sessions/<safe claudeSessionId>.json.lock  held while a snapshot is read, merged and rewritten
  *
  * One session id can be served by more than one Claude Code process over time (`claude --resume`), so
- * a snapshot keeps one owner entry per Claude Code process (pid + start time), each with the children
- * seen under it at any snapshot.
+ * a snapshot keeps one owner entry per Claude Code process (pid + start time), each with the processes
+ * seen under it at any snapshot (`children`: its children and their descendants, e.g. the server an
+ * `npx` launcher started).
  */
 export const ProcessRecord = z.object({
   pid: z.int().check(z.positive()),
