@@ -1,7 +1,7 @@
 // Builds the Obsidian plugin (main.js, CommonJS, as Obsidian loads it) and the Node entry points under
 // dist/ (hooks, CLI, demo) from the same src/core. `node esbuild.config.mjs production` builds once and
 // minifies the plugin; with no argument it watches.
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -122,24 +122,30 @@ if (existsSync('src/plugin/main.ts')) {
 }
 
 if (production) {
-  // Chunk names carry content hashes: start from an empty dist/ so old chunks do not pile up.
-  rmSync('dist', { recursive: true, force: true });
-  for (const options of builds) await esbuild.build(options);
+  // Build into an empty dist.next/ (chunk names carry content hashes: old ones must not pile up), then
+  // swap it in with two renames, so hooks installed from this checkout find a whole dist/ meanwhile.
+  const next = 'dist.next';
+  rmSync(next, { recursive: true, force: true });
+  for (const options of builds) await esbuild.build(options.outdir === 'dist' ? { ...options, outdir: next } : options);
   // dist/cli.mjs starts with the source's `#!/usr/bin/env node`: make it directly executable too.
-  if (existsSync('dist/cli.mjs')) chmodSync('dist/cli.mjs', 0o755);
-  writeLegacyHookEntries();
+  if (existsSync(`${next}/cli.mjs`)) chmodSync(`${next}/cli.mjs`, 0o755);
+  writeLegacyHookEntries(next);
+  const old = `dist.old-${process.pid}`;
+  if (existsSync('dist')) renameSync('dist', old);
+  renameSync(next, 'dist');
+  rmSync(old, { recursive: true, force: true });
 } else {
   for (const options of builds) await (await esbuild.context(options)).watch();
-  writeLegacyHookEntries();
+  writeLegacyHookEntries('dist');
 }
 
 /**
  * Hook commands installed by earlier builds run dist/hooks/<name>.mjs: keep them working (a few ms
  * slower than the .cjs launchers, which running install-hooks again switches them to).
  */
-function writeLegacyHookEntries() {
-  mkdirSync('dist/hooks', { recursive: true });
+function writeLegacyHookEntries(outdir) {
+  mkdirSync(`${outdir}/hooks`, { recursive: true });
   for (const name of HOOK_NAMES) {
-    writeFileSync(`dist/hooks/${name}.mjs`, `// Kept for hook commands installed by earlier builds; see ${name}.cjs.\nimport './${name}.cjs';\n`);
+    writeFileSync(`${outdir}/hooks/${name}.mjs`, `// Kept for hook commands installed by earlier builds; see ${name}.cjs.\nimport './${name}.cjs';\n`);
   }
 }
