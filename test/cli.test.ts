@@ -272,6 +272,22 @@ describe('claude-family CLI [postgres]', { timeout: 120_000 }, () => {
     expect(JSON.parse((await cli(['spool', 'replay', '--json'])).out)).toMatchObject({ applied: 0, remaining: 0 });
   });
 
+  it('session save with the database down keeps the state in the spool; the next replay saves it', async () => {
+    const project = uniqueProject('save-down');
+    await cli(['spool', 'replay']);
+    const down = { CLAUDE_FAMILY_DATABASE_URL: 'postgres://postgres:hunter2@127.0.0.1:1/closed', CLAUDE_FAMILY_PROJECT: project };
+    const kept = await cli(['session', 'save', '--focus', 'Offline focus', '--next', 'a', '--next', 'b', '--pending', 'check'], { env: down });
+    expect(kept.code).toBe(0);
+    expect(kept.out).toMatch(/^State kept in .*spool\.jsonl \(database unavailable \(Postgres postgres@127\.0\.0\.1:1\/closed\): .*\); the next hook run or `claude-family spool replay` records it\.$/);
+    expect(kept.out).not.toContain('hunter2');
+    // Only what was given is saved: a later focus-only save keeps the steps.
+    expect((await cli(['session', 'save', '--focus', 'Later focus'], { env: down })).code).toBe(0);
+    expect(pendingSpoolCount(b.dataDir)).toBe(2);
+    expect(JSON.parse((await cli(['spool', 'replay', '--json'])).out)).toMatchObject({ applied: 2, rejected: 0, remaining: 0 });
+    const state = await b.inspect(async (db) => (await db.query('SELECT current_focus, next_steps, pending_actions FROM claude.session_state WHERE project_name = $1', [project])).rows[0]);
+    expect(state).toEqual({ current_focus: 'Later focus', next_steps: ['a', 'b'], pending_actions: ['check'] });
+  });
+
   it('session commit with the database down keeps the end in the spool and still commits', async () => {
     const project = uniqueProject('commit-down');
     await openFor(project, `cc-${project}`);

@@ -159,6 +159,7 @@ describeEachBackend('events and the spool', (ctx) => {
     expect(() => makeEvent({ kind: 'todo_write', project: '', claude_session_id: 'x', todos: [] })).toThrow(ValidationError);
     expect(() => appendToSpool(dataDir, { kind: 'mcp_call' } as never)).toThrow();
     expect(() => makeEvent({ kind: 'session_summary', project: 'p', summary: 'Names no session', tasks_completed: [], learnings_gained: [], next_steps: [] })).toThrow(/names no session/);
+    expect(() => makeEvent({ kind: 'state_save', project: 'p' })).toThrow(/saves nothing/);
     expect(spoolHasEvents(dataDir)).toBe(false);
   });
 });

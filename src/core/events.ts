@@ -5,8 +5,9 @@ import { noNul, ProjectName, Text, TextList, Uuid, parseInput } from './models.j
 import { recordMcpUsage } from './repos/mcpUsage.js';
 import { closeSession, findSessionByClaudeId, getSession, NotFoundError, openSession, reopenSession } from './repos/sessions.js';
 import { endSessionIn } from './sessionLifecycle.js';
+import { upsertSessionState } from './repos/sessionState.js';
 import { syncTodoWrite, TodoWriteItem, type TodoSyncResult } from './todoSync.js';
-import type { SessionRow } from './models.js';
+import type { SessionRow, SessionStateRow } from './models.js';
 
 /**
  * What a hook records. Every event carries its own id, so writing it directly and replaying it from
@@ -51,7 +52,23 @@ export const SessionSummaryEvent = z
   })
   .check(z.refine((e) => e.session_id !== undefined || e.claude_session_id !== undefined, 'names no session: give session_id or claude_session_id'));
 
-export const HookEvent = z.discriminatedUnion('kind', [SessionStartEvent, TodoWriteEvent, McpCallEvent, SessionEndEvent, SessionSummaryEvent]);
+/**
+ * `session save` (/session-save) asked for while the database was unavailable: a checkpoint of the
+ * project's state, which belongs to no session.
+ */
+export const StateSaveEvent = z
+  .object({
+    event_id: base.event_id,
+    at: base.at,
+    project: base.project,
+    kind: z.literal('state_save'),
+    current_focus: z.optional(Text()),
+    next_steps: z.optional(TextList),
+    pending_actions: z.optional(TextList),
+  })
+  .check(z.refine((e) => e.current_focus !== undefined || e.next_steps !== undefined || e.pending_actions !== undefined, 'saves nothing: give current_focus, next_steps or pending_actions'));
+
+export const HookEvent = z.discriminatedUnion('kind', [SessionStartEvent, TodoWriteEvent, McpCallEvent, SessionEndEvent, SessionSummaryEvent, StateSaveEvent]);
 export type HookEvent = z.infer<typeof HookEvent>;
 
 /** An event without its id and time (makeEvent supplies them), per kind. */
@@ -68,10 +85,12 @@ export function makeEvent<B extends EventBody>(body: B): Extract<HookEvent, { ki
 
 export type ApplyOutcome =
   | { status: 'duplicate' }
-  | { status: 'applied'; session: SessionRow; resumed?: boolean; todos?: TodoSyncResult };
+  | { status: 'applied'; session: SessionRow; resumed?: boolean; todos?: TodoSyncResult }
+  /** A state_save: the project's state, no session involved. */
+  | { status: 'applied'; session?: undefined; state: SessionStateRow };
 
 /** The session an event belongs to; created when its SessionStart was never seen (hooks installed mid-session). */
-async function sessionFor(tx: Queryable, e: HookEvent): Promise<{ session: SessionRow; resumed: boolean }> {
+async function sessionFor(tx: Queryable, e: Exclude<HookEvent, { kind: 'state_save' }>): Promise<{ session: SessionRow; resumed: boolean }> {
   if (e.kind === 'session_summary' && e.session_id !== undefined) {
     const named = await getSession(tx, e.session_id);
     if (!named) throw new NotFoundError(`no session ${e.session_id}`);
@@ -98,6 +117,15 @@ export async function applyEvent(db: Db, event: HookEvent): Promise<ApplyOutcome
       e.kind,
     ]);
     if (fresh.rows.length === 0) return { status: 'duplicate' } as const;
+    if (e.kind === 'state_save') {
+      const state = await upsertSessionState(tx, {
+        projectName: e.project,
+        ...(e.current_focus !== undefined ? { currentFocus: e.current_focus } : {}),
+        ...(e.next_steps !== undefined ? { nextSteps: e.next_steps } : {}),
+        ...(e.pending_actions !== undefined ? { pendingActions: e.pending_actions } : {}),
+      });
+      return { status: 'applied', state } as const;
+    }
     const { session, resumed } = await sessionFor(tx, e);
     switch (e.kind) {
       case 'session_start':

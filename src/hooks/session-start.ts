@@ -21,9 +21,10 @@ void runHook(NAME, async () => {
   if (delivery.spooledBecause) problems.push(delivery.spooledBecause);
   let familySessionId: string | undefined;
   let context = `=== WHERE WE LEFT OFF ===\nProject: ${project}\n(not available: the claude-family database could not be reached; this session is recorded once it can be. Run /session-resume later.)`;
-  if (delivery.db && delivery.outcome?.status === 'applied') {
+  const started = delivery.outcome?.status === 'applied' ? delivery.outcome.session : undefined;
+  if (delivery.db && started) {
     const db = delivery.db;
-    familySessionId = delivery.outcome.session.session_id;
+    familySessionId = started.session_id;
     try {
       const [{ loadHandoff }, { renderHandoffText }] = await handoffModules;
       context = renderHandoffText(await loadHandoff(db, project, { currentSessionId: familySessionId }));

@@ -6,7 +6,7 @@ import { getProjectByName } from '../../core/repos/projects.js';
 import { getSessionState, upsertSessionState } from '../../core/repos/sessionState.js';
 import { countTodos } from '../../core/repos/todos.js';
 import { DbUnavailableError } from '../../core/db.js';
-import { makeEvent } from '../../core/events.js';
+import { makeEvent, type HookEvent } from '../../core/events.js';
 import { Uuid, type SessionRow } from '../../core/models.js';
 import { endSession, type EndedSession, type EndSessionInput } from '../../core/sessionLifecycle.js';
 import { appendToSpool, pendingSpoolCount, spoolPaths } from '../../core/spool.js';
@@ -80,7 +80,7 @@ async function endFromArgs(args: ParsedArgs, ctx: CliContext, name: string): Pro
  * without the database: --session or $CLAUDE_FAMILY_SESSION_ID, or Claude Code's $CLAUDE_SESSION_ID.
  */
 function spoolEnd(ctx: CliContext, sessionFlag: string | undefined, fields: Omit<EndSessionInput, 'sessionId' | 'projectName'>, cause: DbUnavailableError): string {
-  const unavailable = `database unavailable (${describeTarget(ctx.config)}): ${cause.message}`;
+  const unavailable = unavailableText(ctx, cause);
   const sessionId = sessionFlag ?? (ctx.io.env.CLAUDE_FAMILY_SESSION_ID?.trim() || undefined);
   const from = sessionFlag !== undefined ? '--session' : 'CLAUDE_FAMILY_SESSION_ID';
   if (sessionId !== undefined && !Uuid.safeParse(sessionId).success) throw new UsageError(`${from} must be a session uuid, got ${JSON.stringify(sessionId)}`);
@@ -99,8 +99,17 @@ function spoolEnd(ctx: CliContext, sessionFlag: string | undefined, fields: Omit
     ...(fields.currentFocus !== undefined ? { current_focus: fields.currentFocus } : {}),
     next_steps: fields.nextSteps ?? [],
   });
+  return keepInSpool(ctx, event, 'Session end', cause);
+}
+
+function unavailableText(ctx: CliContext, cause: DbUnavailableError): string {
+  return `database unavailable (${describeTarget(ctx.config)}): ${cause.message}`;
+}
+
+/** Appends `event` to the spool; the line that tells the user so. */
+function keepInSpool(ctx: CliContext, event: HookEvent, what: string, cause: DbUnavailableError): string {
   appendToSpool(ctx.config.dataDir, event);
-  return `Session end kept in ${spoolPaths(ctx.config.dataDir).live} (${unavailable}); the next hook run or \`claude-family spool replay\` records it.`;
+  return `${what} kept in ${spoolPaths(ctx.config.dataDir).live} (${unavailableText(ctx, cause)}); the next hook run or \`claude-family spool replay\` records it.`;
 }
 
 function endedLine(s: SessionRow, stateSaved: boolean): string {
@@ -144,7 +153,7 @@ export const sessionCommit: Command = {
 
 export const sessionSave: Command = {
   name: 'session save',
-  summary: 'Checkpoint the project\'s state (focus, next steps, pending actions) without closing the session (/session-save).',
+  summary: 'Checkpoint the project\'s state (focus, next steps, pending actions) without closing the session (/session-save). With the database unavailable it is kept in the spool and recorded later.',
   usage: '[--focus TEXT] [--next TEXT]... [--pending TEXT]...',
   details: [
     '  --focus TEXT     what you are working on',
@@ -158,14 +167,27 @@ export const sessionSave: Command = {
     const next = list(args, 'next');
     const pending = list(args, 'pending');
     if (focus === undefined && next.length === 0 && pending.length === 0) throw new UsageError('give at least one of --focus, --next, --pending', this.name);
-    const state = await withDb(ctx, (db) =>
-      upsertSessionState(db, {
-        projectName: ctx.project,
-        ...(focus !== undefined ? { currentFocus: focus } : {}),
-        ...(next.length > 0 ? { nextSteps: next } : {}),
-        ...(pending.length > 0 ? { pendingActions: pending } : {}),
-      }),
-    );
+    let state;
+    try {
+      state = await withDb(ctx, (db) =>
+        upsertSessionState(db, {
+          projectName: ctx.project,
+          ...(focus !== undefined ? { currentFocus: focus } : {}),
+          ...(next.length > 0 ? { nextSteps: next } : {}),
+          ...(pending.length > 0 ? { pendingActions: pending } : {}),
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof DbUnavailableError)) throw err;
+      const event = makeEvent({
+        kind: 'state_save',
+        project: ctx.project,
+        ...(focus !== undefined ? { current_focus: focus } : {}),
+        ...(next.length > 0 ? { next_steps: next } : {}),
+        ...(pending.length > 0 ? { pending_actions: pending } : {}),
+      });
+      return void ctx.io.out(keepInSpool(ctx, event, 'State', err));
+    }
     ctx.io.out(`Saved state for ${state.project_name}: focus ${state.current_focus ? `"${oneLine(state.current_focus, 80)}"` : '(none)'}, ${state.next_steps.length} next step(s), ${state.pending_actions.length} pending action(s).`);
   },
 };
