@@ -4,14 +4,15 @@ import type { Db, Queryable } from './db.js';
 import { noNul, ProjectName, Text, TextList, Uuid, parseInput } from './models.js';
 import { recordMcpUsage } from './repos/mcpUsage.js';
 import { closeSession, findSessionByClaudeId, getSession, NotFoundError, openSession, reopenSession } from './repos/sessions.js';
-import { endSessionIn } from './sessionLifecycle.js';
 import { upsertSessionState } from './repos/sessionState.js';
+import { endSessionIn } from './sessionLifecycle.js';
 import { syncTodoWrite, TodoWriteItem, type TodoSyncResult } from './todoSync.js';
 import type { SessionRow, SessionStateRow } from './models.js';
 
 /**
- * What a hook records. Every event carries its own id, so writing it directly and replaying it from
- * the spool are the same operation and happen exactly once (claude.applied_events).
+ * What a hook records (and what a session command keeps when the database is unavailable). Every event
+ * carries its own id, so writing it directly and replaying it from the spool are the same operation and
+ * happen exactly once (claude.applied_events).
  */
 const base = {
   event_id: z.uuid(),
