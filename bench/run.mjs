@@ -1,5 +1,5 @@
 // `npm run bench`: bundles bench/bench.ts against the same src/core (as the tests do) and runs it.
-// Needs the build (dist/hooks/*.mjs) and the local Postgres; see bench/bench.ts for what it measures.
+// Needs the build (dist/hooks/*.cjs) and the local Postgres; see bench/bench.ts for what it measures.
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import esbuild from 'esbuild';
