@@ -69,9 +69,11 @@ export async function loadHandoff(q: Queryable, projectName: string, options: Lo
           FROM claude.session_state WHERE project_name = (SELECT project_name FROM p)) s) AS state,
        ${todoList('in_progress')} AS in_progress,
        ${todoList('pending')} AS pending,
+       -- Active statuses only: todos_active_idx answers it however many completed todos have piled up.
        (SELECT json_object_agg(status, n) FROM (
           SELECT status, count(*)::int AS n FROM claude.todos
-          WHERE project_id = (SELECT project_id FROM p) AND NOT is_deleted GROUP BY status) c) AS counts,
+          WHERE project_id = (SELECT project_id FROM p) AND NOT is_deleted AND status IN ('pending', 'in_progress')
+          GROUP BY status) c) AS counts,
        (SELECT coalesce(json_agg(m), '[]') FROM (
           SELECT message_id, from_project, to_project, body, status, created_at, read_at FROM claude.messages
           WHERE to_project = (SELECT project_name FROM p) AND status = 'pending' ORDER BY created_at LIMIT $3) m) AS messages,
