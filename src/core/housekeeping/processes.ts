@@ -183,7 +183,9 @@ export function descendantsOf(source: ProcessSource, pid: number, skip: Readonly
   const byParent = new Map<number, ProcessInfo[]>();
   for (const p of source.list()) {
     if (p.pid === p.ppid) continue;
-    byParent.set(p.ppid, [...(byParent.get(p.ppid) ?? []), p]);
+    const siblings = byParent.get(p.ppid);
+    if (siblings) siblings.push(p);
+    else byParent.set(p.ppid, [p]);
   }
   const found: ProcessInfo[] = [];
   const seen = new Set<number>([pid]);
