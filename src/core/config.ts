@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
 import { redact, type Db } from './db.js';
+import { issuesText } from './issueText.js';
 
 /**
  * Where the data lives. Resolution order:
@@ -63,7 +64,7 @@ export function loadConfig(env: Env = process.env): Config {
     }
     const parsed = ConfigFile.safeParse(json);
     if (!parsed.success) {
-      throw new ConfigError(`${path}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+      throw new ConfigError(`${path}: ${issuesText(parsed.error.issues)}`);
     }
     file = parsed.data;
   }

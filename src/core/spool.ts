@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DbUnavailableError, type Db } from './db.js';
 import { applyEvent, HookEvent } from './events.js';
 import { FileLock } from './fileLock.js';
+import { issuesText } from './issueText.js';
 
 /**
  * The local spool: events that could not be written to the database yet (it was unreachable, or it is
@@ -145,7 +146,7 @@ async function replayLine(db: Db, dataDir: string, line: string, report: ReplayR
   }
   const parsed = HookEvent.safeParse(json);
   if (!parsed.success) {
-    reject(dataDir, line, `not a valid event: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, report);
+    reject(dataDir, line, `not a valid event: ${issuesText(parsed.error.issues)}`, report);
     return;
   }
   try {

@@ -6,6 +6,7 @@ import * as z from 'zod/mini';
 import { defaultDataDir, describeTarget, loadConfig, type Config } from '../core/config.js';
 import { DbUnavailableError, type Db } from '../core/db.js';
 import { applyEvent, makeEvent, type ApplyOutcome, type EventBody, type HookEvent } from '../core/events.js';
+import { issuesText } from '../core/issueText.js';
 import { noNul, ValidationError } from '../core/models.js';
 import { openForWork } from '../core/openForWork.js';
 import { resolveProjectName } from '../core/project.js';
@@ -49,8 +50,7 @@ export function parsePayload<S extends z.ZodMiniType>(schema: S, raw: string, wh
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new HookFailure(`invalid ${what} payload: ${issues}`);
+    throw new HookFailure(`invalid ${what} payload: ${issuesText(parsed.error.issues)}`);
   }
   return parsed.data;
 }

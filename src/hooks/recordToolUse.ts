@@ -3,6 +3,7 @@
 // never opens PGlite here: the event is appended to the spool, replayed by the next process that opens
 // the database. Against Postgres the event is written directly (spooled on failure).
 import * as z from 'zod/mini';
+import { issuesText } from '../core/issueText.js';
 import { parseMcpToolName } from '../core/repos/mcpUsage.js';
 import { appendToSpool } from '../core/spool.js';
 import { TodoWriteItem } from '../core/todoSync.js';
@@ -22,8 +23,7 @@ function recordedFor(payload: z.infer<typeof PostToolUsePayload>): Recorded | un
   if (payload.tool_name === 'TodoWrite') {
     const input = TodoWriteInput.safeParse(payload.tool_input);
     if (!input.success) {
-      const issues = input.error.issues.map((i) => `${['tool_input', ...i.path.map(String)].join('.')}: ${i.message}`).join('; ');
-      throw new HookFailure(`invalid TodoWrite input: ${issues}`);
+      throw new HookFailure(`invalid TodoWrite input: ${issuesText(input.error.issues, ['tool_input'])}`);
     }
     return { kind: 'todo_write', todos: input.data.todos };
   }

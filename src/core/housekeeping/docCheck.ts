@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import * as z from 'zod/mini';
 import type { Queryable } from '../db.js';
+import { issuesText } from '../issueText.js';
 import type { SessionStateRow } from '../models.js';
 import { upsertSessionState } from '../repos/sessionState.js';
 import { modifiedFiles, type ModifiedFilesResult } from './gitChanges.js';
@@ -58,7 +59,7 @@ export function loadDocMap(path: string): { mapping?: DocMap; problems: string[]
   const parsed = DocMap.safeParse(json);
   if (!parsed.success) {
     return {
-      problems: [`${path}: ${parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ')}; using the default (README.md)`],
+      problems: [`${path}: ${issuesText(parsed.error.issues)}; using the default (README.md)`],
     };
   }
   return { mapping: parsed.data, problems: [] };

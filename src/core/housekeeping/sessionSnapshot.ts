@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { dirname, join } from 'node:path';
 import * as z from 'zod/mini';
 import { FileLock } from '../fileLock.js';
+import { issuesText } from '../issueText.js';
 
 /**
  * Which processes a Claude Code session started, on disk:
@@ -83,7 +84,7 @@ export function readSnapshot(file: string): SessionSnapshot | undefined {
     throw new Error(`${file} is not valid JSON`);
   }
   const parsed = SessionSnapshot.safeParse(json);
-  if (!parsed.success) throw new Error(`${file} is not a session snapshot: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new Error(`${file} is not a session snapshot: ${issuesText(parsed.error.issues)}`);
   return parsed.data;
 }
 
