@@ -82,9 +82,14 @@ export interface ReplayReport {
   busy: boolean;
 }
 
+/** Keeps a line that cannot become (or be applied as) an event in spool.rejected.jsonl, with the reason. */
+export function appendRejected(dataDir: string, line: string, reason: string): void {
+  ensureDir(dataDir);
+  appendFileSync(spoolPaths(dataDir).rejected, `${JSON.stringify({ rejected_at: new Date().toISOString(), reason, line })}\n`, { mode: 0o600 });
+}
+
 function reject(dataDir: string, line: string, reason: string, report: ReplayReport): void {
-  const { rejected } = spoolPaths(dataDir);
-  appendFileSync(rejected, `${JSON.stringify({ rejected_at: new Date().toISOString(), reason, line })}\n`, { mode: 0o600 });
+  appendRejected(dataDir, line, reason);
   report.rejected.push({ line, reason });
 }
 

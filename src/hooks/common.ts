@@ -1,7 +1,6 @@
 // Shared by the three hook entry points: validate the stdin payload, keep unusable input aside, and
 // deliver an event to the database or, when that fails, to the spool. The database adapters are loaded
 // lazily by openDatabase; the exit-0 wrapper lives in run.ts.
-import { appendFileSync, mkdirSync } from 'node:fs';
 import * as z from 'zod/mini';
 import { defaultDataDir, describeTarget, loadConfig, type Config } from '../core/config.js';
 import { DbUnavailableError, type Db } from '../core/db.js';
@@ -10,7 +9,7 @@ import { issuesText } from '../core/issueText.js';
 import { noNul, ValidationError } from '../core/models.js';
 import { openForWork } from '../core/openForWork.js';
 import { resolveProjectName } from '../core/project.js';
-import { appendToSpool, spoolPaths } from '../core/spool.js';
+import { appendRejected, appendToSpool, spoolPaths } from '../core/spool.js';
 import { errorText, HookFailure } from './run.js';
 
 export { errorText, HookFailure, readStdin, runHook, warn } from './run.js';
@@ -78,14 +77,12 @@ export function hookContext(raw: string, hookName: string, payloadCwd: string | 
 }
 
 /**
- * Keeps input we could not use beside the spool (spool.rejected.jsonl, the same format replay uses), so a
+ * Keeps input we could not use beside the spool (spool.rejected.jsonl, written as replay writes it), so a
  * bad payload is never silently lost. Best effort: this runs on an error path already.
  */
 export function keepRejectedInput(dataDir: string, raw: string, reason: string): void {
   try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const line = raw.length > 1_000_000 ? `${raw.slice(0, 1_000_000)}…(truncated)` : raw;
-    appendFileSync(spoolPaths(dataDir).rejected, `${JSON.stringify({ rejected_at: new Date().toISOString(), reason, line })}\n`, { mode: 0o600 });
+    appendRejected(dataDir, raw.length > 1_000_000 ? `${raw.slice(0, 1_000_000)}…(truncated)` : raw, reason);
   } catch {
     // nothing more we can do without breaking the session
   }
