@@ -1,7 +1,8 @@
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DbUnavailableError, type Db } from './db.js';
 import { applyEvent, HookEvent } from './events.js';
+import { writeFileAtomic } from './atomicFile.js';
 import { FileLock } from './fileLock.js';
 import { issuesText } from './issueText.js';
 
@@ -120,8 +121,7 @@ export async function replaySpool(db: Db, dataDir: string): Promise<ReplayReport
       } catch (err) {
         // The database went away: keep this line and everything after it, in order.
         const rest = lines.slice(done);
-        writeFileSync(`${file}.tmp`, rest.map((l) => `${l}\n`).join(''), { mode: 0o600 });
-        renameSync(`${file}.tmp`, file);
+        writeFileAtomic(file, rest.map((l) => `${l}\n`).join(''), 0o600);
         report.remaining = rest.length + countAfter(dataDir, file);
         if (err instanceof DbUnavailableError) return report;
         throw err;

@@ -11,10 +11,11 @@
 // CommonJS on purpose: vm.Script (the code cache API on every Node >= 20) compiles scripts, not ES modules,
 // and a CommonJS main file also starts a few ms sooner than an ES module one.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
+import { writeFileAtomic } from '../core/atomicFile.js';
 
 /** Where the launcher keeps code caches, relative to the bundles. */
 export const CACHE_DIR_NAME = '.v8-cache';
@@ -34,11 +35,9 @@ function readCache(file: string): Buffer | undefined {
 
 /** Best effort and atomic (a concurrent hook reads the whole file or none). */
 function writeCache(file: string, script: Script): void {
-  const tmp = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
-    renameSync(tmp, file);
+    writeFileAtomic(file, script.createCachedData(), 0o600);
   } catch {
     // a read-only install: run uncached
   }

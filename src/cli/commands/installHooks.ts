@@ -1,16 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../../core/atomicFile.js';
 import { gitTopLevel } from '../../core/project.js';
 import { mergeHookSettings, SettingsError } from '../claudeSettings.js';
 import { str, type Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
 import { isUneditedGenerated, slashCommands } from '../slashCommands.js';
-
-function writeAtomically(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
 
 export const installHooks: Command = {
   name: 'install-hooks',
@@ -50,7 +45,7 @@ export const installHooks: Command = {
     mkdirSync(join(claudeDir, 'commands'), { recursive: true });
     const report: string[] = [];
     if (merged.changes.length > 0) {
-      writeAtomically(settingsPath, `${JSON.stringify(merged.settings, null, 2)}\n`);
+      writeFileAtomic(settingsPath, `${JSON.stringify(merged.settings, null, 2)}\n`);
       report.push(`Updated ${settingsPath}:`, ...merged.changes.map((c) => `  ${c}`));
     } else {
       report.push(`${settingsPath}: hooks already installed, unchanged.`);
@@ -58,14 +53,14 @@ export const installHooks: Command = {
     for (const cmd of slashCommands(join(distDir, 'cli.mjs'))) {
       const path = join(claudeDir, 'commands', cmd.file);
       if (!existsSync(path)) {
-        writeAtomically(path, cmd.text);
+        writeFileAtomic(path, cmd.text);
         report.push(`Wrote ${path}`);
         continue;
       }
       const existing = readFileSync(path, 'utf8');
       if (existing === cmd.text) report.push(`${path}: unchanged.`);
       else if (isUneditedGenerated(existing)) {
-        writeAtomically(path, cmd.text);
+        writeFileAtomic(path, cmd.text);
         report.push(`Updated ${path}`);
       } else report.push(`${path}: kept as it is (edited by you; delete it to get the generated one).`);
     }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as z from 'zod/mini';
+import { writeFileAtomic } from '../atomicFile.js';
 import { FileLock } from '../fileLock.js';
 import { issuesText } from '../issueText.js';
 
@@ -91,9 +92,7 @@ export function readSnapshot(file: string): SessionSnapshot | undefined {
 /** Writes atomically (temporary file, then rename), so a reader never sees half a snapshot. */
 export function writeSnapshot(file: string, snapshot: SessionSnapshot): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(SessionSnapshot.parse(snapshot), null, 2)}\n`, { mode: 0o600 });
-  renameSync(tmp, file);
+  writeFileAtomic(file, `${JSON.stringify(SessionSnapshot.parse(snapshot), null, 2)}\n`, 0o600);
 }
 
 export function removeSnapshot(file: string): void {
