@@ -49,8 +49,15 @@ function sessionJson(s: SessionRow) {
   };
 }
 
-/** The session end as recorded, or, when the database was unavailable, where it was kept instead. */
-type EndOutcome = { ended: EndedSession; spooled?: undefined } | { ended?: undefined; spooled: string };
+/** What became of a session end: recorded, or (the database unavailable) kept in the spool. */
+interface EndOutcome {
+  /** The line that tells the user. */
+  line: string;
+  recorded: boolean;
+  /** What the session now says it did (tasks kept from before when none were given), for a commit message. */
+  summary: string;
+  tasks: string[];
+}
 
 async function endFromArgs(args: ParsedArgs, ctx: CliContext, name: string): Promise<EndOutcome> {
   const summary = requireStr(args, 'summary', name);
@@ -61,17 +68,18 @@ async function endFromArgs(args: ParsedArgs, ctx: CliContext, name: string): Pro
     currentFocus: str(args, 'focus'),
     nextSteps: list(args, 'next'),
   };
+  let ended: EndedSession;
   try {
-    return {
-      ended: await withDb(ctx, async (db) => {
-        const session = await resolveSession(db, ctx, str(args, 'session'), true);
-        return endSession(db, { sessionId: session.session_id, projectName: ctx.project, ...fields });
-      }),
-    };
+    ended = await withDb(ctx, async (db) => {
+      const session = await resolveSession(db, ctx, str(args, 'session'), true);
+      return endSession(db, { sessionId: session.session_id, projectName: ctx.project, ...fields });
+    });
   } catch (err) {
     if (!(err instanceof DbUnavailableError)) throw err;
-    return { spooled: spoolEnd(ctx, str(args, 'session'), fields, err) };
+    return { line: spoolEnd(ctx, str(args, 'session'), fields, err), recorded: false, summary, tasks: fields.tasksCompleted };
   }
+  const { session, state } = ended;
+  return { line: endedLine(session, state !== undefined), recorded: true, summary: session.session_summary ?? '', tasks: session.tasks_completed };
 }
 
 /**
@@ -123,8 +131,7 @@ export const sessionEnd: Command = {
   details: END_HELP,
   options: END_OPTS,
   async run(args, ctx) {
-    const outcome = await endFromArgs(args, ctx, this.name);
-    ctx.io.out(outcome.ended ? endedLine(outcome.ended.session, outcome.ended.state !== undefined) : outcome.spooled);
+    ctx.io.out((await endFromArgs(args, ctx, this.name)).line);
   },
 };
 
@@ -136,16 +143,14 @@ export const sessionCommit: Command = {
   options: END_OPTS,
   async run(args, ctx) {
     const outcome = await endFromArgs(args, ctx, this.name);
-    // The message is what the session now says it did (tasks kept from before when none were given).
-    const summary = outcome.ended ? (outcome.ended.session.session_summary ?? '') : requireStr(args, 'summary', this.name);
-    const tasks = (outcome.ended ? outcome.ended.session.tasks_completed : list(args, 'task')).map((t) => `- ${t}`);
-    ctx.io.out(outcome.ended ? endedLine(outcome.ended.session, outcome.ended.state !== undefined) : outcome.spooled);
-    const message = [summary, ...(tasks.length > 0 ? ['', ...tasks] : [])].join('\n').trim();
+    ctx.io.out(outcome.line);
+    const tasks = outcome.tasks.map((t) => `- ${t}`);
+    const message = [outcome.summary, ...(tasks.length > 0 ? ['', ...tasks] : [])].join('\n').trim();
     try {
       const hash = commitTracked(ctx.io.cwd, message);
       ctx.io.out(`Committed ${hash}: ${oneLine(message, 72)}`);
     } catch (err) {
-      if (err instanceof CliError) throw new CliError(`${err.message} (the session end was ${outcome.ended ? 'recorded' : 'kept in the spool'})`);
+      if (err instanceof CliError) throw new CliError(`${err.message} (the session end was ${outcome.recorded ? 'recorded' : 'kept in the spool'})`);
       throw err;
     }
   },
