@@ -8,7 +8,7 @@ import { DbUnavailableError, type Db, type Unlisten } from '../core/db.js';
 import { migrate } from '../core/migrate.js';
 import { openPostgres } from '../core/pg.js';
 import { openPglite, type PgliteAssets } from '../core/pglite.js';
-import { replaySpool, spoolHasEvents } from '../core/spool.js';
+import { replaySpool } from '../core/spool.js';
 import type { ClaudeFamilySettings } from './settings.js';
 
 export const BUSY_MESSAGE = 'Claude Family: database busy, retrying…';
@@ -40,15 +40,6 @@ export function embeddedDataDir(settings: Pick<ClaudeFamilySettings, 'dataDir'>,
 export function describeConnection(settings: ClaudeFamilySettings, env: Env = process.env): string {
   if (settings.mode === 'postgres') return describeTarget({ databaseUrl: settings.connectionString || undefined, dataDir: '' });
   return describeTarget({ dataDir: embeddedDataDir(settings, env) });
-}
-
-/**
- * Replays the hooks' spool (events PostToolUse appended instead of opening the embedded database)
- * before the plugin reads it, so the vault never shows a state older than what Claude Code did.
- * Another process replaying at the same moment is fine: replaySpool then does nothing.
- */
-export async function replayHooksSpool(db: Db, dataDir: string): Promise<void> {
-  if (spoolHasEvents(dataDir)) await replaySpool(db, dataDir);
 }
 
 export interface ConnectionOptions {
@@ -187,7 +178,10 @@ export class Connection {
           await migrate(db);
           this.migratedDirs.add(dataDir);
         }
-        await replayHooksSpool(db, dataDir);
+        // The hooks' spool (events PostToolUse appended instead of opening the embedded database) first,
+        // so the vault never shows a state older than what Claude Code did. replaySpool does nothing when
+        // the spool is empty or another process is replaying it.
+        await replaySpool(db, dataDir);
         return await fn(db);
       } finally {
         await db.close();

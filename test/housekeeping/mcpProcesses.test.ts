@@ -248,7 +248,7 @@ describe('orphaned MCP servers: guards and edge cases', () => {
     const out = join(dataDir, 'deferred-result.json');
     const script = await bundleScript(`
       import { writeFileSync } from 'node:fs';
-      import { runDeferredCleanup } from './src/core/housekeeping/index.ts';
+      import { runDeferredCleanup } from './src/core/housekeeping/mcpProcesses.ts';
       // argv: mcp cleanup --session <id> --wait-for-pid <pid>
       const args = process.argv.slice(2);
       const session = args[args.indexOf('--session') + 1];

@@ -44,13 +44,9 @@ export function resolveCommit(cwd: string, ref: string): string | undefined {
   return r.ok ? r.stdout.trim() || undefined : undefined;
 }
 
-/** HEAD's commit id, to record at SessionStart; undefined outside a repository or before the first commit. */
+/** HEAD's commit id; undefined outside a repository or before the first commit. */
 export function currentHead(cwd: string): string | undefined {
-  try {
-    return resolveCommit(cwd, 'HEAD');
-  } catch {
-    return undefined;
-  }
+  return resolveCommit(cwd, 'HEAD');
 }
 
 /**
@@ -72,8 +68,8 @@ export interface ModifiedFilesResult {
 }
 
 /**
- * Files the session modified: everything that differs from `sinceRef` (the HEAD recorded at
- * SessionStart), so commits made during the session count, plus what is staged, unstaged or untracked
+ * Files the session modified: everything that differs from `sinceRef` (where HEAD stood when the
+ * session started, see headAt), so commits made during the session count, plus what is staged, unstaged or untracked
  * (ignored files left out). Deleted and renamed files are listed under their old and new paths.
  * Without a usable sinceRef it compares with HEAD and says so.
  */
