@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { ancestry, defaultProcessSource, descendantsOf, isWrapperProcess, type ProcessInfo, type ProcessSource } from './processes.js';
+import { ancestry, defaultProcessSource, descendantsOf, isSameProcessAlive, isWrapperProcess, type ProcessInfo, type ProcessSource } from './processes.js';
 import {
   listSnapshotFiles,
   mergeSnapshot,
@@ -325,10 +325,10 @@ function signal(pid: number, sig: NodeJS.Signals): 'sent' | 'gone' | string {
 
 async function waitUntilGone(source: ProcessSource, targets: Orphan[], ms: number): Promise<Orphan[]> {
   const deadline = Date.now() + ms;
-  let alive = targets.filter((o) => source.get(o.pid)?.startTime === o.startTime);
+  let alive = targets.filter((o) => isSameProcessAlive(source, o));
   while (alive.length > 0 && Date.now() < deadline) {
     await sleep(Math.min(POLL_MS, Math.max(1, deadline - Date.now())));
-    alive = alive.filter((o) => source.get(o.pid)?.startTime === o.startTime);
+    alive = alive.filter((o) => isSameProcessAlive(source, o));
   }
   return alive;
 }
@@ -337,7 +337,7 @@ async function waitUntilGone(source: ProcessSource, targets: Orphan[], ms: numbe
 async function endProcesses(source: ProcessSource, orphans: Orphan[], graceMs: number, result: CleanupResult): Promise<void> {
   const termed: Orphan[] = [];
   for (const o of orphans) {
-    if (source.get(o.pid)?.startTime !== o.startTime) {
+    if (!isSameProcessAlive(source, o)) {
       result.skipped.push({ pid: o.pid, command: o.command, reason: 'exited (or its pid was reused) before it was signalled' });
       continue;
     }
@@ -353,7 +353,7 @@ async function endProcesses(source: ProcessSource, orphans: Orphan[], graceMs: n
       result.ended.push({ ...o, signal: 'SIGTERM' });
       continue;
     }
-    if (source.get(o.pid)?.startTime !== o.startTime) {
+    if (!isSameProcessAlive(source, o)) {
       result.ended.push({ ...o, signal: 'SIGTERM' });
       continue;
     }
@@ -377,7 +377,7 @@ async function pruneSnapshot(file: string, source: ProcessSource): Promise<boole
   return withSnapshotLock(file, () => {
     const snapshot = readSnapshot(file);
     if (!snapshot) return false;
-    const alive = (r: ProcessRecord) => source.get(r.pid)?.startTime === r.startTime;
+    const alive = (r: ProcessRecord) => isSameProcessAlive(source, r);
     const owners = snapshot.owners.filter((o) => alive(o.claude) || o.children.some(alive));
     if (owners.length === 0) {
       removeSnapshot(file);
@@ -484,7 +484,7 @@ export async function waitForProcessExit(
   const poll = options.pollMs ?? 200;
   while (Date.now() < deadline) {
     await sleep(Math.min(poll, Math.max(1, deadline - Date.now())));
-    if (source.get(pid)?.startTime !== first.startTime) return 'exited';
+    if (!isSameProcessAlive(source, first)) return 'exited';
   }
   return 'timeout';
 }

@@ -201,9 +201,9 @@ export function descendantsOf(source: ProcessSource, pid: number, skip: Readonly
   return found;
 }
 
-/** True when `pid` is running and is the same process that was seen with `startTime`. */
-export function isSameProcessAlive(source: ProcessSource, pid: number, startTime: string): boolean {
-  return source.get(pid)?.startTime === startTime;
+/** True when the process seen as `seen` (pid and start time) is still running: not exited, pid not reused. */
+export function isSameProcessAlive(source: ProcessSource, seen: { pid: number; startTime: string }): boolean {
+  return source.get(seen.pid)?.startTime === seen.startTime;
 }
 
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'fish', 'ash', 'busybox', 'cmd.exe', 'powershell', 'pwsh']);
