@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import esbuild from 'esbuild';
 import pg from 'pg';
-import { loadHandoff } from '../src/core/handoff.js';
-import { migrate } from '../src/core/migrate.js';
-import { openPostgres } from '../src/core/pg.js';
+import { loadHandoff } from '../src/core/session/handoff.js';
+import { migrate } from '../src/core/db/migrate.js';
+import { openPostgres } from '../src/core/db/pg.js';
 import { renderHandoffMarkdown, renderHandoffText } from '../src/core/render/handoff.js';
 import { openSession } from '../src/core/repos/sessions.js';
-import { syncTodoWrite, type TodoWriteItem } from '../src/core/todoSync.js';
+import { syncTodoWrite, type TodoWriteItem } from '../src/core/session/todoSync.js';
 
 const ROOT = process.env.CF_ROOT ?? process.cwd();
 const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

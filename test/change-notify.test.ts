@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHANGES_CHANNEL, parseChangeNotice, type ChangeNotice } from '../src/core/changes.js';
+import { CHANGES_CHANNEL, parseChangeNotice, type ChangeNotice } from '../src/core/events/changes.js';
 import { sendMessage } from '../src/core/repos/messages.js';
 import { upsertSessionState } from '../src/core/repos/sessionState.js';
 import { openSession } from '../src/core/repos/sessions.js';

@@ -8,8 +8,8 @@ import { bundleScript } from './support/bundle.js';
 const ROUNDS = 25;
 
 const WRITER = `
-  import { openPostgres } from './src/core/pg.ts';
-  import { applyEvent, makeEvent } from './src/core/events.ts';
+  import { openPostgres } from './src/core/db/pg.ts';
+  import { applyEvent, makeEvent } from './src/core/events/events.ts';
   const [who, project, startAt] = process.argv.slice(2);
   const db = openPostgres({ connectionString: process.env.URL, max: 1 });
   const claude = 'cc-' + who;

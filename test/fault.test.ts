@@ -5,10 +5,10 @@
 import { appendFileSync, copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../src/core/db.js';
-import { openPglite } from '../src/core/pglite.js';
-import { openPostgres } from '../src/core/pg.js';
-import { pendingSpoolCount, spoolPaths } from '../src/core/spool.js';
+import type { Db } from '../src/core/db/db.js';
+import { openPglite } from '../src/core/db/pglite.js';
+import { openPostgres } from '../src/core/db/pg.js';
+import { pendingSpoolCount, spoolPaths } from '../src/core/events/spool.js';
 import { createPostgresDatabase, uniqueProject } from './support/backends.js';
 import { baseEnv, CLI, hookScript, runNode, type RunResult } from './support/processes.js';
 import { tempDirs } from './support/tempDirs.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Handoff } from '../src/core/handoff.js';
+import type { Handoff } from '../src/core/session/handoff.js';
 import type { TodoRow } from '../src/core/models.js';
 import { escapeMarkdown, renderHandoffMarkdown, renderHandoffText } from '../src/core/render/handoff.js';
 

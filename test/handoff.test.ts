@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { loadHandoff } from '../src/core/handoff.js';
+import { loadHandoff } from '../src/core/session/handoff.js';
 import { renderHandoffText } from '../src/core/render/handoff.js';
 import { MessageRow, SessionStateRow, TodoRow } from '../src/core/models.js';
 import { sendMessage } from '../src/core/repos/messages.js';

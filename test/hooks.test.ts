@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPglite } from '../src/core/pglite.js';
-import { pendingSpoolCount, spoolPaths } from '../src/core/spool.js';
-import { openPostgres } from '../src/core/pg.js';
+import { openPglite } from '../src/core/db/pglite.js';
+import { pendingSpoolCount, spoolPaths } from '../src/core/events/spool.js';
+import { openPostgres } from '../src/core/db/pg.js';
 import { BACKENDS, createPostgresDatabase, uniqueProject } from './support/backends.js';
 import { createHookBackend, DIST, hookScript, runNode, type HookBackend, type RunResult } from './support/processes.js';
 

@@ -11,9 +11,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../src/core/db.js';
+import type { Db } from '../src/core/db/db.js';
 import { openSession } from '../src/core/repos/sessions.js';
-import { pendingSpoolCount, spoolPaths } from '../src/core/spool.js';
+import { pendingSpoolCount, spoolPaths } from '../src/core/events/spool.js';
 import { runCli as runCliInProcess } from '../src/cli/run.js';
 import { BACKENDS, uniqueProject } from './support/backends.js';
 import { CLI, createHookBackend, DIST, hookScript, runNode, type HookBackend, type RunResult } from './support/processes.js';

@@ -1,8 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { checksum, migrate, MigrationError, pendingMigrationCount } from '../src/core/migrate.js';
-import { MIGRATIONS } from '../src/core/migrations.js';
+import { checksum, migrate, MigrationError, pendingMigrationCount } from '../src/core/db/migrate.js';
+import { MIGRATIONS } from '../src/core/db/migrations.js';
 import { BACKENDS, createTestDatabase } from './support/backends.js';
 import { bundleScript } from './support/bundle.js';
 
@@ -90,8 +90,8 @@ describe('migrate from two processes at once [postgres]', () => {
     const t = await createTestDatabase('postgres', { migrated: false });
     try {
       const script = await bundleScript(`
-        import { openPostgres } from './src/core/pg.ts';
-        import { migrate } from './src/core/migrate.ts';
+        import { openPostgres } from './src/core/db/pg.ts';
+        import { migrate } from './src/core/db/migrate.ts';
         const db = openPostgres({ connectionString: process.env.URL });
         const r = await migrate(db);
         console.log(JSON.stringify(r.applied));

@@ -1,7 +1,7 @@
 // Postgres mode keeps one LISTEN connection; when it drops, the plugin reconnects with backoff,
 // refreshes once (changes made meanwhile were never notified) and receives notifications again.
 import { describe, expect, it } from 'vitest';
-import type { ChangeNotice } from '../src/core/changes.js';
+import type { ChangeNotice } from '../src/core/events/changes.js';
 import { openSession } from '../src/core/repos/sessions.js';
 import { addTodo } from '../src/core/repos/todos.js';
 import { Connection } from '../src/plugin/connection.js';

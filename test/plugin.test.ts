@@ -4,13 +4,13 @@
 import { dirname } from 'node:path';
 import type * as O from 'obsidian';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import type { Db } from '../src/core/db.js';
-import { makeEvent } from '../src/core/events.js';
-import { appendToSpool, spoolHasEvents } from '../src/core/spool.js';
+import type { Db } from '../src/core/db/db.js';
+import { makeEvent } from '../src/core/events/events.js';
+import { appendToSpool, spoolHasEvents } from '../src/core/events/spool.js';
 import { parseNote } from '../src/core/render/generatedSection.js';
 import { END_MARKER } from '../src/core/render/generatedSection.js';
-import { openPglite } from '../src/core/pglite.js';
-import { openPostgres } from '../src/core/pg.js';
+import { openPglite } from '../src/core/db/pglite.js';
+import { openPostgres } from '../src/core/db/pg.js';
 import { findKnowledgeByName, getKnowledge } from '../src/core/repos/knowledge.js';
 import { countPendingMessages, sendMessage } from '../src/core/repos/messages.js';
 import { getProjectByName } from '../src/core/repos/projects.js';

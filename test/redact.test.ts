@@ -1,6 +1,6 @@
 // Passwords never reach a message: redact() on connection strings as users actually type them.
 import { describe, expect, it } from 'vitest';
-import { redact } from '../src/core/db.js';
+import { redact } from '../src/core/db/db.js';
 
 describe('redact', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Handoff } from '../src/core/handoff.js';
+import type { Handoff } from '../src/core/session/handoff.js';
 import type { SessionRow, TodoRow } from '../src/core/models.js';
 import { ValidationError } from '../src/core/models.js';
 import { BEGIN_MARKER, END_MARKER, mergeGenerated, mergeNote, parseNote } from '../src/core/render/generatedSection.js';

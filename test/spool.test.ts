@@ -2,12 +2,12 @@ import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { DbUnavailableError, type Db } from '../src/core/db.js';
-import { applyEvent, makeEvent, type HookEvent } from '../src/core/events.js';
+import { DbUnavailableError, type Db } from '../src/core/db/db.js';
+import { applyEvent, makeEvent, type HookEvent } from '../src/core/events/events.js';
 import { ValidationError } from '../src/core/models.js';
 import { findSessionByClaudeId } from '../src/core/repos/sessions.js';
 import { usageForSession } from '../src/core/repos/mcpUsage.js';
-import { appendToSpool, pendingSpoolCount, replaySpool, spoolHasEvents, spoolPaths } from '../src/core/spool.js';
+import { appendToSpool, pendingSpoolCount, replaySpool, spoolHasEvents, spoolPaths } from '../src/core/events/spool.js';
 import { describeEachBackend, uniqueProject } from './support/backends.js';
 
 const dirs: string[] = [];

@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { ValidationError } from '../src/core/models.js';
 import { openSession } from '../src/core/repos/sessions.js';
 import { addTodo, getTodo, listActiveTodos } from '../src/core/repos/todos.js';
-import { syncTodoWrite, type TodoWriteItem } from '../src/core/todoSync.js';
+import { syncTodoWrite, type TodoWriteItem } from '../src/core/session/todoSync.js';
 import { describeEachBackend, uniqueProject } from './support/backends.js';
 
 describeEachBackend('TodoWrite sync', (ctx) => {

@@ -1,10 +1,10 @@
 import { loadConfig, ConfigError, type Config } from '../core/config.js';
-import type { Db } from '../core/db.js';
+import type { Db } from '../core/db/db.js';
 import { Uuid } from '../core/models.js';
-import { openForWork, type OpenedForWork } from '../core/openForWork.js';
+import { openForWork, type OpenedForWork } from '../core/db/openForWork.js';
 import { resolveProjectName } from '../core/project.js';
 import { findSessionByClaudeId, getSession } from '../core/repos/sessions.js';
-import { latestOpenSession } from '../core/sessionLifecycle.js';
+import { latestOpenSession } from '../core/session/lifecycle.js';
 import type { SessionRow } from '../core/models.js';
 import { CliError, UsageError } from './errors.js';
 

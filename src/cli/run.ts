@@ -1,5 +1,5 @@
 import { describeTarget } from '../core/config.js';
-import { DbUnavailableError, redact } from '../core/db.js';
+import { DbUnavailableError, redact } from '../core/db/db.js';
 import { ValidationError } from '../core/models.js';
 import { commandHelp, parseCommandArgs, str, type Command } from './command.js';
 import { makeContext, type Io } from './context.js';

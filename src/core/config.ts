@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
-import { redact, type Db } from './db.js';
+import { redact, type Db } from './db/db.js';
 import { issuesText } from './issueText.js';
 
 /**
@@ -106,9 +106,9 @@ export interface OpenOptions {
 /** Opens the configured database. The adapters are imported lazily so a bundle pays only for the one it uses. */
 export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, options: OpenOptions = {}): Promise<Db> {
   if (config.databaseUrl) {
-    const { openPostgres } = await import('./pg.js');
+    const { openPostgres } = await import('./db/pg.js');
     return openPostgres({ connectionString: config.databaseUrl, connectTimeoutMs: options.connectTimeoutMs, max: options.max, statementTimeoutMs: options.statementTimeoutMs });
   }
-  const { openPglite } = await import('./pglite.js');
+  const { openPglite } = await import('./db/pglite.js');
   return openPglite({ dataDir: pgliteDir(config), lockWaitMs: options.lockWaitMs });
 }

@@ -15,7 +15,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
-import { writeFileAtomic } from '../core/atomicFile.js';
+import { writeFileAtomic } from '../core/fs/atomicFile.js';
 
 /** Where the launcher keeps code caches, relative to the bundles. */
 export const CACHE_DIR_NAME = '.v8-cache';

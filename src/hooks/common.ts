@@ -3,13 +3,13 @@
 // lazily by openDatabase; the exit-0 wrapper lives in run.ts.
 import * as z from 'zod/mini';
 import { defaultDataDir, describeTarget, loadConfig, type Config } from '../core/config.js';
-import { DbUnavailableError, type Db } from '../core/db.js';
-import { applyEvent, makeEvent, type ApplyOutcome, type EventBody, type HookEvent } from '../core/events.js';
+import { DbUnavailableError, type Db } from '../core/db/db.js';
+import { applyEvent, makeEvent, type ApplyOutcome, type EventBody, type HookEvent } from '../core/events/events.js';
 import { issuesText } from '../core/issueText.js';
 import { noNul, ValidationError } from '../core/models.js';
-import { openForWork } from '../core/openForWork.js';
+import { openForWork } from '../core/db/openForWork.js';
 import { resolveProjectName } from '../core/project.js';
-import { appendRejected, appendToSpool, spoolPaths } from '../core/spool.js';
+import { appendRejected, appendToSpool, spoolPaths } from '../core/events/spool.js';
 import { errorText, HookFailure } from './run.js';
 
 export { errorText, HookFailure, readStdin, runHook, warn } from './run.js';

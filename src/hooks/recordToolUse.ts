@@ -5,8 +5,8 @@
 import * as z from 'zod/mini';
 import { issuesText } from '../core/issueText.js';
 import { parseMcpToolName } from '../core/repos/mcpUsage.js';
-import { appendToSpool } from '../core/spool.js';
-import { TodoWriteItem } from '../core/todoSync.js';
+import { appendToSpool } from '../core/events/spool.js';
+import { TodoWriteItem } from '../core/session/todoSync.js';
 import { deliver, eventFor, hookContext, HookFailure, orReject, payloadOrReject, PostToolUsePayload, warn } from './common.js';
 import { mcpOutcome } from './mcpOutcome.js';
 

@@ -1,6 +1,6 @@
 // The smallest part of every hook, loaded before anything else: read stdin and make sure a failure of ours
 // never breaks the Claude Code session (exit 0, ONE line on stderr). Imports nothing heavy.
-import { redact } from '../core/db.js';
+import { redact } from '../core/db/db.js';
 
 /** A failure with a message already fit for the user. */
 export class HookFailure extends Error {}

@@ -3,7 +3,7 @@
 // that ends orphaned MCP servers once Claude Code exits, and the list of docs that may be stale.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sessionEndHousekeeping } from '../core/sessionHousekeeping.js';
+import { sessionEndHousekeeping } from '../core/housekeeping/sessionHousekeeping.js';
 import { deliver, errorText, eventFor, hookContext, payloadOrReject, readStdin, runHook, SessionEndPayload, warn } from './common.js';
 
 const NAME = 'session-end';

@@ -2,7 +2,7 @@
 // prints "where we left off" for Claude's context and exports the session ids to $CLAUDE_ENV_FILE.
 // Embedded mode: the first process to open the database replays the spool; when another process holds
 // it, the event is spooled and the hook says so.
-import { appendEnvFile } from '../core/envFile.js';
+import { appendEnvFile } from '../core/fs/envFile.js';
 import { deliver, errorText, eventFor, hookContext, payloadOrReject, readStdin, runHook, SessionStartPayload, warn } from './common.js';
 
 const NAME = 'session-start';
@@ -14,7 +14,7 @@ void runHook(NAME, async () => {
   const event = eventFor(raw, NAME, { kind: 'session_start', project, claude_session_id: payload.session_id, source: payload.source });
 
   // The handoff loader and renderer (needed on no other hook's path) load while the database is opened.
-  const handoffModules = Promise.all([import('../core/handoff.js'), import('../core/render/handoff.js')]);
+  const handoffModules = Promise.all([import('../core/session/handoff.js'), import('../core/render/handoff.js')]);
   handoffModules.catch(() => {}); // a failure is reported where it is awaited
   const delivery = await deliver(config, event, { migrate: 'if-behind' });
   const problems: string[] = [];

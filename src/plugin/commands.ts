@@ -1,11 +1,11 @@
 // The command palette entries. Each runs one use case from src/plugin and reports in a Notice.
-import { MarkdownView, Notice, type TFile } from 'obsidian';
+import { MarkdownView, Notice, type Plugin, type TFile } from 'obsidian';
 import { ValidationError } from '../core/models.js';
 import { errorText } from './handoffBlock.js';
 import { KnowledgeSuggestModal, loadKnowledgeList, promoteNote, writeKnowledgeNote } from './knowledge.js';
-import type ClaudeFamilyPlugin from './main.js';
+import type { Connection } from './connection.js';
 import { syncSessionNotes, writeHandoffNote } from './notes.js';
-import { currentProject } from './settings.js';
+import { currentProject, type ClaudeFamilySettings } from './settings.js';
 import { connectionProblem } from './settingsTab.js';
 import { AddTodoModal, addTodoToProject } from './todos.js';
 
@@ -20,7 +20,14 @@ export function reportError(what: string, err: unknown): void {
   else notice(`Claude Family: ${what}: ${connectionProblem(err)}`);
 }
 
-export function registerCommands(plugin: ClaudeFamilyPlugin): void {
+/** What the commands need of the plugin; main.ts implements it (commands.ts does not import main.ts). */
+export interface CommandHost extends Pick<Plugin, 'app' | 'addCommand'> {
+  readonly settings: ClaudeFamilySettings;
+  readonly connection: Connection;
+  refreshViews(): Promise<void>;
+}
+
+export function registerCommands(plugin: CommandHost): void {
   const { app } = plugin;
 
   plugin.addCommand({ id: 'write-handoff-note', name: 'Write handoff note', callback: () => writeHandoffNoteCommand(plugin) });
@@ -84,7 +91,7 @@ export function registerCommands(plugin: ClaudeFamilyPlugin): void {
   plugin.addCommand({ id: 'refresh', name: 'Refresh handoff blocks and status', callback: () => plugin.refreshViews() });
 }
 
-export async function writeHandoffNoteCommand(plugin: ClaudeFamilyPlugin): Promise<void> {
+export async function writeHandoffNoteCommand(plugin: CommandHost): Promise<void> {
   try {
     const { path, result } = await writeHandoffNote(plugin.app.vault, plugin.connection, plugin.settings);
     notice(`Claude Family: ${path} ${result === 'unchanged' ? 'is up to date' : result}.`);
@@ -93,7 +100,7 @@ export async function writeHandoffNoteCommand(plugin: ClaudeFamilyPlugin): Promi
   }
 }
 
-export async function promoteCommand(plugin: ClaudeFamilyPlugin, file: TFile): Promise<void> {
+export async function promoteCommand(plugin: CommandHost, file: TFile): Promise<void> {
   try {
     const { knowledge, created } = await promoteNote(plugin.app, plugin.connection, file);
     notice(`Claude Family: "${knowledge.pattern_name}" ${created ? 'added to' : 'updated in'} knowledge.`);
@@ -102,7 +109,7 @@ export async function promoteCommand(plugin: ClaudeFamilyPlugin, file: TFile): P
   }
 }
 
-async function writeKnowledgeCommand(plugin: ClaudeFamilyPlugin, k: Parameters<typeof writeKnowledgeNote>[2]): Promise<void> {
+async function writeKnowledgeCommand(plugin: CommandHost, k: Parameters<typeof writeKnowledgeNote>[2]): Promise<void> {
   try {
     const { file, result } = await writeKnowledgeNote(plugin.app.vault, plugin.settings, k);
     notice(`Claude Family: ${file.path} ${result === 'unchanged' ? 'is up to date' : result}.`);

@@ -2,13 +2,13 @@
 // dedicated LISTEN connection that reconnects with backoff. Embedded PGlite: the data directory is
 // shared with the hooks and only one process may have it open, so it is opened, used and closed per
 // refresh or command, one use at a time, and lock contention is retried ("database busy, retrying").
-import { CHANGES_CHANNEL, parseChangeNotice, type ChangeNotice } from '../core/changes.js';
+import { CHANGES_CHANNEL, parseChangeNotice, type ChangeNotice } from '../core/events/changes.js';
 import { ConfigError, defaultDataDir, describeTarget, loadConfig, pgliteDir, type Env } from '../core/config.js';
-import { DbUnavailableError, type Db, type Unlisten } from '../core/db.js';
-import { migrate } from '../core/migrate.js';
-import { openPostgres } from '../core/pg.js';
-import { openPglite, type PgliteAssets } from '../core/pglite.js';
-import { replaySpool } from '../core/spool.js';
+import { DbUnavailableError, type Db, type Unlisten } from '../core/db/db.js';
+import { migrate } from '../core/db/migrate.js';
+import { openPostgres } from '../core/db/pg.js';
+import { openPglite, type PgliteAssets } from '../core/db/pglite.js';
+import { replaySpool } from '../core/events/spool.js';
 import type { ClaudeFamilySettings } from './settings.js';
 
 export const BUSY_MESSAGE = 'Claude Family: database busy, retrying…';

@@ -2,9 +2,9 @@
 // change notifications (Postgres) or on a timer (embedded), and checkboxes that complete todos.
 import { coalescing } from './coalesce.js';
 import { MarkdownRenderChild, type MarkdownPostProcessorContext } from 'obsidian';
-import type { ChangeNotice } from '../core/changes.js';
-import { redact } from '../core/db.js';
-import { loadHandoff } from '../core/handoff.js';
+import type { ChangeNotice } from '../core/events/changes.js';
+import { redact } from '../core/db/db.js';
+import { loadHandoff } from '../core/session/handoff.js';
 import { ValidationError, type TodoRow } from '../core/models.js';
 import { parseHandoffBlock, type HandoffBlockOptions } from '../core/render/handoffBlock.js';
 import { getProjectByName } from '../core/repos/projects.js';

@@ -1,6 +1,6 @@
 // Renders a handoff into a DOM element (the live `claude-handoff` block). Plain DOM calls and
 // textContent only: database text is never parsed as HTML or Markdown.
-import type { Handoff } from '../core/handoff.js';
+import type { Handoff } from '../core/session/handoff.js';
 import type { TodoRow } from '../core/models.js';
 import { HANDOFF_SECTIONS, handoffTotals, oneLine, type HandoffSection } from '../core/render/handoff.js';
 

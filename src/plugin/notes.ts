@@ -1,6 +1,6 @@
 // The commands that write notes from the database: the handoff page and one note per session.
 import type { Vault } from 'obsidian';
-import { loadHandoff } from '../core/handoff.js';
+import { loadHandoff } from '../core/session/handoff.js';
 import type { SessionRow, TodoRow } from '../core/models.js';
 import { handoffNoteFileName, renderHandoffNote } from '../core/render/handoffNote.js';
 import { renderSessionNote, sessionNoteFileName } from '../core/render/sessionNote.js';

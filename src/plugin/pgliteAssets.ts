@@ -3,7 +3,7 @@
 // to PGlite here: compiled once, reused by every open of the embedded database.
 import { gunzipSync } from 'node:zlib';
 import { PGLITE_ASSETS } from 'claude-family:pglite-assets';
-import type { PgliteAssets } from '../core/pglite.js';
+import type { PgliteAssets } from '../core/db/pglite.js';
 
 let cached: Promise<PgliteAssets | undefined> | undefined;
 

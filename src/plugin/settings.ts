@@ -1,7 +1,7 @@
 // The plugin's settings: what is stored in its data.json and how it is read back. No Obsidian imports
 // here, so the rules (defaults, validation, the masked connection string) are plain functions.
 import { z } from 'zod';
-import { redact } from '../core/db.js';
+import { redact } from '../core/db/db.js';
 
 export type ConnectionMode = 'embedded' | 'postgres';
 

@@ -2,8 +2,8 @@
 // the refresh interval. The saved connection string is only ever shown with its password masked.
 import { PluginSettingTab, Setting, type App, type Plugin } from 'obsidian';
 import { ConfigError } from '../core/config.js';
-import { DbUnavailableError, redact } from '../core/db.js';
-import { MigrationError } from '../core/migrate.js';
+import { DbUnavailableError, redact } from '../core/db/db.js';
+import { MigrationError } from '../core/db/migrate.js';
 import { embeddedDataDir, isBusy, type Connection } from './connection.js';
 import { SettingsSchema, applyConnectionStringEdit, maskConnectionString, type ClaudeFamilySettings } from './settings.js';
 

@@ -3,7 +3,7 @@ import { coalescing } from './coalesce.js';
 import { getProjectByName } from '../core/repos/projects.js';
 import { listSessions } from '../core/repos/sessions.js';
 import { countTodos } from '../core/repos/todos.js';
-import { redact } from '../core/db.js';
+import { redact } from '../core/db/db.js';
 import type { Connection } from './connection.js';
 import { isBusy } from './connection.js';
 

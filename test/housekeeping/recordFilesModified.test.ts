@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { DbUnavailableError, type Db } from '../../src/core/db.js';
+import { DbUnavailableError, type Db } from '../../src/core/db/db.js';
 import { recordFilesModified } from '../../src/core/housekeeping/docCheck.js';
 import { getSessionState, upsertSessionState } from '../../src/core/repos/sessionState.js';
 import { describeEachBackend, uniqueProject } from '../support/backends.js';

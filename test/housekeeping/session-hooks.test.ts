@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getSessionState } from '../../src/core/repos/sessionState.js';
-import { looksLikeClaudeCode } from '../../src/core/sessionHousekeeping.js';
+import { looksLikeClaudeCode } from '../../src/core/housekeeping/sessionHousekeeping.js';
 import { BACKENDS, uniqueProject } from '../support/backends.js';
 import { CLI, createHookBackend, hookScript, runNode, type HookBackend } from '../support/processes.js';
 

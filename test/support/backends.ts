@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
-import type { Backend, Db } from '../../src/core/db.js';
-import { migrate } from '../../src/core/migrate.js';
-import { openPglite } from '../../src/core/pglite.js';
-import { openPostgres } from '../../src/core/pg.js';
+import type { Backend, Db } from '../../src/core/db/db.js';
+import { migrate } from '../../src/core/db/migrate.js';
+import { openPglite } from '../../src/core/db/pglite.js';
+import { openPostgres } from '../../src/core/db/pg.js';
 
 /** The server tests create their databases on; CI starts it (see .ci/run). */
 export const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

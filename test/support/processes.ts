@@ -4,9 +4,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Backend, Db } from '../../src/core/db.js';
-import { openPglite } from '../../src/core/pglite.js';
-import { openPostgres } from '../../src/core/pg.js';
+import type { Backend, Db } from '../../src/core/db/db.js';
+import { openPglite } from '../../src/core/db/pglite.js';
+import { openPostgres } from '../../src/core/db/pg.js';
 import { createPostgresDatabase } from './backends.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');

@@ -1,5 +1,5 @@
 import { describeTarget } from '../../core/config.js';
-import { spoolPaths } from '../../core/spool.js';
+import { spoolPaths } from '../../core/events/spool.js';
 import { flag, json, type Command } from '../command.js';
 import { withDb } from '../context.js';
 

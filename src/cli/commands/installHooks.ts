@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../../core/atomicFile.js';
+import { writeFileAtomic } from '../../core/fs/atomicFile.js';
 import { gitTopLevel } from '../../core/project.js';
 import { mergeHookSettings, SettingsError } from '../claudeSettings.js';
 import { str, type Command } from '../command.js';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import * as z from 'zod/mini';
-import type { Queryable } from '../db.js';
+import type { Queryable } from '../db/db.js';
 import { issuesText } from '../issueText.js';
 import type { SessionStateRow } from '../models.js';
 import { upsertSessionState } from '../repos/sessionState.js';

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as z from 'zod/mini';
-import { writeFileAtomic } from '../atomicFile.js';
-import { FileLock } from '../fileLock.js';
+import { writeFileAtomic } from '../fs/atomicFile.js';
+import { FileLock } from '../fs/fileLock.js';
 import { issuesText } from '../issueText.js';
 
 /**

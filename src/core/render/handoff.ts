@@ -1,4 +1,4 @@
-import type { Handoff } from '../handoff.js';
+import type { Handoff } from '../session/handoff.js';
 import type { TodoRow } from '../models.js';
 
 export interface HandoffTextOptions {

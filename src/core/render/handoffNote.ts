@@ -1,7 +1,7 @@
 // The handoff as a plain Markdown page (works in search, graph and on mobile, where the live block
 // cannot reach the database). Its text depends only on the data, so rewriting it when nothing changed
 // is a no-op the caller can detect.
-import type { Handoff } from '../handoff.js';
+import type { Handoff } from '../session/handoff.js';
 import { handoffTotals, renderHandoffMarkdown, type HandoffMarkdownOptions } from './handoff.js';
 import { mergeNote } from './generatedSection.js';
 import { safeFileName } from './sessionNote.js';

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db.js';
+import type { Queryable } from '../db/db.js';
 import { KnowledgeInput, Uuid, parseInput, type KnowledgeRow } from '../models.js';
 
 const COLUMNS = `knowledge_id, pattern_name, category, description, example_code, gotchas, confidence_level,

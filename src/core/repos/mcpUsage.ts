@@ -1,4 +1,4 @@
-import type { Queryable } from '../db.js';
+import type { Queryable } from '../db/db.js';
 import { McpUsageInput, Uuid, parseInput, type McpUsageRow } from '../models.js';
 
 const COLUMNS = 'usage_id, mcp_server, tool_name, session_id, claude_session_id, success, duration_ms, error, called_at';

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db.js';
+import type { Queryable } from '../db/db.js';
 import { MessageInput, Uuid, parseInput, type MessageRow } from '../models.js';
 import { NotFoundError } from './sessions.js';
 

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db.js';
+import type { Queryable } from '../db/db.js';
 import { ProjectName, parseInput, type ProjectRow } from '../models.js';
 
 /** Finds the project by name or creates it; safe under concurrent callers. */

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db.js';
+import type { Queryable } from '../db/db.js';
 import { CloseSessionInput, OpenSessionInput, Uuid, parseInput, type SessionRow } from '../models.js';
 import { ensureProject } from './projects.js';
 

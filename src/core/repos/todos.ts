@@ -1,4 +1,4 @@
-import type { Queryable } from '../db.js';
+import type { Queryable } from '../db/db.js';
 import { NewTodoInput, SetTodoStatusInput, Uuid, parseInput, type TodoRow, type TodoStatus } from '../models.js';
 import { NotFoundError } from './sessions.js';
 

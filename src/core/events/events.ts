@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
-import type { Db, Queryable } from './db.js';
-import { noNul, ProjectName, Text, TextList, Uuid, parseInput } from './models.js';
-import { recordMcpUsage } from './repos/mcpUsage.js';
-import { closeSession, findSessionByClaudeId, getSession, NotFoundError, openSession, reopenSession } from './repos/sessions.js';
-import { upsertSessionState } from './repos/sessionState.js';
-import { endSessionIn } from './sessionLifecycle.js';
-import { syncTodoWrite, TodoWriteItem, type TodoSyncResult } from './todoSync.js';
-import type { SessionRow, SessionStateRow } from './models.js';
+import type { Db, Queryable } from '../db/db.js';
+import { noNul, ProjectName, Text, TextList, Uuid, parseInput } from '../models.js';
+import { recordMcpUsage } from '../repos/mcpUsage.js';
+import { closeSession, findSessionByClaudeId, getSession, NotFoundError, openSession, reopenSession } from '../repos/sessions.js';
+import { upsertSessionState } from '../repos/sessionState.js';
+import { endSessionIn } from '../session/lifecycle.js';
+import { syncTodoWrite, TodoWriteItem, type TodoSyncResult } from '../session/todoSync.js';
+import type { SessionRow, SessionStateRow } from '../models.js';
 
 /**
  * What a hook records (and what a session command keeps when the database is unavailable). Every event

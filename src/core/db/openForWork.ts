@@ -1,7 +1,7 @@
-import { openDatabase, type Config, type OpenOptions } from './config.js';
+import { openDatabase, type Config, type OpenOptions } from '../config.js';
 import type { Db } from './db.js';
 import { migrate, pendingMigrationCount, type MigrationReport } from './migrate.js';
-import { replaySpool, spoolHasEvents, type ReplayReport } from './spool.js';
+import { replaySpool, spoolHasEvents, type ReplayReport } from '../events/spool.js';
 
 export interface OpenForWorkOptions extends OpenOptions {
   /**

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
-import { FileLock, LockBusyError } from './fileLock.js';
+import { FileLock, LockBusyError } from '../fs/fileLock.js';
 import { DbUnavailableError, type Db, type QueryResult, type Queryable, type Unlisten } from './db.js';
 
 export interface PgliteOptions {

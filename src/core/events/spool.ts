@@ -1,10 +1,10 @@
 import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { DbUnavailableError, type Db } from './db.js';
+import { DbUnavailableError, type Db } from '../db/db.js';
 import { applyEvent, HookEvent } from './events.js';
-import { writeFileAtomic } from './atomicFile.js';
-import { FileLock } from './fileLock.js';
-import { issuesText } from './issueText.js';
+import { writeFileAtomic } from '../fs/atomicFile.js';
+import { FileLock } from '../fs/fileLock.js';
+import { issuesText } from '../issueText.js';
 
 /**
  * The local spool: events that could not be written to the database yet (it was unreachable, or it is

@@ -1,6 +1,6 @@
-import type { Queryable } from './db.js';
-import type { MessageRow, SessionRow, SessionStateRow, TodoRow } from './models.js';
-import { TODO_COLUMNS } from './repos/todos.js';
+import type { Queryable } from '../db/db.js';
+import type { MessageRow, SessionRow, SessionStateRow, TodoRow } from '../models.js';
+import { TODO_COLUMNS } from '../repos/todos.js';
 
 /** Everything "where we left off" shows for one project, read in one go. */
 export interface Handoff {

@@ -1,9 +1,9 @@
 // The session commands behind /session-end, /session-save and friends, as single transactions.
-import type { Db, Queryable } from './db.js';
-import type { SessionRow, SessionStateRow } from './models.js';
-import { upsertSessionState } from './repos/sessionState.js';
-import { closeSession } from './repos/sessions.js';
-import { getProjectByName } from './repos/projects.js';
+import type { Db, Queryable } from '../db/db.js';
+import type { SessionRow, SessionStateRow } from '../models.js';
+import { upsertSessionState } from '../repos/sessionState.js';
+import { closeSession } from '../repos/sessions.js';
+import { getProjectByName } from '../repos/projects.js';
 
 export interface EndSessionInput {
   sessionId: string;

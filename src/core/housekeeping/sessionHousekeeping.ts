@@ -5,12 +5,12 @@
 // Never throws for an expected condition: returns lines for the user and problems for the hook's one
 // stderr line, and the hook exits 0 whatever happens.
 import { basename } from 'node:path';
-import type { Config } from './config.js';
-import type { Db } from './db.js';
-import { headAt } from './housekeeping/gitChanges.js';
-import { deferredCleanupCommand, findClaudePid, snapshotSessionProcesses, spawnDeferredCleanup } from './housekeeping/mcpProcesses.js';
-import { defaultProcessSource, type ProcessSource } from './housekeeping/processes.js';
-import type { SessionRow } from './models.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/db.js';
+import { headAt } from './gitChanges.js';
+import { deferredCleanupCommand, findClaudePid, snapshotSessionProcesses, spawnDeferredCleanup } from './mcpProcesses.js';
+import { defaultProcessSource, type ProcessSource } from './processes.js';
+import type { SessionRow } from '../models.js';
 
 export interface HousekeepingResult {
   /** Worth showing the user (stdout). */
@@ -88,7 +88,7 @@ export async function sessionEndHousekeeping(ctx: SessionEndContext): Promise<Ho
   }
 
   // Loaded here, not at the top: SessionStart shares this module and needs none of it.
-  const { checkDocs, formatStaleDocs, recordFilesModified } = await import('./housekeeping/docCheck.js');
+  const { checkDocs, formatStaleDocs, recordFilesModified } = await import('./docCheck.js');
   // Without the session row (database unavailable) only uncommitted changes are seen.
   const sinceRef = ctx.session ? headAt(ctx.cwd, ctx.session.session_start) : undefined;
   const docs = await checkDocs({ cwd: ctx.cwd, sinceRef, vaultDir: ctx.config.vaultDir, project: ctx.project });

@@ -1,6 +1,6 @@
-import type { Queryable } from './db.js';
+import type { Queryable } from '../db/db.js';
 import * as z from 'zod/mini';
-import { Priority, Text, TodoStatus, Uuid, parseInput } from './models.js';
+import { Priority, Text, TodoStatus, Uuid, parseInput } from '../models.js';
 
 /** One item of Claude Code's TodoWrite list (tool_input.todos[]). */
 export const TodoWriteItem = z.object({

@@ -1,8 +1,8 @@
 // The migrations shipped with this build, in order. Every file in migrations/ must be listed here
 // (test/migrate.test.ts checks that), so the plugin bundle and the hooks carry the same schema.
-import m001 from '../../migrations/001_core_schema.sql';
-import m002 from '../../migrations/002_change_notify.sql';
-import m003 from '../../migrations/003_todo_order_index.sql';
+import m001 from '../../../migrations/001_core_schema.sql';
+import m002 from '../../../migrations/002_change_notify.sql';
+import m003 from '../../../migrations/003_todo_order_index.sql';
 
 export interface MigrationFile {
   /** File name, e.g. "001_core_schema.sql"; the number before the underscore orders them. */
