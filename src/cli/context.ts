@@ -49,7 +49,7 @@ export function makeContext(io: Io, projectFlag: string | undefined): CliContext
 
 /** Opens the database (migrating and replaying the spool first), runs `fn`, closes it. */
 export async function withDb<T>(ctx: CliContext, fn: (db: Db, opened: OpenedForWork) => Promise<T>): Promise<T> {
-  const opened = await openForWork(ctx.config, { migrate: true, connectTimeoutMs: 5000, lockWaitMs: 10_000, max: 2 });
+  const opened = await openForWork(ctx.config, { migrate: true, connectTimeoutMs: 5000, startTimeoutMs: 30_000, max: 2, onNotice: (m) => ctx.io.err(`claude-family: ${m}`) });
   try {
     if (opened.replay && opened.replay.rejected.length > 0) {
       ctx.io.err(`claude-family: ${opened.replay.rejected.length} spooled event(s) could not be applied; see spool.rejected.jsonl in ${ctx.config.dataDir}`);

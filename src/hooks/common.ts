@@ -10,7 +10,7 @@ import { noNul, ValidationError } from '../core/models.js';
 import { openForWork } from '../core/db/openForWork.js';
 import { resolveProjectName } from '../core/project.js';
 import { appendRejected, appendToSpool, spoolPaths } from '../core/events/spool.js';
-import { errorText, HookFailure } from './run.js';
+import { errorText, HookFailure, warn } from './run.js';
 
 export { errorText, HookFailure, readStdin, runHook, warn } from './run.js';
 
@@ -18,8 +18,11 @@ export { errorText, HookFailure, readStdin, runHook, warn } from './run.js';
 export const HOOK_CONNECT_TIMEOUT_MS = 1000;
 /** Postgres statement timeout for hooks: a lock held elsewhere makes the event go to the spool, not hang. */
 export const HOOK_STATEMENT_TIMEOUT_MS = 5000;
-/** How long SessionStart/SessionEnd wait for another process to release the embedded database. */
-export const HOOK_LOCK_WAIT_MS = 2000;
+/**
+ * Embedded: how long a hook may spend starting the local server when it is down (the first-ever start
+ * creates the cluster, about a second). Inside PostToolUse's 10 s limit; past it the event is spooled.
+ */
+export const HOOK_START_TIMEOUT_MS = 6000;
 
 /** Fields every hook payload carries; unknown fields pass through (Claude Code adds some over time). */
 const base = {
@@ -144,7 +147,8 @@ export async function deliver(config: Config, event: HookEvent, options: { migra
       migrate: options.migrate,
       connectTimeoutMs: HOOK_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: HOOK_STATEMENT_TIMEOUT_MS,
-      lockWaitMs: HOOK_LOCK_WAIT_MS,
+      startTimeoutMs: HOOK_START_TIMEOUT_MS,
+      onNotice: (message) => warn('claude-family', message),
       max: 1,
     });
     db = opened.db;

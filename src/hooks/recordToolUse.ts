@@ -1,11 +1,9 @@
 // The PostToolUse work, loaded by post-tool-use.ts only for a tool we record. TodoWrite lists go to
-// claude.todos as a diff; `mcp__<server>__<tool>` calls become one claude.mcp_usage row. Embedded mode
-// never opens PGlite here: the event is appended to the spool, replayed by the next process that opens
-// the database. Against Postgres the event is written directly (spooled on failure).
+// claude.todos as a diff; `mcp__<server>__<tool>` calls become one claude.mcp_usage row. The event is
+// written directly, to the configured server or the local one alike (spooled on failure).
 import * as z from 'zod/mini';
 import { issuesText } from '../core/issueText.js';
 import { parseMcpToolName } from '../core/repos/mcpUsage.js';
-import { appendToSpool } from '../core/events/spool.js';
 import { TodoWriteItem } from '../core/session/todoSync.js';
 import { deliver, eventFor, hookContext, HookFailure, orReject, payloadOrReject, PostToolUsePayload, warn } from './common.js';
 import { mcpOutcome } from './mcpOutcome.js';
@@ -40,11 +38,6 @@ export async function recordToolUse(raw: string): Promise<void> {
   const { config, project } = hookContext(raw, NAME, payload.cwd);
   const event = eventFor(raw, NAME, { ...recorded, project, claude_session_id: payload.session_id });
 
-  if (!config.databaseUrl) {
-    // Embedded: opening PGlite costs ~0.4 s and only one process may hold it. Spool and go.
-    appendToSpool(config.dataDir, event);
-    return;
-  }
   const delivery = await deliver(config, event, { migrate: 'if-behind' });
   await delivery.db?.close().catch(() => {});
   if (delivery.spooledBecause) warn(NAME, delivery.spooledBecause);

@@ -10,11 +10,8 @@ import { parseHandoffBlock, type HandoffBlockOptions } from '../core/render/hand
 import { getProjectByName } from '../core/repos/projects.js';
 import { listRecentlyCompletedTodos, setTodoStatus } from '../core/repos/todos.js';
 import type { Connection } from './connection.js';
-import { isBusy } from './connection.js';
 import { renderHandoffMessage, renderHandoffView, type HandoffView } from './handoffView.js';
 import { currentProject, type ClaudeFamilySettings } from './settings.js';
-
-export const BUSY_RETRY_MS = 2000;
 
 export interface HandoffBlocksDeps {
   connection: Connection;
@@ -44,7 +41,6 @@ export function errorText(err: unknown): string {
 }
 
 export class HandoffBlockChild extends MarkdownRenderChild {
-  private retryTimer?: ReturnType<typeof setTimeout>;
   private options?: HandoffBlockOptions;
   private parseError?: string;
   /** The project shown, once known. */
@@ -71,7 +67,6 @@ export class HandoffBlockChild extends MarkdownRenderChild {
 
   override onunload(): void {
     this.blocks.delete(this);
-    clearTimeout(this.retryTimer);
   }
 
   private resolveProject(): string | undefined {
@@ -97,12 +92,6 @@ export class HandoffBlockChild extends MarkdownRenderChild {
         onToggle: (todo, checked, box) => void this.blocks.toggle(todo, checked, box),
       });
     } catch (err) {
-      if (isBusy(err)) {
-        renderHandoffMessage(this.containerEl, 'Database busy, retrying…', 'info');
-        clearTimeout(this.retryTimer);
-        this.retryTimer = setTimeout(() => void this.refresh(), BUSY_RETRY_MS);
-        return;
-      }
       renderHandoffMessage(this.containerEl, `Claude Family: ${errorText(err)}`, 'error');
     }
   }

@@ -1,9 +1,13 @@
 import pg from 'pg';
-import { DbUnavailableError, redact, type Db, type ListenOptions, type QueryResult, type Queryable, type Unlisten } from './db.js';
+import { DbUnavailableError, redact, type Backend, type Db, type ListenOptions, type QueryResult, type Queryable, type Unlisten } from './db.js';
 
 export interface PgOptions {
   /** postgres://user:pass@host:port/db; when absent node-postgres reads the PG* environment variables. */
   connectionString?: string;
+  /** Instead of a connection string: the fields (the local server: a Unix socket directory as host). */
+  connection?: { host: string; port: number; user: string; database: string; password?: string };
+  /** What to report as Db.backend: 'embedded' for the local server (default 'postgres'). */
+  backend?: Backend;
   /** Give up connecting after this long (hooks use ~1 s so Claude Code never waits on a dead server). */
   connectTimeoutMs?: number;
   /** Pool size; hooks need 1, the plugin a few. */
@@ -12,7 +16,7 @@ export interface PgOptions {
   statementTimeoutMs?: number;
 }
 
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN', '57P03', '3D000', '28P01', '28000']);
+const UNAVAILABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN', '57P03', '3D000', '28P01', '28000']);
 
 function isUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
@@ -25,6 +29,7 @@ export function describe(err: unknown): string {
   const e = err as { code?: string; message?: string };
   const msg = redact(e?.message ?? String(err));
   switch (e?.code) {
+    case 'ENOENT': return `the local Postgres socket is missing: the server is not running (${msg})`;
     case 'ECONNREFUSED': return `nothing is listening at the Postgres address (${msg})`;
     case 'ENOTFOUND': case 'EAI_AGAIN': return `the Postgres host name does not resolve (${msg})`;
     case '3D000': return `the database does not exist (${msg})`;
@@ -49,8 +54,9 @@ async function run<R>(client: pg.Pool | pg.PoolClient, text: string, params?: re
 }
 
 export function openPostgres(options: PgOptions = {}): Db {
+  const target = options.connection ?? { connectionString: options.connectionString };
   const pool = new pg.Pool({
-    connectionString: options.connectionString,
+    ...target,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     max: options.max ?? 4,
     statement_timeout: options.statementTimeoutMs,
@@ -61,7 +67,7 @@ export function openPostgres(options: PgOptions = {}): Db {
   pool.on('error', () => {});
 
   return {
-    backend: 'postgres',
+    backend: options.backend ?? 'postgres',
     query: (text, params) => run(pool, text, params),
     exec: async (sql) => {
       await run(pool, sql);
@@ -93,7 +99,7 @@ export function openPostgres(options: PgOptions = {}): Db {
     },
     async listen(channel: string, onNotify: (payload: string) => void, listenOptions: ListenOptions = {}): Promise<Unlisten> {
       // A dedicated client: LISTEN belongs to one connection for its whole life.
-      const client = new pg.Client({ connectionString: options.connectionString, connectionTimeoutMillis: options.connectTimeoutMs ?? 5000 });
+      const client = new pg.Client({ ...target, connectionTimeoutMillis: options.connectTimeoutMs ?? 5000 });
       let closing = false;
       let reported = false;
       const lost = (err?: Error) => {
