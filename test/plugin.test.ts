@@ -55,6 +55,8 @@ describeEachBackend(
     let app: App;
     let plugin: ClaudeFamilyPlugin;
     const project = uniqueProject('vault');
+    /** Embedded: a project whose only event waited in the hooks' spool when the plugin started. */
+    const spooledProject = uniqueProject('spooled');
     let sessionId: string;
     let projectId: string;
 
@@ -72,7 +74,7 @@ describeEachBackend(
         attachDataDir(dataDir, t.name);
         base = { mode: 'embedded', dataDir, refreshSeconds: 3600 };
         // A hook could not reach the server a moment ago: its event waits in the spool.
-        appendToSpool(dataDir, makeEvent({ kind: 'todo_write', project, claude_session_id: `${project}-s1`, todos: [{ content: 'Spooled by a hook', status: 'pending' }] }));
+        appendToSpool(dataDir, makeEvent({ kind: 'todo_write', project: spooledProject, claude_session_id: `${spooledProject}-s1`, todos: [{ content: 'Spooled by a hook', status: 'pending' }] }));
       }
       ({ sessionId, projectId } = await writer.run(async (db) => {
         const { session } = await openSession(db, { projectName: project, claudeSessionId: `${project}-s1` });
@@ -129,7 +131,7 @@ describeEachBackend(
 
     if (backend === 'embedded') it('replays what a hook spooled while the server was down, when it connects', async () => {
       expect(spoolHasEvents(dataDir!)).toBe(false);
-      const { el, ctx: block } = await renderCodeBlock(app, 'claude-handoff', `project: ${project}\nsections: todos`);
+      const { el, ctx: block } = await renderCodeBlock(app, 'claude-handoff', `project: ${spooledProject}\nsections: todos`);
       await until(() => el.textContent!.includes('Spooled by a hook'), 'the spooled todo in the block');
       block.unload();
     });

@@ -140,11 +140,12 @@ export interface Delivery {
  * unavailable or refuses, appends it to the spool so nothing is lost. Throws only when even the spool
  * cannot be written.
  */
-export async function deliver(config: Config, event: HookEvent, options: { migrate: boolean | 'if-behind' }): Promise<Delivery> {
+export async function deliver(config: Config, event: HookEvent, options: { migrate: boolean | 'if-behind'; importLegacy?: boolean }): Promise<Delivery> {
   let db: Db | undefined;
   try {
     const opened = await openForWork(config, {
       migrate: options.migrate,
+      importLegacy: options.importLegacy,
       connectTimeoutMs: HOOK_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: HOOK_STATEMENT_TIMEOUT_MS,
       startTimeoutMs: HOOK_START_TIMEOUT_MS,

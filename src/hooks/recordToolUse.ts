@@ -38,7 +38,8 @@ export async function recordToolUse(raw: string): Promise<void> {
   const { config, project } = hookContext(raw, NAME, payload.cwd);
   const event = eventFor(raw, NAME, { ...recorded, project, claude_session_id: payload.session_id });
 
-  const delivery = await deliver(config, event, { migrate: 'if-behind' });
+  // The one-time import of old PGlite data takes seconds: SessionStart (30 s limit) does it, not this hot path.
+  const delivery = await deliver(config, event, { migrate: 'if-behind', importLegacy: false });
   await delivery.db?.close().catch(() => {});
   if (delivery.spooledBecause) warn(NAME, delivery.spooledBecause);
 }

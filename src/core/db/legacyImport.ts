@@ -107,11 +107,16 @@ export async function importLegacyPglite(dataDir: string, target: Db, onNotice?:
   }
 }
 
-async function copyAll(from: string, target: Db): Promise<LegacyImportReport> {
+/** Opens an old PGlite data directory through the Db port (the import, and tests that make one). */
+export async function openLegacyPglite(dir: string): Promise<Db> {
   const { PGlite } = (await import('@electric-sql/pglite')) as unknown as { PGlite: new (dir: string) => PgliteLike };
-  const pglite = new PGlite(from);
+  const pglite = new PGlite(dir);
   await pglite.waitReady;
-  const source = asDb(pglite);
+  return asDb(pglite);
+}
+
+async function copyAll(from: string, target: Db): Promise<LegacyImportReport> {
+  const source = await openLegacyPglite(from);
   try {
     await migrate(source);
     await migrate(target);
@@ -119,6 +124,6 @@ async function copyAll(from: string, target: Db): Promise<LegacyImportReport> {
     const at = new Date().toISOString();
     return { from, movedTo: `${from}.imported-${at.replace(/[:.]/g, '-')}`, at, rows, tables };
   } finally {
-    await pglite.close().catch(() => {});
+    await source.close().catch(() => {});
   }
 }

@@ -24,7 +24,7 @@ import { FileLock, LockBusyError } from '../fs/fileLock.js';
 import { DbUnavailableError } from './db.js';
 
 /** The database role and database clients use on the local server. */
-export const LOCAL_USER = 'claude';
+export const LOCAL_USER = 'claude_family';
 export const LOCAL_DATABASE = 'postgres';
 const UNIX_PORT = 5432;
 
@@ -386,11 +386,18 @@ function missingResolver(id: string): string {
   throw new Error(`cannot resolve ${id}`);
 }
 
+/**
+ * The data directory is the user's alone (0700). Running as root it is 0711, so the server's account
+ * can reach its own directories inside. One made more open earlier (PGlite made it 0755) is tightened.
+ */
 function makePrivateDir(dir: string, mode: number): void {
   if (!existsSync(dir)) {
     mkdirSync(dir, { recursive: true, mode });
     chmodSync(dir, mode); // the umask may have taken bits off
+    return;
   }
+  const st = statSync(dir);
+  if (st.uid === process.getuid?.() && (st.mode & 0o777) !== mode) chmodSync(dir, mode);
 }
 
 function ownedDir(dir: string, account: ServerFile['runAs']): void {

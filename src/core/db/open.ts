@@ -36,8 +36,11 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir
   if (options.importLegacy !== false) {
     const { importLegacyPglite, legacyImportPending } = await import('./legacyImport.js');
     if (legacyImportPending(config.dataDir)) {
+      // A connection of its own with a generous timeout: PGlite's work blocks this process's event loop
+      // for seconds, which a hook's 1 s connect timeout would take for a dead server.
+      const target = openPostgres({ connection: local.connection, backend: 'embedded', connectTimeoutMs: 60_000, max: 1 });
       try {
-        const report = await importLegacyPglite(config.dataDir, db, options.onNotice);
+        const report = await importLegacyPglite(config.dataDir, target, options.onNotice);
         if (report) {
           const { recordLegacyImport } = await import('./localServer.js');
           recordLegacyImport(config.dataDir, { from: report.from, movedTo: report.movedTo, at: report.at, rows: report.rows });
@@ -46,6 +49,8 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir
       } catch (err) {
         // The new server works without the old data: say why, go on (db status and db import-legacy show it).
         options.onNotice?.((err as Error).message);
+      } finally {
+        await target.close().catch(() => {});
       }
     }
   }
