@@ -408,9 +408,11 @@ function ownedDir(dir: string, account: ServerFile['runAs']): void {
 
 function describeServer(paths: LocalPaths, binaries: Binaries, account: ServerFile['runAs'], initializedAt: string, port?: number): ServerFile {
   const windows = process.platform === 'win32';
-  const args = windows
-    ? ['-D', paths.pgData, '-c', 'listen_addresses=127.0.0.1', '-p', String(port)]
-    : ['-D', paths.pgData, '-k', paths.runDir, '-c', 'listen_addresses=', '-c', 'unix_socket_permissions=0700', '-p', String(UNIX_PORT)];
+  // Windows: postgres.exe refuses an administrator's token, which pg_ctl drops; it starts the server
+  // in the background and returns.
+  const start = windows
+    ? { command: binaries.pgCtl, args: ['start', '-D', paths.pgData, '-l', paths.logFile, '-W', '-o', `-c listen_addresses=127.0.0.1 -p ${port}`] }
+    : { command: binaries.postgres, args: ['-D', paths.pgData, '-k', paths.runDir, '-c', 'listen_addresses=', '-c', 'unix_socket_permissions=0700', '-p', String(UNIX_PORT)] };
   return {
     version: 1,
     pgData: paths.pgData,
@@ -420,7 +422,7 @@ function describeServer(paths: LocalPaths, binaries: Binaries, account: ServerFi
     user: LOCAL_USER,
     database: LOCAL_DATABASE,
     ...(windows ? { passwordFile: paths.passwordFile } : {}),
-    start: { command: binaries.postgres, args },
+    start,
     binDir: binaries.binDir,
     ...(account ? { runAs: account } : {}),
     initializedAt,
@@ -540,7 +542,8 @@ async function startServer(paths: LocalPaths, server: ServerFile, timeoutMs: num
       exited = err.message;
     });
     child.once('exit', (code, signal) => {
-      exited = signal ?? `exit ${code}`;
+      // postgres itself never exits 0 while starting; pg_ctl (Windows) does once it has launched it.
+      if (code !== 0) exited = signal ?? `exit ${code}`;
     });
     child.unref();
     await waitReady(paths, server, undefined, timeoutMs, () => exited);
@@ -580,7 +583,14 @@ export async function stopLocalServer(dataDir: string, timeoutMs = 15_000): Prom
     else rmSync(join(paths.pgData, 'postmaster.pid'), { force: true });
     return { stopped: false, note: `not running (removed a stale pid file of process ${pidFile.pid})` };
   }
-  process.kill(pidFile.pid, 'SIGINT');
+  if (process.platform === 'win32') {
+    // Signals terminate a Windows process outright; pg_ctl asks the server for a fast shutdown.
+    const server = readServerFile(dataDir);
+    if (server) await run(join(server.binDir, `pg_ctl${EXE}`), ['stop', '-D', paths.pgData, '-m', 'fast', '-W'], undefined, server.logFile);
+    else process.kill(pidFile.pid, 'SIGINT');
+  } else {
+    process.kill(pidFile.pid, 'SIGINT');
+  }
   const deadline = Date.now() + timeoutMs;
   // Postgres removes its pid file as the last step of a clean shutdown.
   while (isAlive(pidFile.pid) && existsSync(join(paths.pgData, 'postmaster.pid'))) {
