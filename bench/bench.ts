@@ -209,11 +209,11 @@ async function embedded({ work, bare, hook, payload, results }: EmbeddedArgs): P
     const connection = new Connection({ settings: () => ({ ...DEFAULT_SETTINGS, mode: 'embedded', dataDir }) });
     try {
       const container = window.document.createElement('div') as unknown as HTMLElement;
-      renderHandoffView(container, await loadHandoffView(connection, MAIN_PROJECT), { onToggle: () => {} }); // connect and warm up
+      renderHandoffView(container, await loadHandoffView(connection, MAIN_PROJECT, 5, 10), { onToggle: () => {} }); // connect and warm up
       const h = monitorEventLoopDelay({ resolution: 1 });
       h.enable();
       for (let i = 0; i < 20; i++) {
-        renderHandoffView(container, await loadHandoffView(connection, MAIN_PROJECT), { onToggle: () => {} });
+        renderHandoffView(container, await loadHandoffView(connection, MAIN_PROJECT, 5, 10), { onToggle: () => {} });
         await new Promise((r) => setTimeout(r, 5));
       }
       h.disable();

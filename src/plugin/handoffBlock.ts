@@ -21,9 +21,10 @@ export interface HandoffBlocksDeps {
   afterWrite?: () => void;
 }
 
-export async function loadHandoffView(connection: Connection, project: string, recentLimit = 5): Promise<HandoffView> {
+/** `todoLimit`: the most todos of each status the block shows (totals stay exact); it reads no more. */
+export async function loadHandoffView(connection: Connection, project: string, recentLimit = 5, todoLimit = 200): Promise<HandoffView> {
   return connection.run(async (db) => {
-    const handoff = await loadHandoff(db, project);
+    const handoff = await loadHandoff(db, project, { todoLimit });
     const row = handoff.known ? await getProjectByName(db, project) : undefined;
     const recentlyCompleted = row ? await listRecentlyCompletedTodos(db, row.project_id, recentLimit) : [];
     return { handoff, recentlyCompleted, loadedAt: new Date() };
@@ -85,7 +86,7 @@ export class HandoffBlockChild extends MarkdownRenderChild {
       return renderHandoffMessage(this.containerEl, 'No project: add "project: name" to the block, or set a project in the Claude Family settings.', 'error');
     }
     try {
-      const view = await loadHandoffView(this.blocks.deps.connection, this.project);
+      const view = await loadHandoffView(this.blocks.deps.connection, this.project, 5, this.options?.limit ?? 10);
       renderHandoffView(this.containerEl, view, {
         sections: this.options?.sections,
         limit: this.options?.limit,

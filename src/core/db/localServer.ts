@@ -14,7 +14,7 @@
 // The plugin starts the server from server.json alone: no node on PATH, no node_modules.
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -135,7 +135,7 @@ function platformPackage(): string {
  * restores the shared-library links npm cannot ship; npm may be told not to run it, so the links are
  * made here when missing.
  */
-export function findBinaries(resolve: (id: string) => string): Binaries {
+export function findBinaries(resolve: (id: string) => string, account?: Account): Binaries {
   const pkg = platformPackage();
   let entry: string;
   try {
@@ -146,8 +146,9 @@ export function findBinaries(resolve: (id: string) => string): Binaries {
         'on another platform, set databaseUrl to a Postgres server instead)',
     );
   }
-  const root = dirname(dirname(entry));
+  let root = dirname(dirname(entry));
   hydrateLibraryLinks(root);
+  if (account && !reachableBy(join(root, 'native', 'bin', `postgres${EXE}`), account)) root = copyForAccount(root, account);
   const binDir = join(root, 'native', 'bin');
   return { binDir, postgres: join(binDir, `postgres${EXE}`), initdb: join(binDir, `initdb${EXE}`), pgCtl: join(binDir, `pg_ctl${EXE}`) };
 }
@@ -181,8 +182,57 @@ function hydrateLibraryLinks(packageRoot: string): void {
 // ---------------------------------------------------------------------------------------------------
 // Running as root
 
+export interface Account {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
+/** Whether `account` may traverse every directory down to `path` and read it (permission bits only). */
+export function reachableBy(path: string, account: Account): boolean {
+  const parts = path.split('/').filter(Boolean);
+  for (let i = 0; i <= parts.length; i++) {
+    const at = `/${parts.slice(0, i).join('/')}`;
+    let st;
+    try {
+      st = statSync(at);
+    } catch {
+      return false;
+    }
+    const bits = st.uid === account.uid ? (st.mode >> 6) & 7 : st.gid === account.gid ? (st.mode >> 3) & 7 : st.mode & 7;
+    const need = i === parts.length && !st.isDirectory() ? 4 : 1;
+    if ((bits & need) === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Root whose node_modules the server's account cannot reach (a checkout under /root, say): the
+ * package's native/ folder is copied once to a world-readable folder in /var/tmp, per version.
+ */
+function copyForAccount(packageRoot: string, account: Account): string {
+  const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+  const target = join('/var/tmp', `claude-family-postgres-${platformPackage().split('/')[1]}-${version}`);
+  if (!existsSync(join(target, 'native', 'bin', `postgres${EXE}`))) {
+    const tmp = `${target}.${process.pid}.tmp`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true, mode: 0o755 });
+    cpSync(join(packageRoot, 'native'), join(tmp, 'native'), { recursive: true, verbatimSymlinks: true });
+    try {
+      renameSync(tmp, target);
+    } catch (err) {
+      rmSync(tmp, { recursive: true, force: true }); // another process got there first
+      if (!existsSync(target)) throw err;
+    }
+  }
+  if (!reachableBy(join(target, 'native', 'bin', `postgres${EXE}`), account)) {
+    throw new DbUnavailableError(`running as root, the embedded Postgres binaries must be readable by the account ${account.name}; ${target} is not`);
+  }
+  return target;
+}
+
 /** The account the server runs as when we are root (initdb and postgres refuse root). */
-export function serverAccount(env: Record<string, string | undefined> = process.env): { name: string; uid: number; gid: number } | undefined {
+export function serverAccount(env: Record<string, string | undefined> = process.env): Account | undefined {
   if (process.platform === 'win32' || process.getuid?.() !== 0) return undefined;
   const wanted = env.CLAUDE_FAMILY_SERVER_USER ? [env.CLAUDE_FAMILY_SERVER_USER] : ['postgres', 'nobody'];
   let passwd = '';
@@ -360,12 +410,17 @@ export async function ensureLocalServer(dataDir: string, options: EnsureOptions 
     let server = readServerFile(dataDir);
     let did: EnsureResult['did'] = 'none';
     if (!existsSync(join(paths.pgData, 'PG_VERSION'))) {
-      const binaries = findBinaries(options.resolve ?? missingResolver);
+      const account = serverAccount(options.env);
+      if (account && !reachableBy(dirname(dataDir), account)) {
+        throw new DbUnavailableError(`running as root, the local Postgres runs as ${account.name}, which cannot reach ${dataDir}: choose a data directory it can traverse (CLAUDE_FAMILY_DATA_DIR), or configure a server`);
+      }
+      const binaries = findBinaries(options.resolve ?? missingResolver, account);
       options.onNotice?.(`creating the local Postgres database in ${paths.pgData} (first use only, about a second)`);
       server = await initCluster(paths, binaries, options.env);
       did = 'initialized';
     } else if (!server) {
-      server = describeServer(paths, findBinaries(options.resolve ?? missingResolver), serverAccount(options.env), new Date().toISOString());
+      const account = serverAccount(options.env);
+      server = describeServer(paths, findBinaries(options.resolve ?? missingResolver, account), account, new Date().toISOString());
       writeServerFile(paths, server);
     }
     const current = readPidFile(paths.pgData);
