@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 // The built main.js as Obsidian runs it: in an Electron renderer (process.type === 'renderer', where
-// libraries may take the environment for a browser), with Obsidian's minimal PATH (started from the
-// macOS Dock), `obsidian` stubbed by a CommonJS bundle of the fake. The local server was created by the
+// libraries may take the environment for a browser), with no node on PATH (Obsidian started from the
+// macOS Dock has a minimal PATH), `obsidian` stubbed by a CommonJS bundle of the fake. The local server was created by the
 // CLI and is stopped: the plugin starts it from server.json alone, shows a live handoff from it, and
 // follows a hook's write by LISTEN/NOTIFY.
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
@@ -70,9 +70,12 @@ describe('the built main.js in an Electron renderer', { timeout: 180_000 }, () =
     expect((await runNode(CLI, { args: ['db', 'stop'], env })).code).toBe(0);
     expect(localStatus(dataDir).running).toBe(false);
 
-    // Obsidian as it really runs: a renderer process, and the Dock's PATH without node.
+    // Obsidian as it really runs: a renderer process, and a PATH with no node on it (from the macOS Dock
+    // it is /usr/bin:/bin:/usr/sbin:/sbin; here node itself is in /usr/bin, so an empty folder proves more).
     Object.defineProperty(process, 'type', { value: 'renderer', configurable: true, writable: true });
-    process.env.PATH = '/usr/bin:/bin';
+    const emptyBin = join(dir, 'empty-bin');
+    mkdirSync(emptyBin);
+    process.env.PATH = emptyBin;
 
     // Installed as a user would: the three files in .obsidian/plugins/claude-family/.
     const pluginDir = join(dir, 'vault', '.obsidian', 'plugins', 'claude-family');
