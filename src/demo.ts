@@ -6,11 +6,12 @@
 // stops the server at the end (`claude-family db stop`).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadHandoff } from './core/session/handoff.js';
 import { migrate } from './core/db/migrate.js';
-import { stopLocalServer } from './core/db/localServer.js';
+import { reachableBy, serverAccount, stopLocalServer } from './core/db/localServer.js';
 import { openDatabase } from './core/db/open.js';
 import { renderHandoffMarkdown } from './core/render/handoff.js';
 import { upsertSessionState } from './core/repos/sessionState.js';
@@ -113,10 +114,18 @@ function hooksLifecycle(root: string): void {
 }
 
 async function main(): Promise<void> {
-  const root = resolve('.demo');
+  let root = resolve('.demo');
+  const account = serverAccount();
+  if (account && !reachableBy(dirname(root), account)) {
+    // Root, in a checkout the server's account cannot reach (under /root, say): the demo's data goes
+    // to a folder it can, where the server runs as that account as for any root user.
+    const unreachable = dirname(root);
+    root = join(tmpdir(), 'claude-family-demo');
+    console.error(`demo: running as root, and ${account.name} (whom the server runs as) cannot reach ${unreachable}: using ${root}`);
+  }
   await stopLocalServer(root); // a server left by an interrupted run
   rmSync(root, { recursive: true, force: true });
-  mkdirSync(root, { recursive: true });
+  mkdirSync(root, { recursive: true, mode: 0o711 });
   try {
     await sampleSession(root);
     hooksLifecycle(root);
