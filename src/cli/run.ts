@@ -4,7 +4,7 @@ import { ValidationError } from '../core/models.js';
 import { commandHelp, parseCommandArgs, str, type Command } from './command.js';
 import { makeContext, type Io } from './context.js';
 import { CliError, UsageError } from './errors.js';
-import { migrateCommand, spoolReplay } from './commands/admin.js';
+import { doctor, migrateCommand, spoolReplay } from './commands/admin.js';
 import { installHooks } from './commands/installHooks.js';
 import { knowledgeAdd } from './commands/knowledge.js';
 import { mcpCleanup, mcpUsage } from './commands/mcp.js';
@@ -18,7 +18,7 @@ export const COMMANDS: readonly Command[] = [
   knowledgeAdd,
   messageSend, messageList, messageRead,
   mcpCleanup, mcpUsage,
-  migrateCommand, spoolReplay, installHooks,
+  migrateCommand, spoolReplay, doctor, installHooks,
 ];
 
 function mainHelp(): string {

@@ -101,13 +101,15 @@ export interface OpenOptions {
   max?: number;
   /** Postgres: cancel any statement running longer than this (hooks must never hang on a lock). */
   statementTimeoutMs?: number;
+  /** Postgres: client-side deadline per statement; the socket is destroyed when it passes. */
+  queryTimeoutMs?: number;
 }
 
 /** Opens the configured database. The adapters are imported lazily so a bundle pays only for the one it uses. */
 export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, options: OpenOptions = {}): Promise<Db> {
   if (config.databaseUrl) {
     const { openPostgres } = await import('./db/pg.js');
-    return openPostgres({ connectionString: config.databaseUrl, connectTimeoutMs: options.connectTimeoutMs, max: options.max, statementTimeoutMs: options.statementTimeoutMs });
+    return openPostgres({ connectionString: config.databaseUrl, connectTimeoutMs: options.connectTimeoutMs, max: options.max, statementTimeoutMs: options.statementTimeoutMs, queryTimeoutMs: options.queryTimeoutMs });
   }
   const { openPglite } = await import('./db/pglite.js');
   return openPglite({ dataDir: pgliteDir(config), lockWaitMs: options.lockWaitMs });

@@ -5,9 +5,10 @@
 import * as z from 'zod/mini';
 import { issuesText } from '../core/issueText.js';
 import { parseMcpToolName } from '../core/repos/mcpUsage.js';
-import { appendToSpool } from '../core/events/spool.js';
+import { appendToSpool, SpoolWriteError } from '../core/events/spool.js';
 import { TodoWriteItem } from '../core/session/todoSync.js';
-import { deliver, eventFor, hookContext, HookFailure, orReject, payloadOrReject, PostToolUsePayload, warn } from './common.js';
+import { deliver, eventFor, HOT_REPLAY_BUDGET_MS, hookContext, HookFailure, orReject, payloadOrReject, PostToolUsePayload, warn } from './common.js';
+import { hookState } from './run.js';
 import { mcpOutcome } from './mcpOutcome.js';
 
 const NAME = 'post-tool-use';
@@ -29,6 +30,9 @@ function recordedFor(payload: z.infer<typeof PostToolUsePayload>): Recorded | un
   }
   const mcp = parseMcpToolName(payload.tool_name);
   if (mcp) return { kind: 'mcp_call', server: mcp.server, tool: mcp.tool, ...mcpOutcome(payload.tool_response) };
+  if (payload.tool_name.startsWith('mcp__')) {
+    throw new HookFailure(`malformed MCP tool name ${JSON.stringify(payload.tool_name)}: expected mcp__<server>__<tool>, both non-empty`);
+  }
   return undefined;
 }
 
@@ -42,10 +46,16 @@ export async function recordToolUse(raw: string): Promise<void> {
 
   if (!config.databaseUrl) {
     // Embedded: opening PGlite costs ~0.4 s and only one process may hold it. Spool and go.
-    appendToSpool(config.dataDir, event);
+    try {
+      appendToSpool(config.dataDir, event);
+    } catch (err) {
+      if (err instanceof SpoolWriteError) throw new HookFailure(`event NOT kept: the spool could not take it (${err.message})`);
+      throw err;
+    }
+    hookState.kept = config.dataDir;
     return;
   }
-  const delivery = await deliver(config, event, { migrate: 'if-behind' });
+  const delivery = await deliver(config, event, { migrate: 'if-behind', replayBudgetMs: HOT_REPLAY_BUDGET_MS });
   await delivery.db?.close().catch(() => {});
   if (delivery.spooledBecause) warn(NAME, delivery.spooledBecause);
 }
