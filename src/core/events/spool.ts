@@ -41,12 +41,12 @@ export class SpoolWriteError extends Error {
 export type SpoolFs = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'fstatSync' | 'statSync' | 'readSync' | 'mkdirSync'>;
 
 /**
- * A pause between writing an append and checking that the file is still the live spool, for the test
- * that makes a replay claim the file at exactly that moment (CLAUDE_FAMILY_TEST_PAUSE_AFTER_APPEND names a
- * file: `<file>.ready` is created, then the append waits, up to 10 s, for `<file>.go`).
+ * A pause between opening the live spool and writing to it, for the test that makes a replay claim (and
+ * remove) the file at exactly that moment (CLAUDE_FAMILY_TEST_PAUSE_AFTER_OPEN names a file:
+ * `<file>.ready` is created, then the append waits, up to 10 s, for `<file>.go`).
  */
-function testPauseAfterAppend(): void {
-  const file = process.env.CLAUDE_FAMILY_TEST_PAUSE_AFTER_APPEND;
+function testPauseAfterOpen(): void {
+  const file = process.env.CLAUDE_FAMILY_TEST_PAUSE_AFTER_OPEN;
   if (!file) return;
   nodeFs.writeFileSync(`${file}.ready`, '');
   const deadline = Date.now() + 10_000;
@@ -94,6 +94,7 @@ export function appendToSpool(dataDir: string, event: HookEvent, fs: SpoolFs = n
     }
     let stillLive = false;
     try {
+      if (attempt === 0) testPauseAfterOpen();
       const before = fs.fstatSync(fd);
       let prefix = '';
       if (before.size > 0) {
@@ -107,7 +108,6 @@ export function appendToSpool(dataDir: string, event: HookEvent, fs: SpoolFs = n
       } catch (err) {
         throw new SpoolWriteError(`fsync failed: ${(err as Error).message}`, { cause: err });
       }
-      testPauseAfterAppend();
       const mine = fs.fstatSync(fd);
       try {
         const now = fs.statSync(live);
@@ -187,6 +187,8 @@ export interface ReplayOptions {
    * the lock over to another process (FileLock.handOver) that goes on replaying.
    */
   handOff?: (lock: FileLock) => boolean;
+  /** Events per transaction (default 200). */
+  batchSize?: number;
 }
 
 export function emptyReport(): ReplayReport {
@@ -242,7 +244,7 @@ export async function replaySpool(db: Db, dataDir: string, options: ReplayOption
     }
     let handedOff = false;
     try {
-      await drain(db, dataDir, report, deadline);
+      await drain(db, dataDir, report, deadline, options.batchSize ?? BATCH);
       if (report.stopped?.by === 'budget' && options.handOff?.(lock)) {
         handedOff = true;
         report.handedOff = true;
@@ -255,7 +257,10 @@ export async function replaySpool(db: Db, dataDir: string, options: ReplayOption
   }
 }
 
-async function drain(db: Db, dataDir: string, report: ReplayReport, deadline: number): Promise<void> {
+/** Events applied per transaction during a replay (each in its own savepoint): one commit, not 200. */
+const BATCH = 200;
+
+async function drain(db: Db, dataDir: string, report: ReplayReport, deadline: number, batch: number): Promise<void> {
   const { live } = spoolPaths(dataDir);
   for (;;) {
     if (existsSync(live) && statSync(live).size > 0) {
@@ -274,43 +279,80 @@ async function drain(db: Db, dataDir: string, report: ReplayReport, deadline: nu
         report.remaining = rest.length + after + (existsSync(live) ? linesOf(live).length : 0);
         report.stopped = { by, reason };
       };
-      for (const line of lines) {
+      while (done < lines.length) {
         if (Date.now() >= deadline) return stop('budget', 'the time budget ran out');
-        const failure = await replayLine(db, dataDir, line, report);
-        if (failure !== undefined) return stop('error', failure);
-        done += 1;
+        const result = await applyBatch(db, lines.slice(done, done + batch), deadline);
+        if (result.failure !== undefined) return stop('error', result.failure);
+        // Committed: only now do the rejections and outcomes count.
+        for (const r of result.rejected) reject(dataDir, r.line, r.reason, report);
+        for (const [id, outcome] of result.outcomes) {
+          if (outcome.status === 'duplicate') report.duplicates += 1;
+          else report.applied += 1;
+          if (!report.outcomes.has(id) || outcome.status === 'applied') report.outcomes.set(id, outcome);
+        }
+        done += result.processed;
       }
       rmSync(file, { force: true });
     }
   }
 }
 
-/** Applies one line; returns the reason when a transient error stopped it (the line stays in the spool). */
-async function replayLine(db: Db, dataDir: string, line: string, report: ReplayReport): Promise<string | undefined> {
-  let json: unknown;
-  try {
-    json = JSON.parse(line);
-  } catch {
-    reject(dataDir, line, 'not valid JSON (a torn or corrupted write)', report);
-    return undefined;
-  }
-  const parsed = HookEvent.safeParse(json);
-  if (!parsed.success) {
-    reject(dataDir, line, `not a valid event: ${issuesText(parsed.error.issues)}`, report);
-    return undefined;
-  }
-  try {
-    const outcome = await applyEvent(db, parsed.data);
-    if (outcome.status === 'duplicate') report.duplicates += 1;
-    else report.applied += 1;
-    if (!report.outcomes.has(parsed.data.event_id) || outcome.status === 'applied') report.outcomes.set(parsed.data.event_id, outcome);
-    return undefined;
-  } catch (err) {
-    if (!isDataError(err)) {
-      const code = (err as { code?: unknown })?.code;
-      return `${(err as Error)?.message ?? String(err)}${typeof code === 'string' && !(err instanceof DbUnavailableError) ? ` (${code})` : ''}`;
+interface BatchResult {
+  /** Lines dealt with (applied, duplicate or rejected), from the start of the batch. */
+  processed: number;
+  outcomes: [string, ApplyOutcome][];
+  rejected: { line: string; reason: string }[];
+  /** A transient error: nothing of the batch was committed. */
+  failure?: string;
+}
+
+/**
+ * Applies lines in one transaction, each event in its own savepoint: an event whose data the database
+ * refuses is rolled back alone (and rejected); any other error rolls back the whole batch, which stays
+ * in the spool. Stops early (committing what was done) when the deadline passes.
+ */
+async function applyBatch(db: Db, lines: string[], deadline: number): Promise<BatchResult> {
+  const parsed: ({ line: string; event: HookEvent } | { line: string; reason: string })[] = lines.map((line) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      return { line, reason: 'not valid JSON (a torn or corrupted write)' };
     }
-    reject(dataDir, line, `the database refused it: ${(err as Error).message}`, report);
-    return undefined;
+    const p = HookEvent.safeParse(json);
+    return p.success ? { line, event: p.data } : { line, reason: `not a valid event: ${issuesText(p.error.issues)}` };
+  });
+  const result: BatchResult = { processed: 0, outcomes: [], rejected: [] };
+  if (parsed.every((p) => 'reason' in p)) {
+    result.rejected = parsed as { line: string; reason: string }[];
+    result.processed = parsed.length;
+    return result;
   }
+  try {
+    await db.transaction(async (tx) => {
+      const inTx: Db = { backend: db.backend, query: tx.query.bind(tx), exec: tx.exec.bind(tx), transaction: (fn) => fn(tx), listen: () => Promise.reject(new Error('not in a replay')), close: async () => {} };
+      for (const p of parsed) {
+        if (result.processed > 0 && Date.now() >= deadline) break;
+        if ('reason' in p) {
+          result.rejected.push(p);
+        } else {
+          await tx.query('SAVEPOINT replay_event');
+          try {
+            const outcome = await applyEvent(inTx, p.event);
+            await tx.query('RELEASE SAVEPOINT replay_event');
+            result.outcomes.push([p.event.event_id, outcome]);
+          } catch (err) {
+            if (!isDataError(err)) throw err;
+            await tx.query('ROLLBACK TO SAVEPOINT replay_event');
+            result.rejected.push({ line: p.line, reason: `the database refused it: ${(err as Error).message}` });
+          }
+        }
+        result.processed += 1;
+      }
+    });
+  } catch (err) {
+    const code = (err as { code?: unknown })?.code;
+    return { processed: 0, outcomes: [], rejected: [], failure: `${(err as Error)?.message ?? String(err)}${typeof code === 'string' && !(err instanceof DbUnavailableError) ? ` (${code})` : ''}` };
+  }
+  return result;
 }
