@@ -22,7 +22,7 @@ export interface PgConnectionFields {
 
 export const PERCENT_ENCODE_HINT =
   'if the user name or password contains any of @ # / : ? % or a space, percent-encode it ' +
-  '(for the password p@ss#1/x write postgres://user:p%40ss%231%2Fx@host:5432/db)';
+  '(the password p@ss#1/x is written p%40ss%231%2Fx in the URL; encodeURIComponent does it)';
 
 /**
  * Reads a connection string the way libpq accepts it: a URL (postgres:// or postgresql://) or
