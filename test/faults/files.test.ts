@@ -141,7 +141,7 @@ describe('faults: an append that cannot write all its bytes says so', () => {
       mounts.push(dataDir);
       writeFileSync(join(dataDir, 'filler'), Buffer.alloc(56 * 1024));
       const s = scenario(home, undefined, 'tmpfs');
-      // About 12 KB of TodoWrite with 8 KB free.
+      // About 15 KB of TodoWrite with 8 KB free.
       const big = todoWrite(s, Array.from({ length: 100 }, (_, i) => ({ content: `todo ${i} ${'t'.repeat(110)}`, status: 'pending' })));
       const r = await hook('post-tool-use', big, s.env);
       expect(r.code).toBe(0);

@@ -101,6 +101,24 @@ describe('faults: order, budget, transient errors, append/claim race [postgres]'
     expect(await liveTodos(fdb.db, s.project)).toEqual([{ content: 'Y', status: 'completed' }]);
   });
 
+  it('40 hooks at once (14 of them over 64 KB), each appending and replaying: every event applied once, nothing rejected, nothing left', async () => {
+    const s = make('concurrent');
+    expect((await hook('session-start', { session_id: s.claudeId, cwd: s.home }, s.env)).code).toBe(0);
+    const runs = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => {
+        const payload = { ...mcpCall(s, `mcp__conc__t${i}`), tool_response: i < 14 ? { isError: true, error: `${i}`.padEnd(70_000, 'z') } : {} };
+        // 40 Node processes on a small machine: this test is about integrity, not speed.
+        return hook('post-tool-use', payload, s.env, { timeoutMs: 60_000 });
+      }),
+    );
+    for (const r of runs) expect(r).toMatchObject({ code: 0 });
+    await waitFor(() => pendingSpoolCount(s.dataDir) === 0 && FileLock.inspect(spoolPaths(s.dataDir).lock).state === 'free', 30_000, 'the spool to drain');
+    const rows = (await fdb.db.query<{ tool_name: string; n: number }>("SELECT tool_name, count(*)::int AS n FROM claude.mcp_usage WHERE mcp_server = 'conc' GROUP BY tool_name")).rows;
+    expect(rows).toHaveLength(40);
+    expect(rows.every((r) => r.n === 1)).toBe(true);
+    expect(rejectedRecords(s.dataDir)).toEqual([]);
+  });
+
   it('an append into a spool file a replay claimed and removed meanwhile is appended again, not lost', async () => {
     const s = make('claim');
     expect((await hook('session-start', { session_id: s.claudeId, cwd: s.home }, s.env)).code).toBe(0);
