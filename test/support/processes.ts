@@ -10,7 +10,8 @@ import { openPostgres } from '../../src/core/db/pg.js';
 import { createPostgresDatabase } from './backends.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const DIST = join(ROOT, 'dist');
+/** The build under test (CF_TEST_DIST: another checkout's dist/, to check a test fails on older code). */
+export const DIST = process.env.CF_TEST_DIST ?? join(ROOT, 'dist');
 export const hookScript = (name: 'session-start' | 'post-tool-use' | 'session-end') => join(DIST, 'hooks', `${name}.cjs`);
 export const CLI = join(DIST, 'cli.mjs');
 
