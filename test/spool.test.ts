@@ -115,7 +115,8 @@ describeEachBackend('events and the spool', (ctx) => {
     const events = lifecycle(project, claudeId);
     for (const e of events) appendToSpool(dataDir, e);
 
-    const first = await replaySpool(flaky(db, 2), dataDir);
+    // One event per transaction, so the outage comes between two commits.
+    const first = await replaySpool(flaky(db, 2), dataDir, { batchSize: 1 });
     expect(first.applied).toBe(2);
     expect(first.remaining).toBe(4);
     expect(pendingSpoolCount(dataDir)).toBe(4);

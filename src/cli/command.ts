@@ -29,9 +29,29 @@ export const COMMON_OPTIONS: Options = {
   project: { type: 'string' },
 };
 
+/**
+ * `--confidence -1`: node:util's parseArgs refuses a value that starts with a dash as "ambiguous". For
+ * a string option followed by something that reads as a negative number, join them (`--confidence=-1`)
+ * so the command's own check says what is wrong with the number.
+ */
+function joinNegativeNumbers(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.startsWith('--') ? a.slice(2) : undefined;
+    const next = argv[i + 1];
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...cmd.options }, allowPositionals: true, strict: true });
+    const options = { ...COMMON_OPTIONS, ...cmd.options };
+    const { values, positionals } = parseArgs({ args: joinNegativeNumbers(argv, options), options, allowPositionals: true, strict: true });
     if (values.help) return { values: values as ParsedArgs["values"], positionals };
     const p = cmd.positionals ?? { min: 0, max: 0 };
     if (positionals.length < p.min) throw new UsageError(`missing argument: ${cmd.usage}`, cmd.name);

@@ -4,7 +4,7 @@ import { ValidationError } from '../core/models.js';
 import { commandHelp, parseCommandArgs, str, type Command } from './command.js';
 import { makeContext, type Io } from './context.js';
 import { CliError, UsageError } from './errors.js';
-import { migrateCommand, spoolReplay } from './commands/admin.js';
+import { doctor, migrateCommand, spoolReplay } from './commands/admin.js';
 import { dbCopy, dbImportLegacy, dbStart, dbStatus, dbStop } from './commands/db.js';
 import { installHooks } from './commands/installHooks.js';
 import { knowledgeAdd } from './commands/knowledge.js';
@@ -20,7 +20,7 @@ export const COMMANDS: readonly Command[] = [
   messageSend, messageList, messageRead,
   mcpCleanup, mcpUsage,
   dbStart, dbStop, dbStatus, dbImportLegacy, dbCopy,
-  migrateCommand, spoolReplay, installHooks,
+  migrateCommand, spoolReplay, doctor, installHooks,
 ];
 
 function mainHelp(): string {

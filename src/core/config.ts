@@ -77,11 +77,6 @@ export function loadConfig(env: Env = process.env): Config {
   return { ...common, source: 'default' };
 }
 
-/** Where PGlite kept the embedded database before the local server replaced it (imported once, then renamed aside). */
-export function pgliteDir(config: Pick<Config, 'dataDir'>): string {
-  return join(config.dataDir, 'pglite');
-}
-
 /** A description safe to print: host, port and database, never the password. */
 export function describeTarget(config: Pick<Config, 'databaseUrl' | 'dataDir'>): string {
   if (!config.databaseUrl) return `the local Postgres in ${join(config.dataDir, 'postgres')}`;

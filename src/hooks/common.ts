@@ -2,27 +2,86 @@
 // deliver an event to the database or, when that fails, to the spool. The database adapters are loaded
 // lazily by openDatabase; the exit-0 wrapper lives in run.ts.
 import * as z from 'zod/mini';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defaultDataDir, describeTarget, loadConfig, type Config } from '../core/config.js';
+import { openDatabase } from '../core/db/open.js';
 import { DbUnavailableError, type Db } from '../core/db/db.js';
+import { migrate, pendingMigrationCount } from '../core/db/migrate.js';
 import { applyEvent, makeEvent, type ApplyOutcome, type EventBody, type HookEvent } from '../core/events/events.js';
 import { issuesText } from '../core/issueText.js';
 import { noNul, ValidationError } from '../core/models.js';
-import { openForWork } from '../core/db/openForWork.js';
 import { resolveProjectName } from '../core/project.js';
-import { appendRejected, appendToSpool, spoolPaths } from '../core/events/spool.js';
-import { errorText, HookFailure, warn } from './run.js';
+import { appendRejected, appendToSpool, replaySpool, spoolPaths, SpoolWriteError, type ReplayReport } from '../core/events/spool.js';
+import type { FileLock } from '../core/fs/fileLock.js';
+import { errorText, HookFailure, hookState, OversizedStdin, OVERSIZED_HEAD, readStdin, warn } from './run.js';
 
 export { errorText, HookFailure, readStdin, runHook, warn } from './run.js';
 
 /** Postgres connect timeout for hooks: Claude Code must never wait on a dead server. */
 export const HOOK_CONNECT_TIMEOUT_MS = 1000;
-/** Postgres statement timeout for hooks: a lock held elsewhere makes the event go to the spool, not hang. */
-export const HOOK_STATEMENT_TIMEOUT_MS = 5000;
+/** Postgres statement timeout for hooks: a lock held elsewhere makes the event wait in the spool, not the hook. */
+export const HOOK_STATEMENT_TIMEOUT_MS = 1000;
+/** Client-side deadline per statement: a server that stops answering (frozen, network gone) is given up on. */
+export const HOOK_QUERY_DEADLINE_MS = 2000;
 /**
  * Embedded: how long a hook may spend starting the local server when it is down (the first-ever start
- * creates the cluster, about a second). Inside PostToolUse's 10 s limit; past it the event is spooled.
+ * creates the cluster, about a second). Inside PostToolUse's whole-hook deadline; the event is already
+ * in the spool, so running out of time loses nothing.
  */
-export const HOOK_START_TIMEOUT_MS = 6000;
+export const HOOK_START_TIMEOUT_MS = 5000;
+/** Replay budget on the hot path (PostToolUse); the rest goes to one detached `spool replay`. */
+export const HOT_REPLAY_BUDGET_MS = 200;
+/** Replay budget of SessionStart and SessionEnd (Claude Code gives them 30 s). */
+export const SESSION_REPLAY_BUDGET_MS = 3000;
+/** Whole-hook deadlines, well inside the timeouts install-hooks writes (PostToolUse 10 s, the others 30 s). */
+export const HOOK_DEADLINE_MS = { 'post-tool-use': 7000, 'session-start': 20_000, 'session-end': 20_000 } as const;
+/** A payload nested deeper than this is not parsed (it would exhaust the stack): it is kept as rejected. */
+export const MAX_PAYLOAD_DEPTH = 512;
+
+/** Deepest nesting of arrays/objects in a JSON text, counted without parsing it (strings skipped). */
+export function jsonDepth(raw: string, stopAt = Infinity): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      depth++;
+      if (depth > max) {
+        max = depth;
+        if (max > stopAt) return max;
+      }
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
+/** readStdin; stdin too large to use is kept as a bounded record (size, hash, first 64 KB) before the failure goes up. */
+export async function readHookStdin(hookName: string): Promise<string> {
+  try {
+    return await readStdin();
+  } catch (err) {
+    if (err instanceof OversizedStdin) keepOversized(hookName, err);
+    throw err;
+  }
+}
+
+export function keepOversized(hookName: string, err: OversizedStdin): void {
+  const dataDir = fallbackDataDir();
+  try {
+    appendRejected(dataDir, err.head, `${hookName}: ${err.message}; kept: its size, sha256 and first ${OVERSIZED_HEAD} bytes`, { size: err.size, sha256: err.sha256, truncated: true });
+    err.message = `${err.message}; its size, hash and first 64 KB are kept in ${spoolPaths(dataDir).rejected}`;
+  } catch (e) {
+    err.message = `${err.message}; NOT kept: ${errorText(e)}`;
+  }
+}
 
 /** Fields every hook payload carries; unknown fields pass through (Claude Code adds some over time). */
 const base = {
@@ -44,6 +103,7 @@ export const SessionEndPayload = z.looseObject({ ...base, reason: z.optional(z.s
 /** Parses stdin as JSON and validates it; a HookFailure names what is wrong. */
 export function parsePayload<S extends z.ZodMiniType>(schema: S, raw: string, what: string): z.output<S> {
   if (raw.trim() === '') throw new HookFailure(`no ${what} payload on stdin (expected a JSON object)`);
+  if (jsonDepth(raw, MAX_PAYLOAD_DEPTH) > MAX_PAYLOAD_DEPTH) throw new HookFailure(`the ${what} payload is nested deeper than ${MAX_PAYLOAD_DEPTH} levels; not parsed`);
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -128,37 +188,95 @@ export function eventFor<B extends EventBody>(raw: string, hookName: string, bod
 }
 
 export interface Delivery {
-  /** The database, still open (the caller closes it), when the event was applied. */
+  /** The database, still open (the caller closes it), when it could be opened. */
   db?: Db;
+  /** Set when the event itself was applied (by the replay that follows its append, or directly). */
   outcome?: ApplyOutcome;
-  /** Set when the event went to the spool instead: why. */
+  /** Set when the event is waiting in the spool instead: why. */
   spooledBecause?: string;
+  replay?: ReplayReport;
+}
+
+/** The CLI beside the hooks (dist/cli.mjs; the hook bundles are dist/hooks/<name>.body.cjs). */
+function cliPath(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.mjs');
 }
 
 /**
- * Writes `event` to the database (migrating and replaying the spool first), or, when the database is
- * unavailable or refuses, appends it to the spool so nothing is lost. Throws only when even the spool
- * cannot be written.
+ * Starts one detached `claude-family spool replay --background` and hands it the spool lock, so the
+ * rest of a backlog is replayed without holding up Claude Code. Only the lock's holder starts one, and
+ * it passes the lock on: at most one runs at a time.
  */
-export async function deliver(config: Config, event: HookEvent, options: { migrate: boolean | 'if-behind'; importLegacy?: boolean }): Promise<Delivery> {
+export function startDetachedReplay(lock: FileLock): boolean {
+  const cli = cliPath();
+  if (!existsSync(cli)) return false;
+  try {
+    const child = spawn(process.execPath, [cli, 'spool', 'replay', '--background'], { detached: true, stdio: 'ignore', env: process.env });
+    child.on('error', () => {});
+    if (child.pid === undefined) return false;
+    lock.handOver(child.pid);
+    child.unref();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Delivers `event`: first made durable (appended to the spool and fsync'd), then the spool is replayed in
+ * order, within `replayBudgetMs`, so the event is applied after every older one, whichever process wrote
+ * them. When the budget runs out with events left, a detached `spool replay` carries on. When the spool
+ * cannot take the event (a full disk), it is written directly, as the one place left. Throws a
+ * HookFailure only when the event could be kept nowhere.
+ */
+export async function deliver(config: Config, event: HookEvent, options: { migrate: boolean | 'if-behind'; replayBudgetMs: number; importLegacy?: boolean }): Promise<Delivery> {
+  const { live } = spoolPaths(config.dataDir);
+  let notKept: SpoolWriteError | undefined;
+  try {
+    appendToSpool(config.dataDir, event);
+    hookState.kept = live;
+  } catch (err) {
+    if (!(err instanceof SpoolWriteError)) throw err;
+    notKept = err;
+  }
   let db: Db | undefined;
   try {
-    const opened = await openForWork(config, {
-      migrate: options.migrate,
-      importLegacy: options.importLegacy,
+    db = await openDatabase(config, {
       connectTimeoutMs: HOOK_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: HOOK_STATEMENT_TIMEOUT_MS,
+      queryTimeoutMs: HOOK_QUERY_DEADLINE_MS,
       startTimeoutMs: HOOK_START_TIMEOUT_MS,
       onNotice: (message) => warn('claude-family', message),
+      importLegacy: options.importLegacy,
       max: 1,
     });
-    db = opened.db;
-    const outcome = await applyEvent(db, event);
-    return { db, outcome };
+    const needed = options.migrate === 'if-behind' ? (await pendingMigrationCount(db)) > 0 : options.migrate;
+    if (needed) await migrate(db);
+    if (notKept) {
+      // Nowhere else to keep it: write it now, even if older events wait in the spool.
+      const outcome = await applyEvent(db, event);
+      hookState.kept = 'the database';
+      return { db, outcome, spooledBecause: undefined };
+    }
+    const replay = await replaySpool(db, config.dataDir, { budgetMs: options.replayBudgetMs, handOff: startDetachedReplay });
+    const outcome = replay.outcomes.get(event.event_id);
+    if (outcome) return { db, outcome, replay };
+    return { db, replay, spooledBecause: waitingText(config, event, replay) };
   } catch (err) {
     await db?.close().catch(() => {});
-    appendToSpool(config.dataDir, event);
+    if (notKept) throw new HookFailure(`event NOT kept: the spool could not take it (${notKept.message}) and ${errorText(err)}`);
     const what = err instanceof DbUnavailableError ? 'database unavailable' : 'database write failed';
-    return { spooledBecause: `${what} (${describeTarget(config)}): ${errorText(err)}; event kept in ${spoolPaths(config.dataDir).live} for the next replay` };
+    return { spooledBecause: `${what} (${describeTarget(config)}): ${errorText(err)}; event kept in ${live} for the next replay` };
   }
+}
+
+/** Why an event appended to the spool was not applied by the replay that followed. */
+function waitingText(config: Config, event: HookEvent, replay: ReplayReport): string {
+  const { live, rejected } = spoolPaths(config.dataDir);
+  const refused = replay.rejected.find((r) => r.line.includes(event.event_id));
+  if (refused) return `the database refused the event (${refused.reason}); kept in ${rejected}`;
+  if (replay.busy) return `another process is replaying the spool; event kept in ${live} behind the events before it`;
+  if (replay.handedOff) return `${replay.remaining} earlier event(s) are being replayed in the background; event kept in ${live} behind them`;
+  if (replay.stopped?.by === 'error') return `database write failed (${describeTarget(config)}): ${replay.stopped.reason}; event kept in ${live} for the next replay`;
+  return `${replay.remaining} event(s) wait in the spool; event kept in ${live} for the next replay`;
 }

@@ -2,7 +2,7 @@
 // it reads stdin and, for a tool we do not record, exits at once without evaluating zod, the data layer
 // or a database adapter. TodoWrite and mcp__* calls go to recordToolUse (imported lazily: in the bundle,
 // evaluated on first use).
-import { readStdin, runHook } from './run.js';
+import { OversizedStdin, readStdin, runHook } from './run.js';
 
 /** Cheap pre-check on the raw payload; anything unparsable goes on to the full validation and its error. */
 function mayRecord(raw: string): boolean {
@@ -14,9 +14,22 @@ function mayRecord(raw: string): boolean {
   }
 }
 
-void runHook('post-tool-use', async () => {
-  const raw = await readStdin();
-  if (!mayRecord(raw)) return;
-  const { recordToolUse } = await import('./recordToolUse.js');
-  await recordToolUse(raw);
-});
+const NAME = 'post-tool-use';
+
+void runHook(
+  NAME,
+  async () => {
+    let raw: string;
+    try {
+      raw = await readStdin();
+    } catch (err) {
+      if (err instanceof OversizedStdin) (await import('./common.js')).keepOversized(NAME, err);
+      throw err;
+    }
+    if (!mayRecord(raw)) return;
+    const { recordToolUse } = await import('./recordToolUse.js');
+    await recordToolUse(raw);
+  },
+  // HOOK_DEADLINE_MS['post-tool-use'] (common.ts), inlined to keep this file from loading it for every tool.
+  7000,
+);

@@ -5,7 +5,8 @@ import * as z from 'zod/mini';
 import { issuesText } from '../core/issueText.js';
 import { parseMcpToolName } from '../core/repos/mcpUsage.js';
 import { TodoWriteItem } from '../core/session/todoSync.js';
-import { deliver, eventFor, hookContext, HookFailure, orReject, payloadOrReject, PostToolUsePayload, warn } from './common.js';
+import { deliver, eventFor, HOT_REPLAY_BUDGET_MS, hookContext, HookFailure, orReject, payloadOrReject, PostToolUsePayload, warn } from './common.js';
+import { hookState } from './run.js';
 import { mcpOutcome } from './mcpOutcome.js';
 
 const NAME = 'post-tool-use';
@@ -27,6 +28,9 @@ function recordedFor(payload: z.infer<typeof PostToolUsePayload>): Recorded | un
   }
   const mcp = parseMcpToolName(payload.tool_name);
   if (mcp) return { kind: 'mcp_call', server: mcp.server, tool: mcp.tool, ...mcpOutcome(payload.tool_response) };
+  if (payload.tool_name.startsWith('mcp__')) {
+    throw new HookFailure(`malformed MCP tool name ${JSON.stringify(payload.tool_name)}: expected mcp__<server>__<tool>, both non-empty`);
+  }
   return undefined;
 }
 
@@ -39,7 +43,7 @@ export async function recordToolUse(raw: string): Promise<void> {
   const event = eventFor(raw, NAME, { ...recorded, project, claude_session_id: payload.session_id });
 
   // The one-time import of old PGlite data takes seconds: SessionStart (30 s limit) does it, not this hot path.
-  const delivery = await deliver(config, event, { migrate: 'if-behind', importLegacy: false });
+  const delivery = await deliver(config, event, { migrate: 'if-behind', replayBudgetMs: HOT_REPLAY_BUDGET_MS, importLegacy: false });
   await delivery.db?.close().catch(() => {});
   if (delivery.spooledBecause) warn(NAME, delivery.spooledBecause);
 }

@@ -4,19 +4,19 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sessionEndHousekeeping } from '../core/housekeeping/sessionHousekeeping.js';
-import { deliver, errorText, eventFor, hookContext, payloadOrReject, readStdin, runHook, SessionEndPayload, warn } from './common.js';
+import { deliver, errorText, eventFor, HOOK_DEADLINE_MS, hookContext, payloadOrReject, readHookStdin, runHook, SESSION_REPLAY_BUDGET_MS, SessionEndPayload, warn } from './common.js';
 
 const NAME = 'session-end';
 /** This code runs as dist/hooks/session-end.body.cjs; the CLI is dist/cli.mjs. */
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.mjs');
 
 void runHook(NAME, async () => {
-  const raw = await readStdin();
+  const raw = await readHookStdin(NAME);
   const payload = payloadOrReject(SessionEndPayload, raw, 'SessionEnd', NAME);
   const { config, cwd, project } = hookContext(raw, NAME, payload.cwd);
   const event = eventFor(raw, NAME, { kind: 'session_end', project, claude_session_id: payload.session_id, reason: payload.reason });
 
-  const delivery = await deliver(config, event, { migrate: 'if-behind' });
+  const delivery = await deliver(config, event, { migrate: 'if-behind', replayBudgetMs: SESSION_REPLAY_BUDGET_MS });
   const db = delivery.db;
   try {
     const session = delivery.outcome?.status === 'applied' ? delivery.outcome.session : undefined;
@@ -41,4 +41,4 @@ void runHook(NAME, async () => {
   } finally {
     await db?.close().catch(() => {});
   }
-});
+}, HOOK_DEADLINE_MS[NAME]);

@@ -3,12 +3,12 @@
 // Embedded mode: the first process to open the database replays the spool; when another process holds
 // it, the event is spooled and the hook says so.
 import { appendEnvFile } from '../core/fs/envFile.js';
-import { deliver, errorText, eventFor, hookContext, payloadOrReject, readStdin, runHook, SessionStartPayload, warn } from './common.js';
+import { deliver, errorText, eventFor, HOOK_DEADLINE_MS, hookContext, payloadOrReject, readHookStdin, runHook, SESSION_REPLAY_BUDGET_MS, SessionStartPayload, warn } from './common.js';
 
 const NAME = 'session-start';
 
 void runHook(NAME, async () => {
-  const raw = await readStdin();
+  const raw = await readHookStdin(NAME);
   const payload = payloadOrReject(SessionStartPayload, raw, 'SessionStart', NAME);
   const { config, cwd, project } = hookContext(raw, NAME, payload.cwd);
   const event = eventFor(raw, NAME, { kind: 'session_start', project, claude_session_id: payload.session_id, source: payload.source });
@@ -16,7 +16,7 @@ void runHook(NAME, async () => {
   // The handoff loader and renderer (needed on no other hook's path) load while the database is opened.
   const handoffModules = Promise.all([import('../core/session/handoff.js'), import('../core/render/handoff.js')]);
   handoffModules.catch(() => {}); // a failure is reported where it is awaited
-  const delivery = await deliver(config, event, { migrate: 'if-behind' });
+  const delivery = await deliver(config, event, { migrate: 'if-behind', replayBudgetMs: SESSION_REPLAY_BUDGET_MS });
   const problems: string[] = [];
   if (delivery.spooledBecause) problems.push(delivery.spooledBecause);
   let familySessionId: string | undefined;
@@ -35,8 +35,17 @@ void runHook(NAME, async () => {
     } finally {
       await db.close().catch(() => {});
     }
-  } else {
-    await delivery.db?.close().catch(() => {});
+  } else if (delivery.db) {
+    // The event waits in the spool behind older ones: still show where we left off.
+    const db = delivery.db;
+    try {
+      const [{ loadHandoff }, { renderHandoffText }] = await handoffModules;
+      context = renderHandoffText(await loadHandoff(db, project, {}));
+    } catch {
+      // keep the "not available" text
+    } finally {
+      await db.close().catch(() => {});
+    }
   }
 
   // The env file matters most for the rest of the session (MCP usage, the CLI).
@@ -51,4 +60,4 @@ void runHook(NAME, async () => {
   process.stdout.write(`${context}\n`);
   // ONE line on stderr, whatever went wrong.
   if (problems.length > 0) warn(NAME, problems.join('; also '));
-});
+}, HOOK_DEADLINE_MS[NAME]);

@@ -10,7 +10,8 @@ import { createPostgresDatabase, uniqueName } from './backends.js';
 import { attachDataDir, createEmbeddedDatabase } from './embeddedServer.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const DIST = join(ROOT, 'dist');
+/** The build under test (CF_TEST_DIST: another checkout's dist/, to check a test fails on older code). */
+export const DIST = process.env.CF_TEST_DIST ?? join(ROOT, 'dist');
 export const hookScript = (name: 'session-start' | 'post-tool-use' | 'session-end') => join(DIST, 'hooks', `${name}.cjs`);
 export const CLI = join(DIST, 'cli.mjs');
 
@@ -19,18 +20,47 @@ export interface RunResult {
   stdout: string;
   stderr: string;
   ms: number;
+  /** Killed at options.timeoutMs (as Claude Code kills a hook at its timeout). */
+  killed?: boolean;
 }
 
-export function runNode(script: string, options: { stdin?: string; env?: Record<string, string | undefined>; cwd?: string; args?: string[] } = {}): Promise<RunResult> {
+export interface RunOptions {
+  stdin?: string | Buffer;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  args?: string[];
+  /** SIGKILL the process after this long. */
+  timeoutMs?: number;
+  /** Run as this user (tests that must not run as root). */
+  uid?: number;
+  gid?: number;
+}
+
+export function runNode(script: string, options: RunOptions = {}): Promise<RunResult> {
   const started = performance.now();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [script, ...(options.args ?? [])], { cwd: options.cwd ?? ROOT, env: options.env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script, ...(options.args ?? [])], {
+      cwd: options.cwd ?? ROOT,
+      env: options.env as NodeJS.ProcessEnv,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.uid !== undefined ? { uid: options.uid } : {}),
+      ...(options.gid !== undefined ? { gid: options.gid } : {}),
+    });
     let stdout = '';
     let stderr = '';
+    let killed = false;
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, options.timeoutMs);
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr, ms: performance.now() - started }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr, ms: performance.now() - started, ...(killed ? { killed } : {}) });
+    });
+    child.stdin.on('error', () => {}); // a hook that exits before reading all of a huge stdin
     child.stdin.end(options.stdin ?? '');
   });
 }

@@ -1,5 +1,8 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describeTarget } from '../../core/config.js';
-import { spoolPaths } from '../../core/events/spool.js';
+import { emptyReport, pendingSpoolCount, spoolPaths } from '../../core/events/spool.js';
+import { FileLock, type LockState } from '../../core/fs/fileLock.js';
 import { flag, json, type Command } from '../command.js';
 import { withDb } from '../context.js';
 
@@ -17,12 +20,23 @@ export const migrateCommand: Command = {
 
 export const spoolReplay: Command = {
   name: 'spool replay',
-  summary: 'Write the events hooks spooled (database unavailable, or embedded mode) into the database, and report.',
+  summary: 'Write the events hooks spooled into the database, in order, and report.',
   usage: '[--json]',
-  details: ['  --json           print JSON'],
-  options: { json: { type: 'boolean' } },
+  details: [
+    '  --json           print JSON',
+    'A hook that finds a backlog replays it for 200 ms (SessionStart/SessionEnd: 3 s) and hands the rest',
+    'to one detached `spool replay --background`, which takes over the spool lock from it.',
+  ],
+  options: { json: { type: 'boolean' }, background: { type: 'boolean' } },
   async run(args, ctx) {
-    const report = await withDb(ctx, async (_db, opened) => opened.replay ?? { applied: 0, duplicates: 0, rejected: [], remaining: 0, busy: false });
+    // Started by a hook, which hands its spool lock over to this process.
+    const lock = flag(args, 'background') ? await FileLock.adopt(spoolPaths(ctx.config.dataDir).lock, 2000) : undefined;
+    let report;
+    try {
+      report = await withDb(ctx, async (_db, opened) => opened.replay ?? emptyReport(), { replay: lock ? { lock } : {} });
+    } finally {
+      lock?.release();
+    }
     const out = { spool: spoolPaths(ctx.config.dataDir).live, applied: report.applied, duplicates: report.duplicates, rejected: report.rejected.length, remaining: report.remaining, busy: report.busy };
     if (flag(args, 'json')) ctx.io.out(json(out));
     else {
@@ -33,7 +47,61 @@ export const spoolReplay: Command = {
       );
     }
     if (report.busy) ctx.io.err('claude-family: another process is replaying the spool; try again in a moment');
-    else if (report.remaining > 0) ctx.io.err(`claude-family: the database became unavailable part way; ${report.remaining} event(s) stay in the spool`);
+    else if (report.remaining > 0) ctx.io.err(`claude-family: the replay stopped (${report.stopped?.reason ?? 'unknown reason'}); ${report.remaining} event(s) stay in the spool for the next replay`);
     return report.remaining > 0 || report.busy ? 1 : 0;
+  },
+};
+
+/** The lock files in the data directory: the spool's, the embedded database's, snapshots', anything *.lock. */
+function lockFiles(dataDir: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (e.isFile() && (e.name.endsWith('.lock') || e.name.endsWith('.lock.break'))) found.push(p);
+      else if (e.isDirectory() && depth < 2 && !e.name.startsWith('pglite')) walk(p, depth + 1);
+    }
+  };
+  walk(dataDir, 0);
+  return found.sort();
+}
+
+export const doctor: Command = {
+  name: 'doctor',
+  summary: 'Check the data directory: lock files (held, or stale and wedging everything) and the spool. Changes nothing unless --clear-stale-locks.',
+  usage: '[--clear-stale-locks] [--json]',
+  details: [
+    '  --clear-stale-locks  remove the stale locks found (a lock whose owner is gone, or an empty or unreadable',
+    '                       one older than a few seconds); a held lock is never removed',
+    '  --json               print JSON',
+  ],
+  options: { 'clear-stale-locks': { type: 'boolean' }, json: { type: 'boolean' } },
+  async run(args, ctx) {
+    const dataDir = ctx.config.dataDir;
+    const clear = flag(args, 'clear-stale-locks');
+    const locks: (LockState & { cleared?: boolean })[] = lockFiles(dataDir).map((p) => {
+      const state = FileLock.inspect(p);
+      return clear && state.state === 'stale' ? { ...state, cleared: FileLock.clearIfStale(p) } : state;
+    });
+    const spooled = pendingSpoolCount(dataDir);
+    if (flag(args, 'json')) {
+      ctx.io.out(json({ dataDir, locks, spooledEvents: spooled }));
+    } else {
+      const lines = [`Data directory: ${dataDir}`, `Spooled events waiting: ${spooled}`];
+      if (locks.length === 0) lines.push('Locks: none');
+      for (const l of locks) {
+        lines.push(`Lock ${l.path}: ${l.state}${l.state === 'free' ? '' : ` (${l.reason})`}${l.cleared === true ? '; cleared' : l.cleared === false ? '; could not be cleared (it changed meanwhile)' : ''}`);
+      }
+      const stale = locks.filter((l) => l.state === 'stale' && !l.cleared);
+      if (stale.length > 0) lines.push(`${stale.length} stale lock(s): run claude-family doctor --clear-stale-locks to remove them.`);
+      ctx.io.out(lines.join('\n'));
+    }
+    return locks.some((l) => l.state === 'stale' && !l.cleared) ? 1 : 0;
   },
 };

@@ -1,11 +1,25 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../../core/fs/atomicFile.js';
+import { rewriteFileKeepingMode, writeFileAtomic } from '../../core/fs/atomicFile.js';
 import { gitTopLevel } from '../../core/project.js';
 import { mergeHookSettings, SettingsError } from '../claudeSettings.js';
 import { str, type Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
 import { isUneditedGenerated, slashCommands } from '../slashCommands.js';
+
+/** True when the text has a // or /* comment outside its strings (JSONC, which JSON.parse refuses). */
+export function hasJsonComments(text: string): boolean {
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '/' && (text[i + 1] === '/' || text[i + 1] === '*')) return true;
+  }
+  return false;
+}
 
 export const installHooks: Command = {
   name: 'install-hooks',
@@ -25,12 +39,21 @@ export const installHooks: Command = {
     const claudeDir = join(dir, '.claude');
     const settingsPath = join(claudeDir, 'settings.json');
     let current: unknown = {};
+    let bom = '';
     if (existsSync(settingsPath)) {
-      const text = readFileSync(settingsPath, 'utf8');
+      let text = readFileSync(settingsPath, 'utf8');
+      // A byte order mark (some Windows editors write one) is not JSON, but it is kept as it was.
+      if (text.startsWith('\uFEFF')) {
+        bom = '\uFEFF';
+        text = text.slice(1);
+      }
       if (text.trim() !== '') {
         try {
           current = JSON.parse(text);
         } catch (err) {
+          if (hasJsonComments(text)) {
+            throw new CliError(`${settingsPath} contains comments (// or /* */), which plain JSON does not allow and install-hooks could not keep; remove them first, nothing was changed`);
+          }
           throw new CliError(`${settingsPath} is not valid JSON (${(err as Error).message}); fix it first, nothing was changed`);
         }
       }
@@ -45,7 +68,8 @@ export const installHooks: Command = {
     mkdirSync(join(claudeDir, 'commands'), { recursive: true });
     const report: string[] = [];
     if (merged.changes.length > 0) {
-      writeFileAtomic(settingsPath, `${JSON.stringify(merged.settings, null, 2)}\n`);
+      // Through a symlink to its target, keeping its mode and owner (it may hold secrets in "env").
+      rewriteFileKeepingMode(settingsPath, `${bom}${JSON.stringify(merged.settings, null, 2)}\n`);
       report.push(`Updated ${settingsPath}:`, ...merged.changes.map((c) => `  ${c}`));
     } else {
       report.push(`${settingsPath}: hooks already installed, unchanged.`);
@@ -60,7 +84,7 @@ export const installHooks: Command = {
       const existing = readFileSync(path, 'utf8');
       if (existing === cmd.text) report.push(`${path}: unchanged.`);
       else if (isUneditedGenerated(existing)) {
-        writeFileAtomic(path, cmd.text);
+        rewriteFileKeepingMode(path, cmd.text);
         report.push(`Updated ${path}`);
       } else report.push(`${path}: kept as it is (edited by you; delete it to get the generated one).`);
     }

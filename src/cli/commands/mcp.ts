@@ -4,9 +4,10 @@ import { flag, json, str, type Command } from '../command.js';
 import { withDb } from '../context.js';
 import { UsageError } from '../errors.js';
 
-function wholeNumber(text: string | undefined, name: string, cmd: string): number | undefined {
+/** A whole number from 1 to `max`, checked before it gets anywhere near SQL. */
+function wholeNumber(text: string | undefined, name: string, cmd: string, max: number): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) <= 0) throw new UsageError(`--${name} must be a positive whole number, got ${JSON.stringify(text)}`, cmd);
+  if (!/^\d+$/.test(text) || Number(text) <= 0 || Number(text) > max) throw new UsageError(`--${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(text)}`, cmd);
   return Number(text);
 }
 
@@ -29,7 +30,7 @@ export const mcpCleanup: Command = {
     if (flag(args, 'dry-run') && flag(args, 'kill')) throw new UsageError('--dry-run and --kill contradict each other', this.name);
     const dryRun = !flag(args, 'kill');
     const session = str(args, 'session');
-    const waitForPid = wholeNumber(str(args, 'wait-for-pid'), 'wait-for-pid', this.name);
+    const waitForPid = wholeNumber(str(args, 'wait-for-pid'), 'wait-for-pid', this.name, 4_194_304);
     if (waitForPid !== undefined && session === undefined) throw new UsageError('--wait-for-pid needs --session', this.name);
     const dataDir = ctx.config.dataDir;
 
@@ -69,7 +70,7 @@ export const mcpUsage: Command = {
   details: ['  --days N         look back N days (default 30)', '  --json           print JSON'],
   options: { days: { type: 'string' }, json: { type: 'boolean' } },
   async run(args, ctx) {
-    const days = wholeNumber(str(args, 'days'), 'days', this.name) ?? 30;
+    const days = wholeNumber(str(args, 'days'), 'days', this.name, 36_500) ?? 30;
     const rows = await withDb(ctx, (db) => summariseMcpUsage(db, days));
     if (flag(args, 'json')) return void ctx.io.out(json({ days, usage: rows }));
     if (rows.length === 0) return void ctx.io.out(`No MCP calls recorded in the last ${days} days.`);

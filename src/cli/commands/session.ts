@@ -7,11 +7,12 @@ import { getSessionState, upsertSessionState } from '../../core/repos/sessionSta
 import { countTodos } from '../../core/repos/todos.js';
 import { DbUnavailableError } from '../../core/db/db.js';
 import { makeEvent, type HookEvent } from '../../core/events/events.js';
-import { Uuid, type SessionRow } from '../../core/models.js';
+import { Uuid, ValidationError, type SessionRow } from '../../core/models.js';
+import { NotFoundError } from '../../core/repos/sessions.js';
 import { endSession, type EndedSession, type EndSessionInput } from '../../core/session/lifecycle.js';
 import { appendToSpool, pendingSpoolCount, spoolPaths } from '../../core/events/spool.js';
 import { flag, json, list, requireStr, str, type Command, type ParsedArgs } from '../command.js';
-import { resolveSession, withDb, type CliContext } from '../context.js';
+import { resolveSession, withDb, withDbReadOnly, type CliContext } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import { commitTracked, uncommittedFiles } from '../git.js';
 
@@ -75,7 +76,7 @@ async function endFromArgs(args: ParsedArgs, ctx: CliContext, name: string): Pro
       return endSession(db, { sessionId: session.session_id, projectName: ctx.project, ...fields });
     });
   } catch (err) {
-    if (!(err instanceof DbUnavailableError)) throw err;
+    if (!databaseUnusable(err)) throw err;
     return { line: spoolEnd(ctx, str(args, 'session'), fields, err), recorded: false, summary, tasks: fields.tasksCompleted };
   }
   const { session, state } = ended;
@@ -87,7 +88,7 @@ async function endFromArgs(args: ParsedArgs, ctx: CliContext, name: string): Pro
  * `spool replay`), so a summary typed at the end of a session is never lost. Needs to know the session
  * without the database: --session or $CLAUDE_FAMILY_SESSION_ID, or Claude Code's $CLAUDE_SESSION_ID.
  */
-function spoolEnd(ctx: CliContext, sessionFlag: string | undefined, fields: Omit<EndSessionInput, 'sessionId' | 'projectName'>, cause: DbUnavailableError): string {
+function spoolEnd(ctx: CliContext, sessionFlag: string | undefined, fields: Omit<EndSessionInput, 'sessionId' | 'projectName'>, cause: unknown): string {
   const unavailable = unavailableText(ctx, cause);
   const sessionId = sessionFlag ?? (ctx.io.env.CLAUDE_FAMILY_SESSION_ID?.trim() || undefined);
   const from = sessionFlag !== undefined ? '--session' : 'CLAUDE_FAMILY_SESSION_ID';
@@ -110,13 +111,33 @@ function spoolEnd(ctx: CliContext, sessionFlag: string | undefined, fields: Omit
   return keepInSpool(ctx, event, 'Session end', cause);
 }
 
-function unavailableText(ctx: CliContext, cause: DbUnavailableError): string {
-  return `database unavailable (${describeTarget(ctx.config)}): ${cause.message}`;
+/**
+ * True when the error is about the database, not about what was asked: then a session end or save is
+ * kept in the spool (whatever the reason: unreachable, a bad connection string, a timeout, a failed
+ * migration...). A usage error, an unknown session or invalid input is said as it is.
+ */
+function databaseUnusable(err: unknown): boolean {
+  if (err instanceof UsageError || err instanceof CliError || err instanceof ValidationError || err instanceof NotFoundError) return false;
+  return true;
+}
+
+function unavailableText(ctx: CliContext, cause: unknown): string {
+  let target = 'the database';
+  try {
+    target = describeTarget(ctx.config);
+  } catch {
+    // the configuration itself is what failed
+  }
+  return `${cause instanceof DbUnavailableError ? 'database unavailable' : 'database failed'} (${target}): ${(cause as Error)?.message ?? String(cause)}`;
 }
 
 /** Appends `event` to the spool; the line that tells the user so. */
-function keepInSpool(ctx: CliContext, event: HookEvent, what: string, cause: DbUnavailableError): string {
-  appendToSpool(ctx.config.dataDir, event);
+function keepInSpool(ctx: CliContext, event: HookEvent, what: string, cause: unknown): string {
+  try {
+    appendToSpool(ctx.config.dataDir, event);
+  } catch (err) {
+    throw new CliError(`${unavailableText(ctx, cause)}; and the spool could not keep it either (${(err as Error).message}): ${what.toLowerCase()} NOT kept`);
+  }
   return `${what} kept in ${spoolPaths(ctx.config.dataDir).live} (${unavailableText(ctx, cause)}); the next hook run or \`claude-family spool replay\` records it.`;
 }
 
@@ -183,7 +204,7 @@ export const sessionSave: Command = {
         }),
       );
     } catch (err) {
-      if (!(err instanceof DbUnavailableError)) throw err;
+      if (!databaseUnusable(err)) throw err;
       const event = makeEvent({
         kind: 'state_save',
         project: ctx.project,
@@ -204,7 +225,7 @@ export const sessionStatus: Command = {
   details: [SESSION_HELP, '  --json           print JSON'],
   options: { ...SESSION_OPT, ...JSON_OPT },
   async run(args, ctx) {
-    const result = await withDb(ctx, async (db) => {
+    const result = await withDbReadOnly(ctx, async (db) => {
       const session = await resolveSession(db, ctx, str(args, 'session'), false);
       const project = await getProjectByName(db, ctx.project);
       const [state, todos, messages] = await Promise.all([

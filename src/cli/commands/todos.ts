@@ -42,12 +42,20 @@ export function parseAge(text: string): number {
 export const todosArchive: Command = {
   name: 'todos archive',
   summary: 'Soft-delete the project\'s pending todos created more than the given age ago (they stay in the table for history).',
-  usage: '--older-than AGE [--all-projects]',
-  details: ['  --older-than AGE  e.g. 30d or 2w (required)', '  --all-projects    archive across every project, not only this one'],
-  options: { 'older-than': { type: 'string' }, 'all-projects': { type: 'boolean' } },
+  usage: '--older-than AGE [--all-projects] [--yes]',
+  details: [
+    '  --older-than AGE  e.g. 30d or 2w (required)',
+    '  --all-projects    archive across every project, not only this one',
+    '  --yes             confirm a wide archive: --older-than 0d (every pending todo) or --all-projects',
+  ],
+  options: { 'older-than': { type: 'string' }, 'all-projects': { type: 'boolean' }, yes: { type: 'boolean' } },
   async run(args, ctx) {
     const days = parseAge(requireStr(args, 'older-than', this.name));
     const all = flag(args, 'all-projects');
+    if ((days === 0 || all) && !flag(args, 'yes')) {
+      const what = [days === 0 ? '--older-than 0d archives every pending todo' : '', all ? '--all-projects archives in every project' : ''].filter(Boolean).join(' and ');
+      throw new UsageError(`${what}; add --yes to confirm (nothing was changed)`, this.name);
+    }
     const n = await withDb(ctx, async (db) => {
       if (all) return archiveStalePendingTodos(db, days);
       const project = await getProjectByName(db, ctx.project);

@@ -13,6 +13,8 @@ export interface OpenOptions {
   max?: number;
   /** Cancel any statement running longer than this (hooks must never hang on a lock). */
   statementTimeoutMs?: number;
+  /** Client-side deadline per statement: the socket is destroyed when it passes (a frozen server). */
+  queryTimeoutMs?: number;
   /** Embedded: how long starting the local server may take (a hook's budget; first init included). */
   startTimeoutMs?: number;
   /** Embedded: one line for the user when the server is created, started, or old data is imported. */
@@ -29,10 +31,10 @@ export const resolveFromHere = (id: string): string => createRequire(import.meta
 
 export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, options: OpenOptions = {}): Promise<Db> {
   if (config.databaseUrl) {
-    return openPostgres({ connectionString: config.databaseUrl, connectTimeoutMs: options.connectTimeoutMs, max: options.max, statementTimeoutMs: options.statementTimeoutMs });
+    return openPostgres({ connectionString: config.databaseUrl, connectTimeoutMs: options.connectTimeoutMs, max: options.max, statementTimeoutMs: options.statementTimeoutMs, queryTimeoutMs: options.queryTimeoutMs });
   }
   const local = await startLocal(config.dataDir, options);
-  const db = openPostgres({ connection: local.connection, backend: 'embedded', connectTimeoutMs: options.connectTimeoutMs, max: options.max, statementTimeoutMs: options.statementTimeoutMs });
+  const db = openPostgres({ connection: local.connection, backend: 'embedded', connectTimeoutMs: options.connectTimeoutMs, max: options.max, statementTimeoutMs: options.statementTimeoutMs, queryTimeoutMs: options.queryTimeoutMs });
   if (options.importLegacy !== false) {
     const { importLegacyPglite, legacyImportPending } = await import('./legacyImport.js');
     if (legacyImportPending(config.dataDir)) {

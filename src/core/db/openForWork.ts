@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import type { Db } from './db.js';
 import { openDatabase, type OpenOptions } from './open.js';
 import { migrate, pendingMigrationCount, type MigrationReport } from './migrate.js';
-import { replaySpool, spoolHasEvents, type ReplayReport } from '../events/spool.js';
+import { replaySpool, spoolHasEvents, type ReplayOptions, type ReplayReport } from '../events/spool.js';
 
 export interface OpenForWorkOptions extends OpenOptions {
   /**
@@ -12,6 +12,8 @@ export interface OpenForWorkOptions extends OpenOptions {
    * not have its events rejected for want of tables).
    */
   migrate?: boolean | 'if-behind';
+  /** How to replay the spool (a budget, a lock already held); false: do not replay (read-only commands). */
+  replay?: ReplayOptions | false;
 }
 
 export interface OpenedForWork {
@@ -32,7 +34,8 @@ export async function openForWork(config: Config, options: OpenForWorkOptions = 
   try {
     const needed = options.migrate === 'if-behind' ? (await pendingMigrationCount(db)) > 0 : options.migrate === true;
     const migrations = needed ? await migrate(db) : undefined;
-    const replay = spoolHasEvents(config.dataDir) ? await replaySpool(db, config.dataDir) : undefined;
+    const replay =
+      options.replay !== false && (options.replay?.lock || spoolHasEvents(config.dataDir)) ? await replaySpool(db, config.dataDir, options.replay || {}) : undefined;
     return { db, migrations, replay };
   } catch (err) {
     await db.close().catch(() => {});

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { DbUnavailableError, redact, type Backend, type Db, type ListenOptions, type QueryResult, type Queryable, type Unlisten } from './db.js';
+import { parseConnectionString } from './connectionString.js';
 
 export interface PgOptions {
   /** postgres://user:pass@host:port/db; when absent node-postgres reads the PG* environment variables. */
@@ -12,8 +13,44 @@ export interface PgOptions {
   connectTimeoutMs?: number;
   /** Pool size; hooks need 1, the plugin a few. */
   max?: number;
-  /** Cancels any single statement that runs longer than this. */
+  /** Cancels any single statement that runs longer than this (enforced by the server). */
   statementTimeoutMs?: number;
+  /**
+   * Client-side deadline for each statement: when the server does not answer in time (frozen, or the
+   * network dropped without a reset), the socket is destroyed and the statement fails with
+   * DbUnavailableError. Hooks use it: a server-side timeout cannot help when the server is not there.
+   */
+  queryTimeoutMs?: number;
+}
+
+/** The client-side deadline passed. */
+export class DeadlineError extends DbUnavailableError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeadlineError';
+  }
+}
+
+/** Ends a client at once, whatever its server does (a frozen server never answers end()). */
+function destroyClient(client: pg.Client | pg.PoolClient): void {
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+}
+
+async function withDeadline<T>(client: pg.Client | pg.PoolClient, ms: number | undefined, what: string, work: Promise<T>): Promise<T> {
+  if (!ms) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      destroyClient(client);
+      reject(new DeadlineError(`Postgres did not answer ${what} within ${ms} ms (connection closed)`));
+    }, ms);
+  });
+  work.catch(() => {}); // it fails once the socket is destroyed; the deadline already said why
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const UNAVAILABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN', '57P03', '3D000', '28P01', '28000']);
@@ -44,9 +81,9 @@ function wrap(err: unknown): never {
   throw err;
 }
 
-async function run<R>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+async function run<R>(client: pg.PoolClient, text: string, params: readonly unknown[] | undefined, queryTimeoutMs: number | undefined): Promise<QueryResult<R>> {
   try {
-    const res = await client.query(text, params as unknown[] | undefined);
+    const res = await withDeadline(client, queryTimeoutMs, 'a statement', client.query(text, params as unknown[] | undefined));
     return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
   } catch (err) {
     return wrap(err);
@@ -54,9 +91,11 @@ async function run<R>(client: pg.Pool | pg.PoolClient, text: string, params?: re
 }
 
 export function openPostgres(options: PgOptions = {}): Db {
-  const target = options.connection ?? { connectionString: options.connectionString };
+  // A URL or libpq key=value pairs (an unusable one fails here, saying how to fix it), or the fields.
+  const fields = options.connection ?? (options.connectionString === undefined ? {} : parseConnectionString(options.connectionString));
+  const qt = options.queryTimeoutMs;
   const pool = new pg.Pool({
-    ...target,
+    ...fields,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     max: options.max ?? 4,
     statement_timeout: options.statementTimeoutMs,
@@ -65,41 +104,59 @@ export function openPostgres(options: PgOptions = {}): Db {
   });
   // An idle client losing its server must not crash the host process (Obsidian, a hook).
   pool.on('error', () => {});
+  const clients = new Set<pg.PoolClient>();
+  pool.on('connect', (c) => clients.add(c));
+  pool.on('remove', (c) => clients.delete(c));
+
+  const connect = async (): Promise<pg.PoolClient> => {
+    try {
+      return await pool.connect();
+    } catch (err) {
+      return wrap(err);
+    }
+  };
+  /** Runs `fn` on one client; a client whose connection failed or timed out is discarded, not reused. */
+  const withClient = async <T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    const client = await connect();
+    let broken: Error | undefined;
+    try {
+      return await fn(client);
+    } catch (err) {
+      if (err instanceof DbUnavailableError) broken = err;
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  };
 
   return {
     backend: options.backend ?? 'postgres',
-    query: (text, params) => run(pool, text, params),
+    query: (text, params) => withClient((c) => run(c, text, params, qt)),
     exec: async (sql) => {
-      await run(pool, sql);
+      await withClient((c) => run(c, sql, undefined, qt));
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (err) {
-        return wrap(err);
-      }
-      const tx: Queryable = {
-        query: (text, params) => run(client, text, params),
-        exec: async (sql) => {
-          await run(client, sql);
-        },
-      };
-      try {
-        await client.query('BEGIN');
-        const result = await fn(tx);
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw err;
-      } finally {
-        client.release();
-      }
+      return withClient(async (client) => {
+        const tx: Queryable = {
+          query: (text, params) => run(client, text, params, qt),
+          exec: async (sql) => {
+            await run(client, sql, undefined, qt);
+          },
+        };
+        try {
+          await run(client, 'BEGIN', undefined, qt);
+          const result = await fn(tx);
+          await run(client, 'COMMIT', undefined, qt);
+          return result;
+        } catch (err) {
+          if (!(err instanceof DbUnavailableError)) await withDeadline(client, qt, 'ROLLBACK', client.query('ROLLBACK')).catch(() => {});
+          throw err;
+        }
+      });
     },
     async listen(channel: string, onNotify: (payload: string) => void, listenOptions: ListenOptions = {}): Promise<Unlisten> {
       // A dedicated client: LISTEN belongs to one connection for its whole life.
-      const client = new pg.Client({ ...target, connectionTimeoutMillis: options.connectTimeoutMs ?? 5000 });
+      const client = new pg.Client({ ...fields, connectionTimeoutMillis: options.connectTimeoutMs ?? 5000 });
       let closing = false;
       let reported = false;
       const lost = (err?: Error) => {
@@ -125,7 +182,14 @@ export function openPostgres(options: PgOptions = {}): Db {
         await client.end().catch(() => {});
       };
     },
-    close: () => pool.end(),
+    async close() {
+      // A frozen server never answers the goodbye: after a second, the sockets are destroyed.
+      let timer: NodeJS.Timeout | undefined;
+      const ended = pool.end().catch(() => {});
+      await Promise.race([ended, new Promise<void>((r) => (timer = setTimeout(r, 1000)))]);
+      clearTimeout(timer);
+      for (const c of clients) destroyClient(c);
+    },
   };
 }
 

@@ -1,4 +1,6 @@
-import { renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fchmodSync, fchownSync, fsyncSync, lstatSync, openSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /**
  * Writes `data` to `path` through a temporary file beside it and a rename, so a reader (another hook,
@@ -8,4 +10,64 @@ export function writeFileAtomic(path: string, data: string | NodeJS.ArrayBufferV
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, data, mode === undefined ? undefined : { mode });
   renameSync(tmp, path);
+}
+
+/**
+ * Rewrites an existing user file (or creates it) without weakening it: through a symlink to its target,
+ * with the target's mode and owner kept, atomically (a temporary file in the target's own directory,
+ * fsync'd, then renamed over it). Returns the path actually written.
+ */
+export function rewriteFileKeepingMode(path: string, data: string, defaultMode = 0o644): string {
+  const target = symlinkTarget(path);
+  let mode = defaultMode;
+  let owner: { uid: number; gid: number } | undefined;
+  try {
+    const st = statSync(target);
+    mode = st.mode & 0o7777;
+    owner = { uid: st.uid, gid: st.gid };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    writeFileSync(fd, data);
+    fchmodSync(fd, mode);
+    if (owner && (typeof process.getuid !== 'function' || owner.uid !== process.getuid() || owner.gid !== process.getgid?.())) {
+      try {
+        fchownSync(fd, owner.uid, owner.gid);
+      } catch {
+        // Not allowed to give it away (not root): it stays ours, with the same mode.
+      }
+    }
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  try {
+    renameSync(tmp, target);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  return target;
+}
+
+/** The file a path finally names, following symlinks (also a dangling one, whose target is created). */
+function symlinkTarget(path: string): string {
+  let p = path;
+  for (let i = 0; i < 40; i++) {
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      return p;
+    }
+    if (!st.isSymbolicLink()) return p;
+    p = resolve(dirname(p), readlinkSync(p));
+  }
+  throw new Error(`${path}: too many levels of symbolic links`);
 }
