@@ -68,12 +68,12 @@ describe('the built main.js', () => {
     const pluginDir = join(dir, 'vault', '.obsidian', 'plugins', 'claude-family');
     mkdirSync(pluginDir, { recursive: true });
     for (const f of ['main.js', 'manifest.json', 'styles.css']) copyFileSync(join(ROOT, f), join(pluginDir, f));
-    const { default: PluginClass } = require(join(pluginDir, 'main.js')) as { default: new (app: unknown, manifest: unknown) => Fake.Plugin & { onload(): Promise<void>; onunload(): Promise<void> } };
+    const { default: PluginClass } = require(join(pluginDir, 'main.js')) as { default: new (app: unknown, manifest: unknown) => Fake.Plugin & { connection: { close(): Promise<void> } } };
     expect(typeof PluginClass).toBe('function');
     const app = new fake.App();
-    const plugin = new PluginClass(app, { id: 'claude-family', name: 'Claude Family', version: '0.1.0', minAppVersion: '1.5.0', description: '', author: '' });
+    const plugin = new PluginClass(app, { id: 'claude-family', name: 'Claude Family', version: '0.1.0', minAppVersion: '1.11.4', description: '', author: '' });
     plugin.data = { mode: 'embedded', dataDir, projects: 'bundle-project', refreshSeconds: 3600 };
-    await plugin.onload();
+    await app.enablePlugin(plugin);
     try {
       expect([...app.commands.keys()].sort()).toEqual(
         ['add-todo', 'promote-note-to-knowledge', 'refresh', 'sync-session-notes', 'write-handoff-note', 'write-knowledge-note'].map((c) => `claude-family:${c}`),
@@ -85,8 +85,9 @@ describe('the built main.js', () => {
       expect(fake.notices.at(-1)).toMatch(/Handoff bundle-project\.md created/);
       expect(app.vault.contents.get('Claude/Handoff/Handoff bundle-project.md')).toContain('Read from the bundled PGlite');
     } finally {
+      // Obsidian's unload is synchronous; the connection finishes closing in the background.
       plugin.unload();
-      await plugin.onunload();
+      await plugin.connection.close();
     }
     // Reported in the README and the hand-over: main.js carries PGlite's assets gzipped.
     expect(statSync(MAIN_JS).size).toBeLessThan(12 * 1024 * 1024);

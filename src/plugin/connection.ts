@@ -95,7 +95,7 @@ export class Connection {
     const settings = this.settings;
     if (settings.mode === 'postgres') return fn(await this.postgres(settings));
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ fn: fn as (db: Db) => Promise<unknown>, resolve: resolve as (v: unknown) => void, reject });
+      this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       if (!this.draining) {
         this.draining = true;
         this.queue = this.drain(settings).finally(() => {
@@ -229,7 +229,7 @@ const MAX_BACKOFF_MS = 30_000;
 class Watch {
   private stopped = true;
   private unlisten?: Unlisten;
-  private timer?: ReturnType<typeof setTimeout>;
+  private timer?: number;
   private backoff = 1000;
   private dropped = false;
 
@@ -254,9 +254,9 @@ class Watch {
         } catch (err) {
           this.onError?.(err);
         }
-        if (!this.stopped) this.timer = setTimeout(() => void poll(), settings.refreshSeconds * 1000);
+        if (!this.stopped) this.timer = window.setTimeout(() => void poll(), settings.refreshSeconds * 1000);
       };
-      this.timer = setTimeout(() => void poll(), settings.refreshSeconds * 1000);
+      this.timer = window.setTimeout(() => void poll(), settings.refreshSeconds * 1000);
     }
   }
 
@@ -286,14 +286,14 @@ class Watch {
     this.unlisten = undefined;
     if (this.stopped) return;
     this.dropped = true;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.listen(), this.backoff);
+    window.clearTimeout(this.timer);
+    this.timer = window.setTimeout(() => void this.listen(), this.backoff);
     this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    window.clearTimeout(this.timer);
     this.timer = undefined;
     const unlisten = this.unlisten;
     this.unlisten = undefined;
@@ -302,5 +302,5 @@ class Watch {
 }
 
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => window.setTimeout(resolve, ms));
 }
