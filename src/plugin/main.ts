@@ -65,6 +65,7 @@ export default class ClaudeFamilyPlugin extends Plugin {
       this.liveNotes.stop();
       this.blocks.stop();
       this.statusBar.stop();
+      this.settingTab.cancelAll();
     });
     // Nothing touches the database before the workspace is ready: startup stays fast.
     this.app.workspace.onLayoutReady(() => {

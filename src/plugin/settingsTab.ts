@@ -168,6 +168,12 @@ export class ClaudeFamilySettingTab extends PluginSettingTab {
     this.pending.delete(key);
   }
 
+  /** Drops edits still waiting for a pause (the plugin is unloading: nothing may run after it). */
+  cancelAll(): void {
+    for (const p of this.pending.values()) window.clearTimeout(p.timer);
+    this.pending.clear();
+  }
+
   /** Saves every edit still waiting for a pause (before a test, or when the tab closes). */
   async flush(): Promise<void> {
     const patches = [...this.pending.values()];
