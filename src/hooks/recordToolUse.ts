@@ -6,7 +6,6 @@ import { issuesText } from '../core/issueText.js';
 import { parseMcpToolName } from '../core/repos/mcpUsage.js';
 import { TodoWriteItem } from '../core/session/todoSync.js';
 import { deliver, eventFor, HOT_REPLAY_BUDGET_MS, hookContext, HookFailure, orReject, payloadOrReject, PostToolUsePayload, warn } from './common.js';
-import { hookState } from './run.js';
 import { mcpOutcome } from './mcpOutcome.js';
 
 const NAME = 'post-tool-use';

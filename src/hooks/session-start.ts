@@ -10,7 +10,7 @@ const NAME = 'session-start';
 void runHook(NAME, async () => {
   const raw = await readHookStdin(NAME);
   const payload = payloadOrReject(SessionStartPayload, raw, 'SessionStart', NAME);
-  const { config, cwd, project } = hookContext(raw, NAME, payload.cwd);
+  const { config, project } = hookContext(raw, NAME, payload.cwd);
   const event = eventFor(raw, NAME, { kind: 'session_start', project, claude_session_id: payload.session_id, source: payload.source });
 
   // The handoff loader and renderer (needed on no other hook's path) load while the database is opened.

@@ -6,7 +6,7 @@ import { KnowledgeSuggestModal, loadKnowledgeList, promoteNote, writeKnowledgeNo
 import type { Connection } from './connection.js';
 import { syncSessionNotes, writeHandoffNote } from './notes.js';
 import { currentProject, type ClaudeFamilySettings } from './settings.js';
-import { connectionProblem } from './settingsTab.js';
+import { connectionProblem } from './problems.js';
 import { AddTodoModal, addTodoToProject } from './todos.js';
 
 export function notice(message: string): void {
