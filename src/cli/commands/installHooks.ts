@@ -4,12 +4,13 @@ import { writeFileAtomic } from '../../core/fs/atomicFile.js';
 import { gitTopLevel } from '../../core/project.js';
 import { mergeHookSettings, SettingsError } from '../claudeSettings.js';
 import { str, type Command } from '../command.js';
+import { mergeMcpConfig } from '../mcpConfig.js';
 import { CliError, UsageError } from '../errors.js';
 import { isUneditedGenerated, slashCommands } from '../slashCommands.js';
 
 export const installHooks: Command = {
   name: 'install-hooks',
-  summary: 'Add the SessionStart, PostToolUse and SessionEnd hooks to the project\'s .claude/settings.json and write the /session-* slash commands. Safe to run again: it changes nothing the second time, keeps every other setting and never overwrites a command file you edited.',
+  summary: 'Add the SessionStart, PostToolUse and SessionEnd hooks to the project\'s .claude/settings.json, register the claude-family MCP server in its .mcp.json and write the /session-* slash commands. Safe to run again: it changes nothing the second time, keeps every other setting and never overwrites a command file you edited.',
   usage: '[--project-dir DIR]',
   details: ['  --project-dir DIR  the project to install into (default: $CLAUDE_PROJECT_DIR, else the git top level of the current directory, else the current directory)'],
   options: { 'project-dir': { type: 'string' } },
@@ -24,22 +25,20 @@ export const installHooks: Command = {
     }
     const claudeDir = join(dir, '.claude');
     const settingsPath = join(claudeDir, 'settings.json');
-    let current: unknown = {};
-    if (existsSync(settingsPath)) {
-      const text = readFileSync(settingsPath, 'utf8');
-      if (text.trim() !== '') {
-        try {
-          current = JSON.parse(text);
-        } catch (err) {
-          throw new CliError(`${settingsPath} is not valid JSON (${(err as Error).message}); fix it first, nothing was changed`);
-        }
-      }
-    }
+    const mcpPath = join(dir, '.mcp.json');
+    // Both files are read and merged before either is written: a broken one leaves both as they were.
     let merged;
     try {
-      merged = mergeHookSettings(current, distDir);
+      merged = mergeHookSettings(readJsonObject(settingsPath), distDir);
     } catch (err) {
       if (err instanceof SettingsError) throw new CliError(`${settingsPath}: ${err.message}; nothing was changed`);
+      throw err;
+    }
+    let mcp;
+    try {
+      mcp = mergeMcpConfig(readJsonObject(mcpPath), distDir);
+    } catch (err) {
+      if (err instanceof SettingsError) throw new CliError(`${mcpPath}: ${err.message}; nothing was changed`);
       throw err;
     }
     mkdirSync(join(claudeDir, 'commands'), { recursive: true });
@@ -49,6 +48,12 @@ export const installHooks: Command = {
       report.push(`Updated ${settingsPath}:`, ...merged.changes.map((c) => `  ${c}`));
     } else {
       report.push(`${settingsPath}: hooks already installed, unchanged.`);
+    }
+    if (mcp.changes.length > 0) {
+      writeFileAtomic(mcpPath, `${JSON.stringify(mcp.config, null, 2)}\n`);
+      report.push(`Updated ${mcpPath}:`, ...mcp.changes.map((c) => `  ${c}`));
+    } else {
+      report.push(`${mcpPath}: MCP server already registered, unchanged.`);
     }
     for (const cmd of slashCommands(join(distDir, 'cli.mjs'))) {
       const path = join(claudeDir, 'commands', cmd.file);
@@ -67,3 +72,15 @@ export const installHooks: Command = {
     ctx.io.out(report.join('\n'));
   },
 };
+
+/** A JSON file's parsed content; {} when it is missing or blank. Refuses (CliError) a file that is not valid JSON. */
+function readJsonObject(path: string): unknown {
+  if (!existsSync(path)) return {};
+  const text = readFileSync(path, 'utf8');
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`${path} is not valid JSON (${(err as Error).message}); fix it first, nothing was changed`);
+  }
+}
