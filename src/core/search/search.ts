@@ -48,17 +48,23 @@ export const QUERY_MAX_WORDS = 32;
  * characters. The empty string means there is nothing to search for.
  */
 export function normalizeQuery(query: string): string {
-  // eslint-disable-next-line no-control-regex
-  const words = query.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').split(/\s+/).filter((w) => w !== '');
+  const words = query
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+    // A lone surrogate would reach Postgres as U+FFFD; drop it instead.
+    .replace(LONE_SURROGATE, ' ')
+    .split(/\s+/)
+    .filter((w) => w !== '');
   let text = words.slice(0, QUERY_MAX_WORDS).join(' ');
   if (text.length > QUERY_MAX_CHARS) {
     text = text.slice(0, QUERY_MAX_CHARS);
     const cut = text.lastIndexOf(' ');
-    if (cut > 0) text = text.slice(0, cut);
+    text = (cut > 0 ? text.slice(0, cut) : text).replace(LONE_SURROGATE, '');
   }
-  // A lone surrogate left by the cut (or given) would become U+FFFD anyway; drop it instead.
-  return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '').trim();
+  return text.trim();
 }
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
  * `knowledge,sessions` (or repeated flags) as kinds; singular forms are accepted too. Throws a RangeError
@@ -82,34 +88,35 @@ const HEADLINE_OPTIONS = 'MaxWords=28, MinWords=12, ShortWord=2, MaxFragments=2,
 
 /**
  * One ranked sub-select per kind, each cut to LIMIT on its own (so a common word in 100k sessions does not
- * carry them all to the outer sort). Parameters: $1 the tsquery, $2 the query text (an exact pattern name
- * ranks first), $3 the project or null, $4 the limit.
+ * carry them all to the outer sort). `q` holds the parameters, typed once whichever kinds are used: the
+ * tsquery ($1), the query text ($2: an exact pattern name ranks first), the project or null ($3); $4 is
+ * the limit.
  */
 const PER_KIND: Record<SearchKind, string> = {
   knowledge: `(SELECT 'knowledge'::text AS kind, k.knowledge_id AS id, NULL::text AS project, k.updated_at AS date,
         k.pattern_name AS title,
-        ts_rank(k.search_vector, q.tsq) + CASE WHEN lower(k.pattern_name) = lower($2) THEN 1 ELSE 0 END AS rank,
+        ts_rank(k.search_vector, q.tsq) + CASE WHEN lower(k.pattern_name) = lower(q.text) THEN 1 ELSE 0 END AS rank,
         left(concat_ws(' · ', k.description, claude.text_list(k.gotchas), k.example_code), ${HEADLINE_INPUT_MAX}) AS body
       FROM claude.knowledge k, q
       WHERE k.search_vector @@ q.tsq
       ORDER BY rank DESC LIMIT $4)`,
-  sessions: `(SELECT 'session'::text, s.session_id, p.project_name, coalesce(s.session_end, s.session_start),
-        coalesce(s.session_summary, 'Session ' || to_char(s.session_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC'),
-        ts_rank(s.search_vector, q.tsq),
-        left(concat_ws(' · ', s.session_summary, claude.text_list(s.tasks_completed), claude.text_list(s.learnings_gained)), ${HEADLINE_INPUT_MAX})
+  sessions: `(SELECT 'session'::text AS kind, s.session_id AS id, p.project_name AS project, coalesce(s.session_end, s.session_start) AS date,
+        coalesce(s.session_summary, 'Session ' || to_char(s.session_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC') AS title,
+        ts_rank(s.search_vector, q.tsq) AS rank,
+        left(concat_ws(' · ', s.session_summary, claude.text_list(s.tasks_completed), claude.text_list(s.learnings_gained)), ${HEADLINE_INPUT_MAX}) AS body
       FROM claude.sessions s JOIN claude.projects p ON p.project_id = s.project_id, q
-      WHERE s.search_vector @@ q.tsq AND ($3::text IS NULL OR p.project_name = $3::text)
-      ORDER BY 6 DESC LIMIT $4)`,
-  todos: `(SELECT 'todo'::text, t.todo_id, p.project_name, t.updated_at, t.content, ts_rank(t.search_vector, q.tsq),
-        left(t.content, ${HEADLINE_INPUT_MAX})
+      WHERE s.search_vector @@ q.tsq AND (q.project IS NULL OR p.project_name = q.project)
+      ORDER BY rank DESC LIMIT $4)`,
+  todos: `(SELECT 'todo'::text AS kind, t.todo_id AS id, p.project_name AS project, t.updated_at AS date, t.content AS title,
+        ts_rank(t.search_vector, q.tsq) AS rank, left(t.content, ${HEADLINE_INPUT_MAX}) AS body
       FROM claude.todos t JOIN claude.projects p ON p.project_id = t.project_id, q
-      WHERE t.search_vector @@ q.tsq AND NOT t.is_deleted AND ($3::text IS NULL OR p.project_name = $3::text)
-      ORDER BY 6 DESC LIMIT $4)`,
+      WHERE t.search_vector @@ q.tsq AND NOT t.is_deleted AND (q.project IS NULL OR p.project_name = q.project)
+      ORDER BY rank DESC LIMIT $4)`,
 };
 
 /** The statement searchMemory runs for these kinds (the bench EXPLAINs it). */
 export function searchStatement(kinds: readonly SearchKind[]): string {
-  return `WITH q AS (SELECT websearch_to_tsquery('english', $1) AS tsq),
+  return `WITH q AS (SELECT websearch_to_tsquery('english', $1::text) AS tsq, $2::text AS text, $3::text AS project),
     hits AS (${kinds.map((k) => PER_KIND[k]).join('\n      UNION ALL\n      ')}),
     top AS (SELECT * FROM hits ORDER BY rank DESC, date DESC LIMIT $4)
     SELECT top.kind, top.id, top.project, top.date, top.title, top.rank::float8 AS rank,
