@@ -95,16 +95,20 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
       },
     },
   );
+  // Calls still running when stdin closes are answered before the process exits.
+  const inflight = new Set<Promise<unknown>>();
   for (const tool of TOOLS) {
     server.registerTool(
       tool.name,
       { title: tool.title, description: tool.description, inputSchema: tool.inputSchema, annotations: { readOnlyHint: tool.readOnly, openWorldHint: false } },
-      async (args: Record<string, unknown>) => {
-        try {
-          return { content: [{ type: 'text' as const, text: await tool.run(host, args) }] };
-        } catch (err) {
-          return { content: [{ type: 'text' as const, text: `${tool.name} failed: ${failureText(err)}` }], isError: true };
-        }
+      (args: Record<string, unknown>) => {
+        const call = tool.run(host, args).then(
+          (text) => ({ content: [{ type: 'text' as const, text }] }),
+          (err: unknown) => ({ content: [{ type: 'text' as const, text: `${tool.name} failed: ${failureText(err)}` }], isError: true }),
+        );
+        inflight.add(call);
+        void call.finally(() => inflight.delete(call));
+        return call;
       },
     );
   }
@@ -116,6 +120,10 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   });
   await server.connect(transport);
   await closed;
+  // Requests read just before the end are still being handled: let them answer first.
+  await new Promise((resolve) => setImmediate(resolve));
+  while (inflight.size > 0) await Promise.allSettled([...inflight]);
+  await new Promise((resolve) => setImmediate(resolve));
   await server.close().catch(() => {});
   await db.close();
 }

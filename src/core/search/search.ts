@@ -86,42 +86,51 @@ export function parseKinds(values: readonly string[]): SearchKind[] {
 const HEADLINE_INPUT_MAX = 4000;
 const HEADLINE_OPTIONS = 'MaxWords=28, MinWords=12, ShortWord=2, MaxFragments=2, FragmentDelimiter=" … ", StartSel=**, StopSel=**';
 
+const TSQ = `websearch_to_tsquery('english', $1::text)`;
+
 /**
  * One ranked sub-select per kind, each cut to LIMIT on its own (so a common word in 100k sessions does not
- * carry them all to the outer sort). `q` holds the parameters, typed once whichever kinds are used: the
- * tsquery ($1), the query text ($2: an exact pattern name ranks first), the project or null ($3); $4 is
- * the limit.
+ * carry them all to the outer sort). $1 is the query text (an exact pattern name also ranks first), $2 the
+ * limit, $3 the project when there is one. The tsquery is written out in every WHERE (not joined from a
+ * CTE) and the project filter only exists when there is a project: both keep the GIN index scans in the
+ * plan (a generic "project IS NULL OR ..." made the planner scan every session of every project). Project
+ * names are joined in only for the rows returned.
  */
-const PER_KIND: Record<SearchKind, string> = {
-  knowledge: `(SELECT 'knowledge'::text AS kind, k.knowledge_id AS id, NULL::text AS project, k.updated_at AS date,
+function perKind(kind: SearchKind, byProject: boolean): string {
+  const project = (alias: string) => (byProject ? ` AND ${alias}.project_id = (SELECT project_id FROM claude.projects WHERE project_name = $3::text)` : '');
+  switch (kind) {
+    case 'knowledge':
+      return `(SELECT 'knowledge'::text AS kind, k.knowledge_id AS id, NULL::uuid AS project_id, k.updated_at AS date,
         k.pattern_name AS title,
-        ts_rank(k.search_vector, q.tsq) + CASE WHEN lower(k.pattern_name) = lower(q.text) THEN 1 ELSE 0 END AS rank,
+        ts_rank(k.search_vector, ${TSQ}) + CASE WHEN lower(k.pattern_name) = lower($1::text) THEN 1 ELSE 0 END AS rank,
         left(concat_ws(' · ', k.description, claude.text_list(k.gotchas), k.example_code), ${HEADLINE_INPUT_MAX}) AS body
-      FROM claude.knowledge k, q
-      WHERE k.search_vector @@ q.tsq
-      ORDER BY rank DESC LIMIT $4)`,
-  sessions: `(SELECT 'session'::text AS kind, s.session_id AS id, p.project_name AS project, coalesce(s.session_end, s.session_start) AS date,
+      FROM claude.knowledge k
+      WHERE k.search_vector @@ ${TSQ}
+      ORDER BY rank DESC LIMIT $2)`;
+    case 'sessions':
+      return `(SELECT 'session'::text AS kind, s.session_id AS id, s.project_id AS project_id, coalesce(s.session_end, s.session_start) AS date,
         coalesce(s.session_summary, 'Session ' || to_char(s.session_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC') AS title,
-        ts_rank(s.search_vector, q.tsq) AS rank,
+        ts_rank(s.search_vector, ${TSQ}) AS rank,
         left(concat_ws(' · ', s.session_summary, claude.text_list(s.tasks_completed), claude.text_list(s.learnings_gained)), ${HEADLINE_INPUT_MAX}) AS body
-      FROM claude.sessions s JOIN claude.projects p ON p.project_id = s.project_id, q
-      WHERE s.search_vector @@ q.tsq AND (q.project IS NULL OR p.project_name = q.project)
-      ORDER BY rank DESC LIMIT $4)`,
-  todos: `(SELECT 'todo'::text AS kind, t.todo_id AS id, p.project_name AS project, t.updated_at AS date, t.content AS title,
-        ts_rank(t.search_vector, q.tsq) AS rank, left(t.content, ${HEADLINE_INPUT_MAX}) AS body
-      FROM claude.todos t JOIN claude.projects p ON p.project_id = t.project_id, q
-      WHERE t.search_vector @@ q.tsq AND NOT t.is_deleted AND (q.project IS NULL OR p.project_name = q.project)
-      ORDER BY rank DESC LIMIT $4)`,
-};
+      FROM claude.sessions s
+      WHERE s.search_vector @@ ${TSQ}${project('s')}
+      ORDER BY rank DESC LIMIT $2)`;
+    case 'todos':
+      return `(SELECT 'todo'::text AS kind, t.todo_id AS id, t.project_id AS project_id, t.updated_at AS date, t.content AS title,
+        ts_rank(t.search_vector, ${TSQ}) AS rank, left(t.content, ${HEADLINE_INPUT_MAX}) AS body
+      FROM claude.todos t
+      WHERE t.search_vector @@ ${TSQ} AND NOT t.is_deleted${project('t')}
+      ORDER BY rank DESC LIMIT $2)`;
+  }
+}
 
-/** The statement searchMemory runs for these kinds (the bench EXPLAINs it). */
-export function searchStatement(kinds: readonly SearchKind[]): string {
-  return `WITH q AS (SELECT websearch_to_tsquery('english', $1::text) AS tsq, $2::text AS text, $3::text AS project),
-    hits AS (${kinds.map((k) => PER_KIND[k]).join('\n      UNION ALL\n      ')}),
-    top AS (SELECT * FROM hits ORDER BY rank DESC, date DESC LIMIT $4)
-    SELECT top.kind, top.id, top.project, top.date, top.title, top.rank::float8 AS rank,
-      ts_headline('english', top.body, q.tsq, '${HEADLINE_OPTIONS}') AS snippet
-    FROM top, q
+/** The statement searchMemory runs (the bench EXPLAINs it); `byProject` adds the parameter $3. */
+export function searchStatement(kinds: readonly SearchKind[], byProject: boolean): string {
+  return `WITH hits AS (${kinds.map((k) => perKind(k, byProject)).join('\n      UNION ALL\n      ')}),
+    top AS (SELECT * FROM hits ORDER BY rank DESC, date DESC LIMIT $2)
+    SELECT top.kind, top.id, p.project_name AS project, top.date, top.title, top.rank::float8 AS rank,
+      ts_headline('english', top.body, ${TSQ}, '${HEADLINE_OPTIONS}') AS snippet
+    FROM top LEFT JOIN claude.projects p ON p.project_id = top.project_id
     ORDER BY top.rank DESC, top.date DESC`;
 }
 
@@ -140,9 +149,12 @@ export async function searchMemory(q: Queryable, options: SearchOptions): Promis
   const kinds = options.kinds && options.kinds.length > 0 ? SEARCH_KINDS.filter((k) => options.kinds!.includes(k)) : [...SEARCH_KINDS];
   const limit = Math.min(Math.max(Math.trunc(options.limit ?? 10), 1), MAX_SEARCH_LIMIT);
   if (text === '' || kinds.length === 0) return [];
+  // Knowledge has no project: the parameter exists only when a kind that has one is searched.
+  const project = options.project?.trim();
+  const byProject = project !== undefined && kinds.some((k) => k !== 'knowledge');
   const { rows } = await q.query<{ kind: HitKind; id: string; project: string | null; date: Date | string; title: string; rank: number; snippet: string | null }>(
-    searchStatement(kinds),
-    [text, text, options.project?.trim() ?? null, limit],
+    searchStatement(kinds, byProject),
+    byProject ? [text, limit, project] : [text, limit],
   );
   return rows.map((r) => ({
     kind: r.kind,
