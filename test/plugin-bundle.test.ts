@@ -76,7 +76,7 @@ describe('the built main.js', () => {
     await plugin.onload();
     try {
       expect([...app.commands.keys()].sort()).toEqual(
-        ['add-todo', 'promote-note-to-knowledge', 'refresh', 'sync-session-notes', 'write-handoff-note', 'write-knowledge-note'].map((c) => `claude-family:${c}`),
+        ['add-todo', 'promote-note-to-knowledge', 'refresh', 'search-memory', 'sync-session-notes', 'write-handoff-note', 'write-knowledge-note'].map((c) => `claude-family:${c}`),
       );
       expect(app.codeBlockProcessors.has('claude-handoff')).toBe(true);
       expect(app.ribbonIcons.map((r) => r.icon)).toEqual(['history']);
