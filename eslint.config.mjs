@@ -34,7 +34,7 @@ export default defineConfig([
     // Node programs, not plugin code: the hooks, the CLI and the demo run in a plain Node process
     // (no `window`; their console output is their interface). src/core is shared by them and the plugin,
     // and keeps no timers tied to a window.
-    files: ['src/hooks/**', 'src/cli/**', 'src/demo.ts', 'src/core/**'],
+    files: ['src/hooks/**', 'src/cli/**', 'src/mcp/**', 'src/demo.ts', 'src/core/**'],
     rules: {
       'obsidianmd/prefer-window-timers': 'off',
       'obsidianmd/rule-custom-message': 'off',

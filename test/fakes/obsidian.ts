@@ -30,6 +30,9 @@ if (typeof HTMLElement !== 'undefined' && !('isShown' in HTMLElement.prototype))
   nodeProto.setText = function (this: Node, text: string) {
     this.textContent = text;
   };
+  nodeProto.appendText = function (this: Node, text: string) {
+    this.appendChild((this.ownerDocument ?? document).createTextNode(text));
+  };
   proto.addClass = function (this: HTMLElement, ...classes: string[]) {
     this.classList.add(...classes);
   };

@@ -63,6 +63,10 @@ export function renderHandoffText(h: Handoff, options: HandoffTextOptions = {}):
     lines.push('', `Pending messages: ${h.pendingMessageCount}`);
     for (const m of h.messages) lines.push(`  - from ${oneLine(m.from_project, 80)}: ${oneLine(m.body, 200)} (id ${m.message_id})`);
   }
+  if (h.knowledge && h.knowledge.length > 0) {
+    lines.push('', 'Knowledge that may help (full entry: the claude-family MCP tool get, or claude-family knowledge show ID):');
+    for (const k of h.knowledge) lines.push(`  - ${oneLine(k.pattern_name, 80)} [${oneLine(k.category, 30)}] (id ${k.knowledge_id})`);
+  }
   return lines.join('\n');
 }
 
