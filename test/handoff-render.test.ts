@@ -24,6 +24,9 @@ function todo(content: string, status: TodoRow['status'], priority = 3): TodoRow
     deleted_at: null,
     source_message_id: null,
     synced_session_id: null,
+    task_list_id: null,
+    task_id: null,
+    blocked_by: [],
   };
 }
 
