@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DbUnavailableError, type Db } from '../db/db.js';
 import { applyEvent, HookEvent } from './events.js';
@@ -25,18 +25,31 @@ export function spoolPaths(dataDir: string) {
   };
 }
 
-/** Appends one validated event as a line and fsyncs it before returning. */
+/**
+ * Appends one validated event as a line and fsyncs it before returning. The line always starts on a
+ * fresh line: when a crash tore the previous append (no newline at the end of the file), a newline is
+ * written first, so the torn fragment stays a line of its own (rejected alone at the next replay) and
+ * this event stays whole.
+ */
 export function appendToSpool(dataDir: string, event: HookEvent): void {
   const line = `${JSON.stringify(HookEvent.parse(event))}\n`;
   const { live } = spoolPaths(dataDir);
   ensureDir(dataDir);
-  const fd = openSync(live, 'a', 0o600);
+  const fd = openSync(live, 'a+', 0o600);
   try {
-    writeSync(fd, line);
+    writeSync(fd, endsMidLine(fd) ? `\n${line}` : line);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+/** True when the open file is not empty and its last byte is not a newline. */
+function endsMidLine(fd: number): boolean {
+  const size = fstatSync(fd).size;
+  if (size === 0) return false;
+  const last = Buffer.alloc(1);
+  return readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
 }
 
 function ensureDir(dir: string): void {
@@ -60,6 +73,33 @@ export function pendingSpoolCount(dataDir: string): number {
     n += readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').length;
   }
   return n;
+}
+
+/** How many events wait in the spool and when the oldest of them happened (its `at`, when readable). */
+export function spoolBacklog(dataDir: string): { count: number; since?: Date } {
+  if (!spoolHasEvents(dataDir)) return { count: 0 };
+  let count = 0;
+  let since: Date | undefined;
+  for (const file of [...claimedFiles(dataDir), spoolPaths(dataDir).live]) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
+      if (line.trim() === '') continue;
+      count += 1;
+      if (since) continue;
+      try {
+        const at = new Date((JSON.parse(line) as { at?: string }).at ?? NaN);
+        if (!Number.isNaN(at.getTime())) since = at;
+      } catch {
+        // a torn line: the next one tells
+      }
+    }
+  }
+  return since ? { count, since } : { count };
 }
 
 /** True when there may be something to replay (cheap: no file reads). */
