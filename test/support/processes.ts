@@ -11,7 +11,7 @@ import { createPostgresDatabase } from './backends.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const DIST = join(ROOT, 'dist');
-export const hookScript = (name: 'session-start' | 'post-tool-use' | 'session-end') => join(DIST, 'hooks', `${name}.cjs`);
+export const hookScript = (name: 'session-start' | 'post-tool-use' | 'post-tool-use-failure' | 'session-end') => join(DIST, 'hooks', `${name}.cjs`);
 export const CLI = join(DIST, 'cli.mjs');
 
 export interface RunResult {
