@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { TASK_STATUSES, TaskItem, type TaskChange } from './todoSync.js';
+import { TASK_STATUSES, taskItemProblem, type TaskChange, type TaskItem } from './todoSync.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -31,15 +31,15 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typ
 function taskFromJson(json: unknown, fileId: string): TaskItem | undefined {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
   const o = json as Record<string, unknown>;
-  const blockedBy = Array.isArray(o.blockedBy) ? o.blockedBy.map(str).filter((x): x is string => x !== undefined) : undefined;
-  const parsed = TaskItem.safeParse({
-    id: str(o.id) ?? fileId,
-    subject: o.subject,
-    ...(typeof o.activeForm === 'string' && o.activeForm.trim() !== '' ? { activeForm: o.activeForm } : {}),
+  const blockedBy = Array.isArray(o.blockedBy) ? o.blockedBy.map(str).filter((x): x is string => x !== undefined).map((b) => b.trim()) : undefined;
+  const task = {
+    id: (str(o.id) ?? fileId).trim(),
+    subject: typeof o.subject === 'string' ? o.subject.trim() : o.subject,
+    ...(typeof o.activeForm === 'string' && o.activeForm.trim() !== '' ? { activeForm: o.activeForm.trim() } : {}),
     status: o.status ?? 'pending',
     ...(blockedBy ? { blockedBy } : {}),
-  });
-  return parsed.success ? parsed.data : undefined;
+  };
+  return taskItemProblem(task) === undefined ? (task as TaskItem) : undefined;
 }
 
 /**

@@ -162,14 +162,53 @@ export const TASK_STATUSES = ['pending', 'in_progress', 'completed', 'deleted'] 
 const TaskId = Text(100);
 
 /** One task as Claude Code keeps it in ~/.claude/tasks/<task list id>/<id>.json (the fields we use). */
-export const TaskItem = z.object({
-  id: TaskId,
-  subject: Text(),
-  activeForm: z.optional(Text()),
-  status: z.enum(TASK_STATUSES),
-  blockedBy: z.optional(z.array(TaskId).check(z.maxLength(2000))),
-});
-export type TaskItem = z.infer<typeof TaskItem>;
+export interface TaskItem {
+  id: string;
+  subject: string;
+  activeForm?: string;
+  status: (typeof TASK_STATUSES)[number];
+  blockedBy?: string[];
+}
+
+const MAX_TASK_ID = 100;
+const MAX_TASK_TEXT = 10_000;
+
+function textProblem(v: unknown, max: number): string | undefined {
+  if (typeof v !== 'string') return `expected a string, got ${v === null ? 'null' : typeof v}`;
+  if (v.trim() === '') return 'must not be empty';
+  if (v.length > max) return `must be at most ${max} characters`;
+  if (v.includes('\u0000')) return 'must not contain NUL characters (\\u0000)';
+  return undefined;
+}
+
+/**
+ * What is wrong with a task, or undefined. Written by hand rather than as a zod object: a hook validates a
+ * 200-task list several times on its way (event, spool, apply), and zod took about 20 ms of it.
+ */
+export function taskItemProblem(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'expected an object';
+  const t = v as Record<string, unknown>;
+  for (const key of Object.keys(t)) if (!['id', 'subject', 'activeForm', 'status', 'blockedBy'].includes(key)) return `${key}: unknown field`;
+  const id = textProblem(t.id, MAX_TASK_ID);
+  if (id) return `id: ${id}`;
+  const subject = textProblem(t.subject, MAX_TASK_TEXT);
+  if (subject) return `subject: ${subject}`;
+  if (t.activeForm !== undefined) {
+    const af = textProblem(t.activeForm, MAX_TASK_TEXT);
+    if (af) return `activeForm: ${af}`;
+  }
+  if (!(TASK_STATUSES as readonly unknown[]).includes(t.status)) return `status: expected one of ${TASK_STATUSES.join(', ')}`;
+  if (t.blockedBy !== undefined) {
+    if (!Array.isArray(t.blockedBy) || t.blockedBy.length > 2000) return 'blockedBy: expected an array of at most 2000 task ids';
+    for (const b of t.blockedBy) {
+      const p = textProblem(b, MAX_TASK_ID);
+      if (p) return `blockedBy: ${p}`;
+    }
+  }
+  return undefined;
+}
+
+export const TaskItem = z.custom<TaskItem>((v) => taskItemProblem(v) === undefined, { error: (iss) => `invalid task: ${taskItemProblem(iss.input) ?? 'invalid'}` });
 
 /** What one TaskCreate / TaskUpdate call says about one task, when the task list cannot be read. */
 export const TaskChange = z.object({
