@@ -293,6 +293,8 @@ describe('fault: embedded database held by another process [pglite]', { timeout:
     const locked = /database unavailable \(embedded PGlite at .*\): the embedded database .* is in use by process \d+/;
     expectSpooled(runs[0]!, new RegExp(`^claude-family session-start: ${locked.source}`));
     expect(runs[0]!.stdout).toContain('not available');
+    // Its own event waits in the spool: said in one line, with when it happened.
+    expect(runs[0]!.stdout).toMatch(/\nclaude-family: 1 event waiting in the spool since \d{4}-\d\d-\d\d \d\d:\d\d UTC, not yet in the database \(they are recorded at the next replay: claude-family spool replay\)\.\n$/);
     for (const r of runs.slice(1, 5)) expectClean(r); // PostToolUse never opens the embedded database: it always spools
     expectSpooled(runs[5]!, new RegExp(`^claude-family session-end: ${locked.source}`));
     expect(pendingSpoolCount(b.dataDir)).toBe(6);
