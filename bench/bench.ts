@@ -410,8 +410,16 @@ await c.connect(); await c.query('SELECT 1'); await c.end();`,
     // As a user runs them: no project configured, so the hooks name it after the working directory.
     const projectDir = join(work, MAIN_PROJECT);
     mkdirSync(projectDir);
-    const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_FAMILY_DATABASE_URL: url, CLAUDE_FAMILY_DATA_DIR: join(work, 'data') };
+    const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_FAMILY_DATABASE_URL: url, CLAUDE_FAMILY_DATA_DIR: join(work, 'data'), CLAUDE_CONFIG_DIR: join(work, 'claude-config') };
     delete env.CLAUDE_FAMILY_PROJECT;
+    delete env.CLAUDE_CODE_TASK_LIST_ID;
+    // Claude Code's task list for the bench session: 200 tasks on disk, as TaskCreate left them.
+    const taskDir = join(work, 'claude-config', 'tasks', 'bench-session');
+    mkdirSync(taskDir, { recursive: true });
+    const writeTask = (id: number, status: string) =>
+      writeFileSync(join(taskDir, `${id}.json`), JSON.stringify({ id: String(id), subject: `Bench task ${id}`, description: `Do bench task ${id}`, activeForm: `Doing bench task ${id}`, status, blocks: [], blockedBy: id > 1 ? [String(id - 1)] : [] }, null, 2));
+    for (let id = 1; id <= 200; id++) writeTask(id, 'pending');
+    writeFileSync(join(taskDir, '.highwatermark'), '200');
     const hook = (name: string) => join(ROOT, 'dist', 'hooks', `${name}.cjs`);
     const payload = (extra: Record<string, unknown>) =>
       JSON.stringify({ session_id: 'bench-session', transcript_path: '/dev/null', cwd: projectDir, permission_mode: 'default', ...extra });
@@ -431,6 +439,17 @@ await c.connect(); await c.query('SELECT 1'); await c.end();`,
               tool_input: { todos: Array.from({ length: 10 }, (_, k) => ({ content: `Bench task ${k}`, activeForm: `Doing bench task ${k}`, status: k < i % 10 ? 'completed' : 'pending' })) },
               tool_response: {},
             }),
+        },
+        {
+          name: 'post-tool-use hook (TaskUpdate, 200 tasks)',
+          args: [hook('post-tool-use')],
+          // Claude Code writes the task file, then runs the hook: one task changes status per call.
+          input: (i) => {
+            const id = (i % 200) + 1;
+            const status = Math.floor(i / 200) % 2 === 0 ? 'in_progress' : 'pending';
+            writeTask(id, status);
+            return payload({ hook_event_name: 'PostToolUse', tool_name: 'TaskUpdate', tool_input: { taskId: String(id), status }, tool_response: { success: true, taskId: String(id) } });
+          },
         },
         {
           name: 'post-tool-use hook (MCP call)',
@@ -618,7 +637,7 @@ backlog of ${BACKLOG} spooled events:`);
     console.log('\nhook files (launcher + bundle + code cache):');
     const hooksDir = join(ROOT, 'dist', 'hooks');
     const caches = readdirSync(join(hooksDir, '.v8-cache'));
-    for (const name of ['session-start', 'post-tool-use', 'session-end']) {
+    for (const name of ['session-start', 'post-tool-use', 'post-tool-use-failure', 'session-end']) {
       const cache = caches.find((f) => f.startsWith(`${name}.body.cjs.`) && f.endsWith('.bin'));
       console.log(`  ${name.padEnd(14)} ${kib(join(hooksDir, `${name}.cjs`))} + ${kib(join(hooksDir, `${name}.body.cjs`))} + ${cache ? kib(join(hooksDir, '.v8-cache', cache)) : '(no cache yet)'}`);
     }

@@ -326,7 +326,10 @@ describe('claude-family CLI [postgres]', { timeout: 120_000 }, () => {
     expect(settings.hooks.PreToolUse).toEqual(user.hooks.PreToolUse);
     expect(settings.hooks.PostToolUse).toEqual([
       user.hooks.PostToolUse[0],
-      { matcher: 'TodoWrite|mcp__.*', hooks: [{ type: 'command', command: `node ${DIST}/hooks/post-tool-use.cjs`, timeout: 10 }] },
+      { matcher: 'TodoWrite|TaskCreate|TaskUpdate|mcp__.*', hooks: [{ type: 'command', command: `node ${DIST}/hooks/post-tool-use.cjs`, timeout: 10 }] },
+    ]);
+    expect(settings.hooks.PostToolUseFailure).toEqual([
+      { matcher: 'mcp__.*', hooks: [{ type: 'command', command: `node ${DIST}/hooks/post-tool-use-failure.cjs`, timeout: 10 }] },
     ]);
     expect(settings.hooks.SessionStart).toEqual([{ hooks: [{ type: 'command', command: `node ${DIST}/hooks/session-start.cjs`, timeout: 30 }] }]);
     expect(settings.hooks.SessionEnd).toEqual([{ hooks: [{ type: 'command', command: `node ${DIST}/hooks/session-end.cjs`, timeout: 30 }] }]);
@@ -357,6 +360,31 @@ describe('claude-family CLI [postgres]', { timeout: 120_000 }, () => {
     writeFileSync(settingsPath, JSON.stringify(after, null, 2));
     expect((await cli(['install-hooks', '--project-dir', dir])).code).toBe(0);
     expect(JSON.parse(readFileSync(settingsPath, 'utf8')).hooks.SessionEnd).toEqual([{ hooks: [{ type: 'command', command: `node ${DIST}/hooks/session-end.cjs`, timeout: 30 }] }]);
+
+    // An install from before the Task tools (TodoWrite|mcp__.* only, no PostToolUseFailure) is upgraded
+    // in place; when our hook shared its group with one of yours, it moves to its own group.
+    const old = JSON.parse(readFileSync(settingsPath, 'utf8'));
+    delete old.hooks.PostToolUseFailure;
+    old.hooks.PostToolUse = [
+      user.hooks.PostToolUse[0],
+      { matcher: 'TodoWrite|mcp__.*', hooks: [{ type: 'command', command: `node ${DIST}/hooks/post-tool-use.cjs`, timeout: 10 }, { type: 'command', command: 'echo mine' }] },
+    ];
+    writeFileSync(settingsPath, JSON.stringify(old, null, 2));
+    const upgrade = await cli(['install-hooks', '--project-dir', dir]);
+    expect(upgrade.code).toBe(0);
+    expect(upgrade.out).toContain('moved to its own matcher group (TodoWrite|TaskCreate|TaskUpdate|mcp__.*)');
+    const upgraded = JSON.parse(readFileSync(settingsPath, 'utf8'));
+    expect(upgraded.hooks.PostToolUse).toEqual([
+      user.hooks.PostToolUse[0],
+      { matcher: 'TodoWrite|mcp__.*', hooks: [{ type: 'command', command: 'echo mine' }] },
+      { matcher: 'TodoWrite|TaskCreate|TaskUpdate|mcp__.*', hooks: [{ type: 'command', command: `node ${DIST}/hooks/post-tool-use.cjs`, timeout: 10 }] },
+    ]);
+    expect(upgraded.hooks.PostToolUseFailure).toEqual([{ matcher: 'mcp__.*', hooks: [{ type: 'command', command: `node ${DIST}/hooks/post-tool-use-failure.cjs`, timeout: 10 }] }]);
+    // Alone in its group, the matcher is simply rewritten.
+    upgraded.hooks.PostToolUse[2].matcher = 'TodoWrite|mcp__.*';
+    writeFileSync(settingsPath, JSON.stringify(upgraded, null, 2));
+    expect((await cli(['install-hooks', '--project-dir', dir])).out).toContain('PostToolUse[2]: matcher TodoWrite|TaskCreate|TaskUpdate|mcp__.*');
+    expect(JSON.parse(readFileSync(settingsPath, 'utf8')).hooks.PostToolUse[2].matcher).toBe('TodoWrite|TaskCreate|TaskUpdate|mcp__.*');
 
     writeFileSync(settingsPath, '{ "hooks": { oops');
     const broken = await cli(['install-hooks', '--project-dir', dir]);

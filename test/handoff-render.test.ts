@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Handoff } from '../src/core/session/handoff.js';
 import type { TodoRow } from '../src/core/models.js';
-import { escapeMarkdown, renderHandoffMarkdown, renderHandoffText } from '../src/core/render/handoff.js';
+import { escapeMarkdown, renderCompactReminder, renderHandoffMarkdown, renderHandoffText } from '../src/core/render/handoff.js';
 
 let n = 0;
 function todo(content: string, status: TodoRow['status'], priority = 3): TodoRow {
@@ -24,6 +24,9 @@ function todo(content: string, status: TodoRow['status'], priority = 3): TodoRow
     deleted_at: null,
     source_message_id: null,
     synced_session_id: null,
+    task_list_id: null,
+    task_id: null,
+    blocked_by: [],
   };
 }
 
@@ -100,5 +103,41 @@ describe('renderHandoffMarkdown', () => {
 
   it('escapes Markdown so a todo cannot inject links, embeds or headings', () => {
     expect(escapeMarkdown('![[secret]] # not a heading *bold*')).toBe('\\!\\[\\[secret\\]\\] \\# not a heading \\*bold\\*');
+  });
+});
+
+describe('Claude Code tasks in the handoff', () => {
+  const task = (id: string, content: string, status: TodoRow['status'], blockedBy: string[] = []): TodoRow => ({
+    ...todo(content, status),
+    task_list_id: 'list-1',
+    task_id: id,
+    blocked_by: blockedBy,
+  });
+  const h: Handoff = {
+    projectName: 'p',
+    known: true,
+    inProgress: [task('1', 'Design the schema', 'in_progress')],
+    pending: [task('2', 'Write the migration', 'pending', ['1']), task('3', 'Ship', 'pending', ['1', '2'])],
+    messages: [],
+    pendingMessageCount: 0,
+  };
+
+  it('shows the task number and "blocked by #N" in the text, the reminder after compaction and the Markdown', () => {
+    const text = renderHandoffText(h);
+    expect(text).toContain('  [>] [P3] #1 Design the schema\n');
+    expect(text).toContain('  [ ] [P3] #2 Write the migration (blocked by #1)\n');
+    expect(text).toContain('  [ ] [P3] #3 Ship (blocked by #1, #2)');
+    expect(renderCompactReminder(h).split('\n')).toEqual([
+      '=== CONTEXT COMPACTED: CURRENT FOCUS AND OPEN TASKS ===',
+      'Project: p',
+      'Focus: (none recorded)',
+      'Open: 1 in progress, 2 pending',
+      '  [>] [P3] #1 Design the schema',
+      '  [ ] [P3] #2 Write the migration (blocked by #1)',
+      '  [ ] [P3] #3 Ship (blocked by #1, #2)',
+    ]);
+    const md = renderHandoffMarkdown(h, { sections: ['todos'] });
+    expect(md).toContain('- [ ] Write the migration (P3) (blocked by \\#1)\n');
+    expect(md).toContain('- [/] Design the schema (doing) (P3)\n');
   });
 });

@@ -60,9 +60,9 @@ async function tableCounts(db: Db): Promise<Record<string, number>> {
 // Hooks
 // ---------------------------------------------------------------------------------------------
 
-type HookName = 'session-start' | 'post-tool-use' | 'session-end';
-const PAYLOAD_NAME: Record<HookName, string> = { 'session-start': 'SessionStart', 'post-tool-use': 'PostToolUse', 'session-end': 'SessionEnd' };
-const HOOKS: readonly HookName[] = ['session-start', 'post-tool-use', 'session-end'];
+type HookName = 'session-start' | 'post-tool-use' | 'post-tool-use-failure' | 'session-end';
+const PAYLOAD_NAME: Record<HookName, string> = { 'session-start': 'SessionStart', 'post-tool-use': 'PostToolUse', 'post-tool-use-failure': 'PostToolUseFailure', 'session-end': 'SessionEnd' };
+const HOOKS: readonly HookName[] = ['session-start', 'post-tool-use', 'post-tool-use-failure', 'session-end'];
 
 interface RejectedHookCase {
   name: string;
@@ -81,7 +81,7 @@ const big = (n: number, ch = 'x') => ch.repeat(n);
 /** Payload shapes every hook must refuse, with the field its message must name. */
 function commonRejections(hook: HookName): RejectedHookCase[] {
   const p = PAYLOAD_NAME[hook];
-  const extra = hook === 'post-tool-use' ? MCP : {};
+  const extra = hook === 'post-tool-use' ? MCP : hook === 'post-tool-use-failure' ? { tool_name: 'mcp__srv__tool', error: 'failed' } : {};
   const c = (name: string, stdin: string, message: RegExp): RejectedHookCase => ({ name: `${hook}: ${name}`, hook, stdin, message });
   return [
     c('malformed JSON', '{"session_id": "x", ', new RegExp(`^stdin is not valid JSON \\(expected the ${p} payload\\)$`)),

@@ -36,6 +36,9 @@ const doneTodo: TodoRow = {
   deleted_at: null,
   source_message_id: null,
   synced_session_id: null,
+  task_list_id: null,
+  task_id: null,
+  blocked_by: [],
 };
 
 describe('generated section merge', () => {

@@ -7,7 +7,7 @@ import { applyEvent, makeEvent, type HookEvent } from '../src/core/events/events
 import { ValidationError } from '../src/core/models.js';
 import { findSessionByClaudeId } from '../src/core/repos/sessions.js';
 import { usageForSession } from '../src/core/repos/mcpUsage.js';
-import { appendToSpool, pendingSpoolCount, replaySpool, spoolHasEvents, spoolPaths } from '../src/core/events/spool.js';
+import { appendToSpool, pendingSpoolCount, replaySpool, spoolBacklog, spoolHasEvents, spoolPaths } from '../src/core/events/spool.js';
 import { describeEachBackend, uniqueProject } from './support/backends.js';
 
 const dirs: string[] = [];
@@ -153,6 +153,26 @@ describeEachBackend('events and the spool', (ctx) => {
     const rejected = readFileSync(spoolPaths(dataDir).rejected, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(rejected.map((r) => r.line)).toEqual(['{"event_id": "torn wri', expect.stringContaining('"done"')]);
     expect(readdirSync(dataDir).filter((f) => f.endsWith('.claimed'))).toEqual([]);
+  });
+
+  it('a torn last line (a crash mid-append) never swallows the next event: it is rejected alone', async () => {
+    const { db } = ctx();
+    const project = uniqueProject('torn');
+    const dataDir = tempDataDir();
+    const [start, write, mcp] = lifecycle(project, `cc-${project}`);
+    appendToSpool(dataDir, start!);
+    // The crash: half of the next event's line, no newline.
+    const line = JSON.stringify(write);
+    appendFileSync(spoolPaths(dataDir).live, line.slice(0, 40));
+    appendToSpool(dataDir, mcp!);
+    expect(readFileSync(spoolPaths(dataDir).live, 'utf8').split('\n')).toEqual([JSON.stringify(start), line.slice(0, 40), JSON.stringify(mcp), '']);
+    expect(spoolBacklog(dataDir)).toEqual({ count: 3, since: new Date(start!.at) });
+
+    const report = await replaySpool(db, dataDir);
+    expect(report.applied).toBe(2);
+    expect(report.rejected).toEqual([{ line: line.slice(0, 40), reason: expect.stringMatching(/not valid JSON/) }]);
+    expect((await summary(db, `cc-${project}`))?.usage).toHaveLength(1);
+    expect(spoolBacklog(dataDir)).toEqual({ count: 0 });
   });
 
   it('refuses to spool an invalid event', () => {

@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { ValidationError } from '../src/core/models.js';
 import { openSession } from '../src/core/repos/sessions.js';
 import { addTodo, getTodo, listActiveTodos } from '../src/core/repos/todos.js';
-import { syncTodoWrite, type TodoWriteItem } from '../src/core/session/todoSync.js';
+import { applyTaskChange, syncTaskList, syncTodoWrite, type TaskItem, type TodoWriteItem } from '../src/core/session/todoSync.js';
 import { describeEachBackend, uniqueProject } from './support/backends.js';
 
 describeEachBackend('TodoWrite sync', (ctx) => {
@@ -95,5 +95,42 @@ describeEachBackend('TodoWrite sync', (ctx) => {
     expect(err).toBeInstanceOf(ValidationError);
     expect((err as Error).message).toMatch(/todos\.1\.status/);
     expect(await rows()).toEqual([]);
+  });
+});
+
+describeEachBackend('Task list sync', (ctx) => {
+  it('is keyed by task id, idempotent, leaves unreadable files alone and soft-deletes vanished tasks', async () => {
+    const { db } = ctx();
+    const project = uniqueProject('tasks');
+    const { session } = await openSession(db, { projectName: project, claudeSessionId: `cc-${project}` });
+    const listId = `list-${project}`;
+    const sync = (tasks: TaskItem[], keep?: string[]) =>
+      db.transaction((tx) => syncTaskList(tx, { projectId: session.project_id, sessionId: session.session_id, taskListId: listId, tasks, keep }));
+    const rows = async () =>
+      (await db.query<{ task_id: string; content: string; status: string; is_deleted: boolean; display_order: number; blocked_by: string[] }>(
+        'SELECT task_id, content, status, is_deleted, display_order, blocked_by FROM claude.todos WHERE task_list_id = $1 ORDER BY display_order, is_deleted',
+        [listId],
+      )).rows;
+    const tasks: TaskItem[] = [
+      { id: '10', subject: 'Same', status: 'pending', blockedBy: ['2'] },
+      { id: '2', subject: 'Same', status: 'in_progress' },
+      { id: '1', subject: 'First', status: 'pending' },
+    ];
+    expect(await sync(tasks)).toEqual({ inserted: 3, updated: 0, deleted: 0, unchanged: 0 });
+    expect(await sync(tasks)).toEqual({ inserted: 0, updated: 0, deleted: 0, unchanged: 3 });
+    // Task 10's file is unreadable this time and task 1's is gone.
+    expect(await sync([tasks[1]!], ['10'])).toEqual({ inserted: 0, updated: 0, deleted: 1, unchanged: 1 });
+    expect(await rows()).toEqual([
+      { task_id: '1', content: 'First', status: 'pending', is_deleted: true, display_order: 1, blocked_by: [] },
+      { task_id: '2', content: 'Same', status: 'in_progress', is_deleted: false, display_order: 2, blocked_by: [] },
+      { task_id: '10', content: 'Same', status: 'pending', is_deleted: false, display_order: 10, blocked_by: ['2'] },
+    ]);
+    // A change from the payload alone: the named fields change, the others stay.
+    const change = (c: Parameters<typeof applyTaskChange>[1]['change']) =>
+      db.transaction((tx) => applyTaskChange(tx, { projectId: session.project_id, sessionId: session.session_id, taskListId: listId, change: c }));
+    expect(await change({ id: '10', status: 'completed', addBlockedBy: ['3'] })).toEqual({ inserted: 0, updated: 1, deleted: 0, unchanged: 0 });
+    expect(await change({ id: '99', status: 'completed' })).toEqual({ inserted: 0, updated: 0, deleted: 0, unchanged: 0 });
+    expect(await change({ id: '2', status: 'deleted' })).toEqual({ inserted: 0, updated: 0, deleted: 1, unchanged: 0 });
+    expect((await rows()).filter((r) => !r.is_deleted)).toEqual([{ task_id: '10', content: 'Same', status: 'completed', is_deleted: false, display_order: 10, blocked_by: ['2', '3'] }]);
   });
 });

@@ -1,23 +1,26 @@
-// Merging our three hooks into a Claude Code settings.json without disturbing anything else in it.
+// Merging our four hooks into a Claude Code settings.json without disturbing anything else in it.
 // Pure functions over parsed JSON; the install-hooks command does the file work.
 
-export type HookEventName = 'SessionStart' | 'PostToolUse' | 'SessionEnd';
+export type HookEventName = 'SessionStart' | 'PostToolUse' | 'PostToolUseFailure' | 'SessionEnd';
 
 export interface HookSpec {
   event: HookEventName;
   /** The hook script's base name: dist/hooks/<script>.cjs */
-  script: 'session-start' | 'post-tool-use' | 'session-end';
+  script: 'session-start' | 'post-tool-use' | 'post-tool-use-failure' | 'session-end';
   matcher?: string;
   /** Claude Code's per-hook timeout, in seconds. */
   timeout: number;
 }
 
-/** TodoWrite plus every MCP tool: the only PostToolUse calls the hook records. */
-export const POST_TOOL_USE_MATCHER = 'TodoWrite|mcp__.*';
+/** TodoWrite, the Task tools that replaced it, and every MCP tool: the only PostToolUse calls the hook records. */
+export const POST_TOOL_USE_MATCHER = 'TodoWrite|TaskCreate|TaskUpdate|mcp__.*';
+/** Failed MCP calls (Claude Code fires PostToolUseFailure, not PostToolUse, when a tool fails). */
+export const POST_TOOL_USE_FAILURE_MATCHER = 'mcp__.*';
 
 export const HOOKS: readonly HookSpec[] = [
   { event: 'SessionStart', script: 'session-start', timeout: 30 },
   { event: 'PostToolUse', script: 'post-tool-use', matcher: POST_TOOL_USE_MATCHER, timeout: 10 },
+  { event: 'PostToolUseFailure', script: 'post-tool-use-failure', matcher: POST_TOOL_USE_FAILURE_MATCHER, timeout: 10 },
   { event: 'SessionEnd', script: 'session-end', timeout: 30 },
 ];
 
@@ -53,9 +56,11 @@ export interface MergeResult {
 }
 
 /**
- * Returns `settings` with our three hooks present exactly once, pointing at `distDir`. Every other key,
+ * Returns `settings` with our four hooks present exactly once, pointing at `distDir`. Every other key,
  * event, matcher group and hook is kept as it was. An existing entry of ours is updated in place (new
- * path, timeout, PostToolUse matcher); otherwise a new matcher group is appended. Throws SettingsError
+ * path, timeout, matcher: an older install's `TodoWrite|mcp__.*` becomes today's); when it shares its
+ * matcher group with hooks of yours, it moves to a group of its own with our matcher, and yours keep
+ * theirs. Otherwise a new matcher group is appended. Throws SettingsError
  * when the structure is not what Claude Code expects, rather than guessing.
  */
 export function mergeHookSettings(input: unknown, distDir: string): MergeResult {
@@ -72,6 +77,7 @@ export function mergeHookSettings(input: unknown, distDir: string): MergeResult 
     const groups = hooks[spec.event];
     if (!Array.isArray(groups)) throw new SettingsError(`"hooks.${spec.event}" must be an array of matcher groups`);
     let found = false;
+    let moveOut: { from: Json; hook: Json } | undefined;
     groups.forEach((group: unknown, gi) => {
       if (!isObject(group) || !Array.isArray(group.hooks)) return;
       const groupHooks: unknown[] = group.hooks;
@@ -82,12 +88,22 @@ export function mergeHookSettings(input: unknown, distDir: string): MergeResult 
         if (hook.type !== 'command') { hook.type = 'command'; changes.push(`${spec.event}[${gi}]: type set to command`); }
         if (hook.command !== command) { hook.command = command; changes.push(`${spec.event}[${gi}]: command now ${command}`); }
         if (hook.timeout !== spec.timeout) { hook.timeout = spec.timeout; changes.push(`${spec.event}[${gi}]: timeout ${spec.timeout}s`); }
-        if (spec.matcher !== undefined && group.matcher !== spec.matcher && groupHooks.length === 1) {
-          group.matcher = spec.matcher;
-          changes.push(`${spec.event}[${gi}]: matcher ${spec.matcher}`);
+        if (spec.matcher !== undefined && group.matcher !== spec.matcher) {
+          if (groupHooks.length === 1) {
+            group.matcher = spec.matcher;
+            changes.push(`${spec.event}[${gi}]: matcher ${spec.matcher}`);
+          } else {
+            moveOut = { from: group, hook };
+          }
         }
       });
     });
+    if (moveOut) {
+      const { from, hook } = moveOut;
+      from.hooks = (from.hooks as unknown[]).filter((h) => h !== hook);
+      groups.push({ matcher: spec.matcher, hooks: [hook] });
+      changes.push(`${spec.event}: ${String(hook.command)} moved to its own matcher group (${spec.matcher}); the other hooks of its group keep their matcher`);
+    }
     if (!found) {
       groups.push({ ...(spec.matcher !== undefined ? { matcher: spec.matcher } : {}), hooks: [{ type: 'command', command, timeout: spec.timeout }] });
       changes.push(`${spec.event}: added ${command}`);

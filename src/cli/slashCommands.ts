@@ -24,8 +24,15 @@ export function isUneditedGenerated(text: string): boolean {
   return m !== null && sha(text.slice(0, m.index)) === m[1];
 }
 
-export function slashCommands(cliPath: string): SlashCommand[] {
-  const cli = `node ${shellArg(cliPath)}`;
+/** The CLI as the Claude Code plugin's commands run it (see scripts/plugin-run.cjs). */
+export const PLUGIN_CLI = 'node "${CLAUDE_PLUGIN_ROOT}/scripts/plugin-run.cjs" cli';
+
+/**
+ * The five commands, running the CLI at `cliPath` (install-hooks), or, with `{ command }`, through that
+ * command line (the plugin's commands/, with PLUGIN_CLI).
+ */
+export function slashCommands(cliPath: string, options: { command?: string } = {}): SlashCommand[] {
+  const cli = options.command ?? `node ${shellArg(cliPath)}`;
   const allowed = `Bash(${cli}:*)`;
   const make = (name: string, description: string, hint: string | undefined, extraTools: string[], lines: string[]): SlashCommand => ({
     file: `session-${name}.md`,

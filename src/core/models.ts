@@ -80,6 +80,11 @@ export const TodoRow = z.object({
   deleted_at: z.nullable(z.date()),
   source_message_id: z.nullable(Uuid),
   synced_session_id: z.nullable(Uuid),
+  /** Claude Code's Task tools: the task list and the task's id in it (both null for other todos). */
+  task_list_id: z.nullable(z.string()),
+  task_id: z.nullable(z.string()),
+  /** Ids, in the same task list, of the tasks this one waits for. */
+  blocked_by: z.array(z.string()),
 });
 export type TodoRow = z.infer<typeof TodoRow>;
 

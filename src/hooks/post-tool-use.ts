@@ -1,14 +1,16 @@
 // Claude Code PostToolUse hook: the hot path, run after every matched tool call. This part stays tiny:
 // it reads stdin and, for a tool we do not record, exits at once without evaluating zod, the data layer
-// or a database adapter. TodoWrite and mcp__* calls go to recordToolUse (imported lazily: in the bundle,
+// or a database adapter. TodoWrite, TaskCreate, TaskUpdate and mcp__* calls go to recordToolUse (imported lazily: in the bundle,
 // evaluated on first use).
 import { OversizedStdin, readStdin, runHook } from './run.js';
+
+const RECORDED_TOOLS = new Set(['TodoWrite', 'TaskCreate', 'TaskUpdate']);
 
 /** Cheap pre-check on the raw payload; anything unparsable goes on to the full validation and its error. */
 function mayRecord(raw: string): boolean {
   try {
     const toolName = (JSON.parse(raw) as { tool_name?: unknown } | null)?.tool_name;
-    return typeof toolName !== 'string' || toolName === 'TodoWrite' || toolName.startsWith('mcp__');
+    return typeof toolName !== 'string' || RECORDED_TOOLS.has(toolName) || toolName.startsWith('mcp__');
   } catch {
     return true;
   }

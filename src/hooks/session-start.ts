@@ -1,7 +1,11 @@
-// Claude Code SessionStart hook: records the session (a re-run for the same session id resumes it),
-// prints "where we left off" for Claude's context and exports the session ids to $CLAUDE_ENV_FILE.
-// Embedded mode: the first process to open the database replays the spool; when another process holds
-// it, the event is spooled and the hook says so.
+// Claude Code SessionStart hook: records the session (a re-run for the same session id resumes it, and so
+// does `source: resume`: no new session row), prints "where we left off" for Claude's context (plain
+// stdout, which Claude Code adds to the context for SessionStart) and exports the session ids to
+// $CLAUDE_ENV_FILE. After a compaction (`source: compact`) it prints a short reminder of the focus and the
+// open tasks instead. When events wait in the spool it says how many and since when, in one line.
+// Its event goes through the spool first; when the database cannot be reached or started, it waits
+// there and the hook says so.
+import { spoolBacklog } from '../core/events/spool.js';
 import { appendEnvFile } from '../core/fs/envFile.js';
 import { deliver, errorText, eventFor, HOOK_DEADLINE_MS, hookContext, payloadOrReject, readHookStdin, runHook, SESSION_REPLAY_BUDGET_MS, SessionStartPayload, warn } from './common.js';
 
@@ -22,15 +26,17 @@ void runHook(NAME, async () => {
   const problems: string[] = [];
   if (delivery.spooledBecause) problems.push(delivery.spooledBecause);
   let familySessionId: string | undefined;
+  const compact = payload.source === 'compact';
   let context = `=== WHERE WE LEFT OFF ===\nProject: ${project}\n(not available: the claude-family database could not be reached; this session is recorded once it can be. Run /session-resume later.)`;
   const started = delivery.outcome?.status === 'applied' ? delivery.outcome.session : undefined;
   if (delivery.db && started) {
     const db = delivery.db;
     familySessionId = started.session_id;
     try {
-      const [{ loadHandoff }, { renderHandoffText }] = await handoffModules;
+      const [{ loadHandoff }, { renderCompactReminder, renderHandoffText }] = await handoffModules;
       // Knowledge matching the focus and next steps, at most 3 lines, unless switched off in the config.
-      context = renderHandoffText(await loadHandoff(db, project, { currentSessionId: familySessionId, knowledgeLimit: config.sessionStartKnowledge ? SESSION_START_KNOWLEDGE : 0 }));
+      const handoff = await loadHandoff(db, project, { currentSessionId: familySessionId, knowledgeLimit: compact || !config.sessionStartKnowledge ? 0 : SESSION_START_KNOWLEDGE });
+      context = compact ? renderCompactReminder(handoff) : renderHandoffText(handoff);
     } catch (err) {
       // The session is recorded; only the summary failed. Say so, and still export the ids below.
       context = `=== WHERE WE LEFT OFF ===\nProject: ${project}\n(could not be loaded: ${errorText(err)}. Run /session-resume later.)`;
@@ -60,7 +66,20 @@ void runHook(NAME, async () => {
       problems.push(`could not write CLAUDE_ENV_FILE ${envFile}: ${errorText(err)}`);
     }
   }
-  process.stdout.write(`${context}\n`);
+  const backlog = backlogLine(config.dataDir);
+  process.stdout.write(`${context}\n${backlog ? `\n${backlog}\n` : ''}`);
   // ONE line on stderr, whatever went wrong.
   if (problems.length > 0) warn(NAME, problems.join('; also '));
-}, HOOK_DEADLINE_MS[NAME]);
+}, HOOK_DEADLINE_MS[NAME]);;
+
+/** One line when events wait in the spool (what a replay could not apply yet), else undefined. */
+function backlogLine(dataDir: string): string | undefined {
+  try {
+    const { count, since } = spoolBacklog(dataDir);
+    if (count === 0) return undefined;
+    const when = since ? ` since ${since.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
+    return `claude-family: ${count} event${count === 1 ? '' : 's'} waiting in the spool${when}, not yet in the database (they are recorded at the next replay: claude-family spool replay).`;
+  } catch {
+    return undefined;
+  }
+}

@@ -2,7 +2,7 @@
 // textContent only: database text is never parsed as HTML or Markdown.
 import type { Handoff } from '../core/session/handoff.js';
 import type { TodoRow } from '../core/models.js';
-import { HANDOFF_SECTIONS, handoffTotals, oneLine, type HandoffSection } from '../core/render/handoff.js';
+import { blockedByText, HANDOFF_SECTIONS, handoffTotals, oneLine, type HandoffSection } from '../core/render/handoff.js';
 
 export interface HandoffView {
   handoff: Handoff;
@@ -38,6 +38,8 @@ function todoItem(list: HTMLElement, todo: TodoRow, label: string, options: Hand
   box.addEventListener('change', () => options.onToggle(todo, box.checked, box));
   el(li, 'span', 'claude-family-todo-text', oneLine(label));
   el(li, 'span', `claude-family-priority claude-family-p${todo.priority}`, `P${todo.priority}`);
+  // A Claude Code task waiting on others (open ones only: loadHandoff drops finished blockers).
+  if (todo.status !== 'completed' && todo.blocked_by?.length) el(li, 'span', 'claude-family-blocked', blockedByText(todo));
 }
 
 export function renderHandoffView(container: HTMLElement, view: HandoffView, options: HandoffViewOptions): void {

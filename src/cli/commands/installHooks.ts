@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { rewriteFileKeepingMode, writeFileAtomic } from '../../core/fs/atomicFile.js';
 import { gitTopLevel } from '../../core/project.js';
-import { mergeHookSettings, SettingsError } from '../claudeSettings.js';
+import { HOOKS, mergeHookSettings, SettingsError } from '../claudeSettings.js';
 import { str, type Command } from '../command.js';
 import { mergeMcpConfig } from '../mcpConfig.js';
 import { CliError, UsageError } from '../errors.js';
@@ -24,7 +24,7 @@ export function hasJsonComments(text: string): boolean {
 
 export const installHooks: Command = {
   name: 'install-hooks',
-  summary: 'Add the SessionStart, PostToolUse and SessionEnd hooks to the project\'s .claude/settings.json, register the claude-family MCP server in its .mcp.json and write the /session-* slash commands. Safe to run again: it changes nothing the second time, keeps every other setting and never overwrites a command file you edited.',
+  summary: 'Add the SessionStart, PostToolUse, PostToolUseFailure and SessionEnd hooks to the project\'s .claude/settings.json, register the claude-family MCP server in its .mcp.json and write the /session-* slash commands. Safe to run again: it changes nothing the second time, keeps every other setting and never overwrites a command file you edited.',
   usage: '[--project-dir DIR]',
   details: ['  --project-dir DIR  the project to install into (default: $CLAUDE_PROJECT_DIR, else the git top level of the current directory, else the current directory)'],
   options: { 'project-dir': { type: 'string' } },
@@ -34,7 +34,7 @@ export const installHooks: Command = {
     const dir = resolve(ctx.io.cwd, given ?? ctx.io.env.CLAUDE_PROJECT_DIR ?? gitTopLevel(ctx.io.cwd) ?? ctx.io.cwd);
     if (!existsSync(dir)) throw new CliError(`project directory ${dir} does not exist`);
     const distDir = ctx.io.distDir;
-    for (const script of ['session-start', 'post-tool-use', 'session-end']) {
+    for (const { script } of HOOKS) {
       if (!existsSync(join(distDir, 'hooks', `${script}.cjs`))) throw new CliError(`${join(distDir, 'hooks', `${script}.cjs`)} is missing; run npm run build first`);
     }
     const claudeDir = join(dir, '.claude');

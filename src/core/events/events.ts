@@ -6,7 +6,7 @@ import { recordMcpUsage } from '../repos/mcpUsage.js';
 import { closeSession, findSessionByClaudeId, getSession, NotFoundError, openSession, reopenSession } from '../repos/sessions.js';
 import { upsertSessionState } from '../repos/sessionState.js';
 import { endSessionIn } from '../session/lifecycle.js';
-import { syncTodoWrite, TodoWriteItem, type TodoSyncResult } from '../session/todoSync.js';
+import { applyTaskChange, syncTaskList, syncTodoWrite, TaskChange, TaskItem, TodoWriteItem, type TodoSyncResult } from '../session/todoSync.js';
 import type { SessionRow, SessionStateRow } from '../models.js';
 
 /**
@@ -24,6 +24,20 @@ const base = {
 
 export const SessionStartEvent = z.object({ ...base, kind: z.literal('session_start'), source: z.optional(z.string().check(z.maxLength(50))) });
 export const TodoWriteEvent = z.object({ ...base, kind: z.literal('todo_write'), todos: z.array(TodoWriteItem).check(z.maxLength(2000)) });
+/**
+ * A TaskCreate / TaskUpdate call, with the whole task list as Claude Code kept it on disk right after it:
+ * the snapshot, so a replay from the spool applies exactly what was there, whenever it runs.
+ */
+export const TaskListEvent = z.object({
+  ...base,
+  kind: z.literal('task_list'),
+  task_list_id: Text(200),
+  tasks: z.array(TaskItem).check(z.maxLength(5000)),
+  /** Task files that could not be read (torn, malformed): their rows are left as they are. */
+  unreadable: z.optional(z.array(Text(100)).check(z.maxLength(5000))),
+});
+/** A TaskCreate / TaskUpdate call whose task list could not be read: what the payload itself says. */
+export const TaskChangeEvent = z.object({ ...base, kind: z.literal('task_change'), task_list_id: Text(200), change: TaskChange });
 export const McpCallEvent = z.object({
   ...base,
   kind: z.literal('mcp_call'),
@@ -69,7 +83,7 @@ export const StateSaveEvent = z
   })
   .check(z.refine((e) => e.current_focus !== undefined || e.next_steps !== undefined || e.pending_actions !== undefined, 'saves nothing: give current_focus, next_steps or pending_actions'));
 
-export const HookEvent = z.discriminatedUnion('kind', [SessionStartEvent, TodoWriteEvent, McpCallEvent, SessionEndEvent, SessionSummaryEvent, StateSaveEvent]);
+export const HookEvent = z.discriminatedUnion('kind', [SessionStartEvent, TodoWriteEvent, TaskListEvent, TaskChangeEvent, McpCallEvent, SessionEndEvent, SessionSummaryEvent, StateSaveEvent]);
 export type HookEvent = z.infer<typeof HookEvent>;
 
 /** An event without its id and time (makeEvent supplies them), per kind. */
@@ -133,6 +147,14 @@ export async function applyEvent(db: Db, event: HookEvent): Promise<ApplyOutcome
         return { status: 'applied', session, resumed } as const;
       case 'todo_write': {
         const todos = await syncTodoWrite(tx, { projectId: session.project_id, sessionId: session.session_id, todos: e.todos });
+        return { status: 'applied', session, todos } as const;
+      }
+      case 'task_list': {
+        const todos = await syncTaskList(tx, { projectId: session.project_id, sessionId: session.session_id, taskListId: e.task_list_id, tasks: e.tasks, keep: e.unreadable });
+        return { status: 'applied', session, todos } as const;
+      }
+      case 'task_change': {
+        const todos = await applyTaskChange(tx, { projectId: session.project_id, sessionId: session.session_id, taskListId: e.task_list_id, change: e.change });
         return { status: 'applied', session, todos } as const;
       }
       case 'mcp_call':

@@ -150,6 +150,33 @@ export function pendingSpoolCount(dataDir: string): number {
   return n;
 }
 
+/** How many events wait in the spool and when the oldest of them happened (its `at`, when readable). */
+export function spoolBacklog(dataDir: string): { count: number; since?: Date } {
+  if (!spoolHasEvents(dataDir)) return { count: 0 };
+  let count = 0;
+  let since: Date | undefined;
+  for (const file of [...claimedFiles(dataDir), spoolPaths(dataDir).live]) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
+      if (line.trim() === '') continue;
+      count += 1;
+      if (since) continue;
+      try {
+        const at = new Date((JSON.parse(line) as { at?: string }).at ?? NaN);
+        if (!Number.isNaN(at.getTime())) since = at;
+      } catch {
+        // a torn line: the next one tells
+      }
+    }
+  }
+  return since ? { count, since } : { count };
+}
+
 /** True when there may be something to replay (cheap: no file reads). */
 export function spoolHasEvents(dataDir: string): boolean {
   const { live } = spoolPaths(dataDir);

@@ -6,8 +6,21 @@ export interface HandoffTextOptions {
   pendingLimit?: number;
 }
 
+/** "blocked by #2, #3" for a task waiting on others, else "". */
+export function blockedByText(t: Pick<TodoRow, 'blocked_by'>): string {
+  const ids = t.blocked_by ?? [];
+  return ids.length === 0 ? '' : `blocked by ${ids.map((id) => `#${oneLine(id, 100)}`).join(', ')}`;
+}
+
+const blockedSuffix = (t: Pick<TodoRow, 'blocked_by'>, escape: (s: string) => string = (x) => x) => (blockedByText(t) ? ` (${escape(blockedByText(t))})` : '');
+
+/** "#3 " for a Claude Code task, so "blocked by #3" can be followed; "" for other todos. */
+function taskRef(t: Pick<TodoRow, 'task_id'>): string {
+  return t.task_id ? `#${oneLine(t.task_id, 100)} ` : '';
+}
+
 function todoLine(mark: string, t: TodoRow): string {
-  return `  [${mark}] [P${t.priority}] ${oneLine(t.content)}`;
+  return `  [${mark}] [P${t.priority}] ${taskRef(t)}${oneLine(t.content)}${blockedSuffix(t)}`;
 }
 
 /** Collapses whitespace so one database value can never break the block's layout. */
@@ -70,6 +83,22 @@ export function renderHandoffText(h: Handoff, options: HandoffTextOptions = {}):
   return lines.join('\n');
 }
 
+/**
+ * The short reminder a SessionStart hook prints after Claude Code compacted the context (source
+ * `compact`): the focus and the open todos and tasks, which the compaction summary may have dropped.
+ */
+export function renderCompactReminder(h: Handoff, options: HandoffTextOptions = {}): string {
+  const limit = options.pendingLimit ?? 10;
+  const totals = handoffTotals(h);
+  const lines = ['=== CONTEXT COMPACTED: CURRENT FOCUS AND OPEN TASKS ===', `Project: ${h.projectName}`];
+  lines.push(`Focus: ${h.state?.current_focus ? oneLine(h.state.current_focus) : '(none recorded)'}`);
+  lines.push(`Open: ${totals.inProgress} in progress, ${totals.pending} pending`);
+  for (const t of h.inProgress) lines.push(todoLine('>', t));
+  for (const t of h.pending.slice(0, limit)) lines.push(todoLine(' ', t));
+  if (totals.pending > Math.min(limit, h.pending.length)) lines.push(`  … and ${totals.pending - Math.min(limit, h.pending.length)} more pending`);
+  return lines.join('\n');
+}
+
 export type HandoffSection = 'focus' | 'next' | 'todos' | 'messages' | 'last';
 export const HANDOFF_SECTIONS: readonly HandoffSection[] = ['focus', 'last', 'next', 'todos', 'messages'];
 
@@ -122,10 +151,10 @@ export function renderHandoffMarkdown(h: Handoff, options: HandoffMarkdownOption
         out.push(`${hx} Todos`, '', `${totals.total} active: ${totals.inProgress} in progress, ${totals.pending} pending.`, '');
         // Not Markdown tasks (`- [ ]`): a tick in the note would change only the file and be lost at the next
         // rewrite. Todos are checked off where the database is written: the live `claude-handoff` block.
-        for (const t of h.inProgress) out.push(`- ${TODO_MARK.in_progress} ${escapeMarkdown(t.active_form || t.content)} (P${t.priority})`);
+        for (const t of h.inProgress) out.push(`- ${TODO_MARK.in_progress} ${escapeMarkdown(t.active_form || t.content)} (P${t.priority})${blockedSuffix(t, escapeMarkdown)}`);
         if (totals.inProgress > h.inProgress.length) out.push(`- … and ${totals.inProgress - h.inProgress.length} more in progress`);
         const shown = h.pending.slice(0, limit);
-        for (const t of shown) out.push(`- ${TODO_MARK.pending} ${escapeMarkdown(t.content)} (P${t.priority})`);
+        for (const t of shown) out.push(`- ${TODO_MARK.pending} ${escapeMarkdown(t.content)} (P${t.priority})${blockedSuffix(t, escapeMarkdown)}`);
         if (totals.pending > shown.length) out.push(`- … and ${totals.pending - shown.length} more pending`);
         out.push('');
         break;

@@ -3,7 +3,8 @@ import { NewTodoInput, SetTodoStatusInput, Uuid, parseInput, type TodoRow, type 
 import { NotFoundError } from './sessions.js';
 
 export const TODO_COLUMNS = `todo_id, project_id, created_session_id, completed_session_id, content, active_form, status,
-  priority, display_order, is_deleted, created_at, updated_at, completed_at, deleted_at, source_message_id, synced_session_id`;
+  priority, display_order, is_deleted, created_at, updated_at, completed_at, deleted_at, source_message_id, synced_session_id,
+  task_list_id, task_id, blocked_by`;
 
 export class DuplicateTodoError extends Error {
   constructor(content: string) {

@@ -69,6 +69,18 @@ function withDates<T>(row: Json, fields: readonly string[]): T {
 const TODO_DATES = ['created_at', 'updated_at', 'completed_at', 'deleted_at'] as const;
 
 /**
+ * The todo columns, with a task's blocked_by cut to the blockers still open (live, not completed) in its
+ * task list: "blocked by #2" disappears once task 2 is done.
+ */
+const HANDOFF_TODO_COLUMNS = TODO_COLUMNS.replace(
+  /\bblocked_by\b/,
+  `CASE WHEN cardinality(td.blocked_by) = 0 THEN td.blocked_by ELSE ARRAY(
+     SELECT b FROM unnest(td.blocked_by) AS b WHERE EXISTS (
+       SELECT 1 FROM claude.todos x WHERE x.task_list_id = td.task_list_id AND x.task_id = b AND NOT x.is_deleted AND x.status <> 'completed')
+   ) END AS blocked_by`,
+);
+
+/**
  * Everything the handoff shows, in ONE statement: a SessionStart hook runs on a fresh connection, where
  * each statement pays its own parse/plan and round trip (eight separate queries took about 43 ms on a
  * cold backend, this one about 25 ms). Each part still walks its index (the project id comes from an
@@ -77,7 +89,7 @@ const TODO_DATES = ['created_at', 'updated_at', 'completed_at', 'deleted_at'] as
 export async function loadHandoff(q: Queryable, projectName: string, options: LoadHandoffOptions = {}): Promise<Handoff> {
   const recall = Math.max(0, Math.trunc(options.knowledgeLimit ?? 0));
   const todoList = (status: string) => `(SELECT coalesce(json_agg(t), '[]') FROM (
-      SELECT ${TODO_COLUMNS} FROM claude.todos
+      SELECT ${HANDOFF_TODO_COLUMNS} FROM claude.todos td
       WHERE project_id = (SELECT project_id FROM p) AND NOT is_deleted AND status = '${status}'
       ORDER BY priority, display_order, created_at LIMIT $2) t)`;
   const { rows } = await q.query<{
