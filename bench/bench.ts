@@ -209,6 +209,21 @@ function kib(file: string): string {
   return `${(statSync(file).size / 1024).toFixed(0).padStart(4)} KiB`;
 }
 
+/** PostToolUse with a 10-item TodoWrite whose statuses move on each round (2 transitions a run). */
+function todoWriteCase(hook: (name: string) => string, payload: (extra: Record<string, unknown>) => string): ProcessCase {
+  return {
+    name: 'post-tool-use hook (TodoWrite)',
+    args: [hook('post-tool-use')],
+    input: (i) =>
+      payload({
+        hook_event_name: 'PostToolUse',
+        tool_name: 'TodoWrite',
+        tool_input: { todos: Array.from({ length: 10 }, (_, k) => ({ content: `Bench task ${k}`, activeForm: `Doing bench task ${k}`, status: k < i % 10 ? 'completed' : 'pending' })) },
+        tool_response: {},
+      }),
+  };
+}
+
 interface EmbeddedArgs {
   work: string;
   bare: string;
@@ -259,17 +274,7 @@ async function embedded({ work, bare, hook, payload, results }: EmbeddedArgs): P
     const cases: ProcessCase[] = [
       { name: 'bare node + 1 connection (socket)', args: [bare], input: () => '' },
       { name: 'session-start hook', args: [hook('session-start')], input: () => payload({ hook_event_name: 'SessionStart', source: 'startup' }) },
-      {
-        name: 'post-tool-use hook (TodoWrite)',
-        args: [hook('post-tool-use')],
-        input: (i) =>
-          payload({
-            hook_event_name: 'PostToolUse',
-            tool_name: 'TodoWrite',
-            tool_input: { todos: Array.from({ length: 10 }, (_, k) => ({ content: `Bench task ${k}`, activeForm: `Doing bench task ${k}`, status: k < i % 10 ? 'completed' : 'pending' })) },
-            tool_response: {},
-          }),
-      },
+      todoWriteCase(hook, payload),
       { name: 'post-tool-use hook (MCP call)', args: [hook('post-tool-use')], input: () => payload({ hook_event_name: 'PostToolUse', tool_name: 'mcp__postgres__execute_sql', tool_input: { sql: 'SELECT 1' }, tool_response: { content: [] } }) },
       { name: 'session-end hook', args: [hook('session-end')], input: () => payload({ hook_event_name: 'SessionEnd', reason: 'other' }) },
     ];
@@ -429,17 +434,7 @@ await c.connect(); await c.query('SELECT 1'); await c.end();`,
         { name: 'node -e "" (for scale)', args: ['-e', ''], input: () => '' },
         { name: 'bare node + 1 connection', args: [bare], input: () => '' },
         { name: 'session-start hook', args: [hook('session-start')], input: () => payload({ hook_event_name: 'SessionStart', source: 'startup' }) },
-        {
-          name: 'post-tool-use hook (TodoWrite)',
-          args: [hook('post-tool-use')],
-          input: (i) =>
-            payload({
-              hook_event_name: 'PostToolUse',
-              tool_name: 'TodoWrite',
-              tool_input: { todos: Array.from({ length: 10 }, (_, k) => ({ content: `Bench task ${k}`, activeForm: `Doing bench task ${k}`, status: k < i % 10 ? 'completed' : 'pending' })) },
-              tool_response: {},
-            }),
-        },
+        todoWriteCase(hook, payload),
         {
           name: 'post-tool-use hook (TaskUpdate, 200 tasks)',
           args: [hook('post-tool-use')],

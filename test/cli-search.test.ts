@@ -119,7 +119,7 @@ describe('claude-family search and knowledge [postgres]', { timeout: 120_000 }, 
     writeFileSync(mcpPath, JSON.stringify(written));
     const moved = join(tempDir('moved'), 'dist');
     mkdirSync(join(moved, 'hooks'), { recursive: true });
-    for (const h of ['session-start', 'post-tool-use', 'session-end']) writeFileSync(join(moved, 'hooks', `${h}.cjs`), '');
+    for (const h of ['session-start', 'post-tool-use', 'post-tool-use-failure', 'session-end']) writeFileSync(join(moved, 'hooks', `${h}.cjs`), '');
     expect((await cli(['install-hooks', '--project-dir', dir], { distDir: moved })).code).toBe(0);
     expect(JSON.parse(readFileSync(mcpPath, 'utf8')).mcpServers['claude-family']).toEqual({ type: 'stdio', command: 'node', args: [`${moved}/cli.mjs`, 'mcp', 'serve'], env: { CLAUDE_FAMILY_PROJECT: 'mine' } });
     expect(JSON.parse(readFileSync(mcpPath, 'utf8')).mcpServers.github).toEqual(user.mcpServers.github);

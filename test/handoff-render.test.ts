@@ -137,7 +137,7 @@ describe('Claude Code tasks in the handoff', () => {
       '  [ ] [P3] #3 Ship (blocked by #1, #2)',
     ]);
     const md = renderHandoffMarkdown(h, { sections: ['todos'] });
-    expect(md).toContain('- [ ] Write the migration (P3) (blocked by \\#1)\n');
-    expect(md).toContain('- [/] Design the schema (doing) (P3)\n');
+    expect(md).toContain('- ○ Write the migration (P3) (blocked by \\#1)\n');
+    expect(md).toContain('- ◐ Design the schema (doing) (P3)\n');
   });
 });
