@@ -14,6 +14,9 @@ ALTER TABLE claude.todos
 -- never duplicates a row.
 CREATE UNIQUE INDEX todos_task_key_uq ON claude.todos (task_list_id, task_id) WHERE task_list_id IS NOT NULL AND NOT is_deleted;
 
+-- A list's rows, deleted ones included (the project a shared list belongs to is that of its first row).
+CREATE INDEX todos_task_list_idx ON claude.todos (task_list_id, created_at) WHERE task_list_id IS NOT NULL;
+
 -- Content stays unique among live todos matched by content only (TodoWrite, added by hand).
 DROP INDEX claude.todos_live_content_uq;
 CREATE UNIQUE INDEX todos_live_content_uq ON claude.todos (project_id, content)

@@ -19,6 +19,7 @@ import { getProjectByName } from '../src/core/repos/projects.js';
 import { upsertSessionState } from '../src/core/repos/sessionState.js';
 import { closeSession, listSessions, openSession } from '../src/core/repos/sessions.js';
 import { addTodo, getTodo, listActiveTodos, setTodoStatus } from '../src/core/repos/todos.js';
+import { syncTaskList, type TaskItem } from '../src/core/session/todoSync.js';
 import ClaudeFamilyPlugin from '../src/plugin/main.js';
 import type { ClaudeFamilySettings } from '../src/plugin/settings.js';
 import type { ClaudeFamilySettingTab } from '../src/plugin/settingsTab.js';
@@ -128,6 +129,28 @@ describeEachBackend(
       await until(() => el.textContent!.includes('A new focus'), 'the focus to update');
       block.unload();
       expect(plugin.blocks.size).toBe(0);
+    });
+
+    it('shows a Claude Code task waiting on another as "blocked by #N" until that one is done', async () => {
+      const { el, ctx: block } = await renderCodeBlock(app, 'claude-handoff', `project: ${project}\nsections: todos`);
+      await until(() => el.textContent!.includes('First todo'), 'the block');
+      const listId = `list-${project}`;
+      const sync = (tasks: TaskItem[]) => writer.run((db) => db.transaction((tx) => syncTaskList(tx, { projectId, sessionId, taskListId: listId, tasks })));
+      await sync([
+        { id: '1', subject: 'Design it', status: 'in_progress' },
+        { id: '2', subject: 'Build it', status: 'pending', blockedBy: ['1'] },
+      ]);
+      await until(() => el.textContent!.includes('Build it'), 'the block to show the tasks');
+      const blocked = () => Array.from(el.querySelectorAll('.claude-family-blocked'), (e) => e.textContent);
+      expect(blocked()).toEqual(['blocked by #1']);
+      await sync([
+        { id: '1', subject: 'Design it', status: 'completed' },
+        { id: '2', subject: 'Build it', status: 'pending', blockedBy: ['1'] },
+      ]);
+      await until(() => blocked().length === 0, 'the blocker to be done');
+      await sync([]); // leave the project's todos as the other tests expect them
+      await until(() => !el.textContent!.includes('Build it'), 'the tasks to be gone');
+      block.unload();
     });
 
     if (backend === 'embedded') it('replays what a hook spooled while the server was down, when it connects', async () => {
