@@ -61,6 +61,12 @@ describe('claude-family search and knowledge [postgres]', { timeout: 120_000 }, 
     }
     expect(JSON.parse((await cli(['search', `batch inserts ${tag}`, '--all-projects', '--limit', '1', '--json'])).out).hits).toHaveLength(1);
     expect((await cli(['search', `nothing-like-this-${tag}`])).out).toMatch(/^No matches for /);
+    // Hostile queries are just queries.
+    for (const q of ['a & b | !c <-> d:* (', '"unclosed', "'; DROP TABLE claude.sessions; --", 'x'.repeat(100_000), '\\ \' "']) {
+      const r = await cli(['search', '--all-projects', '--', q]);
+      expect(r.code, `${q.slice(0, 30)}: ${r.err}`).toBe(0);
+    }
+    expect((await cli(['search', `batch inserts ${tag}`, '--project', project])).code).toBe(0);
   });
 
   it('search: usage errors name the option', async () => {

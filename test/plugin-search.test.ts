@@ -74,7 +74,7 @@ describeEachBackend('Obsidian: Search Claude memory', (ctx, backend) => {
     modal.renderSuggestion(last![0]!, el);
     expect(el.textContent).toContain(`Knowledge: Snapshot ${tag}`);
     // The matched words of the snippet are in <strong>.
-    expect(Array.from(el.querySelectorAll('strong')).map((b) => b.textContent)).toContain(tag);
+    expect(Array.from(el.querySelectorAll('strong'), (b) => b.textContent)).toContain(tag);
 
     const opened = async (hit: SearchHit, path: RegExp) => {
       modal.selectSuggestion(hit, new MouseEvent('click'));
