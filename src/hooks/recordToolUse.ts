@@ -5,7 +5,7 @@
 import * as z from 'zod/mini';
 import { issuesText } from '../core/issueText.js';
 import { parseMcpToolName } from '../core/repos/mcpUsage.js';
-import { appendToSpool, SpoolWriteError } from '../core/events/spool.js';
+import { appendToSpool, spoolPaths, SpoolWriteError } from '../core/events/spool.js';
 import { TodoWriteItem } from '../core/session/todoSync.js';
 import { deliver, eventFor, HOT_REPLAY_BUDGET_MS, hookContext, HookFailure, orReject, payloadOrReject, PostToolUsePayload, warn } from './common.js';
 import { hookState } from './run.js';
@@ -52,7 +52,7 @@ export async function recordToolUse(raw: string): Promise<void> {
       if (err instanceof SpoolWriteError) throw new HookFailure(`event NOT kept: the spool could not take it (${err.message})`);
       throw err;
     }
-    hookState.kept = config.dataDir;
+    hookState.kept = spoolPaths(config.dataDir).live;
     return;
   }
   const delivery = await deliver(config, event, { migrate: 'if-behind', replayBudgetMs: HOT_REPLAY_BUDGET_MS });
