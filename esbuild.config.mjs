@@ -1,10 +1,8 @@
 // Builds the Obsidian plugin (main.js, CommonJS, as Obsidian loads it) and the Node entry points under
 // dist/ (hooks, CLI, demo) from the same src/core. `node esbuild.config.mjs production` builds once and
 // minifies the plugin; with no argument it watches.
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { builtinModules, createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import esbuild from 'esbuild';
 
 const production = process.argv[2] === 'production';
@@ -42,7 +40,7 @@ const nodeBuild = {
   splitting: true,
   outExtension: { '.js': '.mjs' },
   chunkNames: 'chunks/[name]-[hash]',
-  // PGlite ships its wasm and data files beside its JS: resolve it from node_modules at run time.
+  // PGlite (only for the one-time import of old data) ships wasm beside its JS: load it from node_modules.
   external: ['@electric-sql/pglite', 'pg-native'],
   // pg is CommonJS and requires Node built-ins; give the ESM bundle a real `require`.
   banner: { js: "import { createRequire as __cfCreateRequire } from 'node:module'; const require = __cfCreateRequire(import.meta.url);" },
@@ -86,20 +84,15 @@ const launcherBuild = {
 const builds = [nodeBuild, hookBuild, launcherBuild];
 
 /**
- * The plugin is one main.js, but PGlite loads pglite.wasm, initdb.wasm and pglite.data from beside its
- * JS. This provides them as the module 'claude-family:pglite-assets' (gzipped, base64), which
- * src/plugin/pgliteAssets.ts decompresses and hands to PGlite.
+ * The plugin never runs a database engine inside Obsidian: it speaks pg to the local server. This
+ * fails the plugin build if anything pulls PGlite (kept only for the one-time import of old data) in.
  */
-const pgliteAssets = {
-  name: 'pglite-assets',
+const noDatabaseEngine = {
+  name: 'no-database-engine',
   setup(build) {
-    build.onResolve({ filter: /^claude-family:pglite-assets$/ }, (args) => ({ path: args.path, namespace: 'pglite-assets' }));
-    build.onLoad({ filter: /.*/, namespace: 'pglite-assets' }, () => {
-      const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
-      const packed = (file) => gzipSync(readFileSync(join(dist, file)), { level: 9 }).toString('base64');
-      const assets = { pgliteWasm: packed('pglite.wasm'), initdbWasm: packed('initdb.wasm'), data: packed('pglite.data') };
-      return { contents: `export const PGLITE_ASSETS = ${JSON.stringify(assets)};`, loader: 'js', watchFiles: ['pglite.wasm', 'initdb.wasm', 'pglite.data'].map((f) => join(dist, f)) };
-    });
+    build.onResolve({ filter: /^@electric-sql\/pglite/ }, (args) => ({
+      errors: [{ text: `${args.path} must not be bundled into the Obsidian plugin (imported by ${args.importer})` }],
+    }));
   },
 };
 
@@ -110,14 +103,12 @@ if (existsSync('src/plugin/main.ts')) {
     outfile: 'main.js',
     format: 'cjs',
     external: ['obsidian', 'electron', '@codemirror/*', '@lezer/*', 'pg-native', ...nodeBuiltins],
-    plugins: [pgliteAssets],
-    // PGlite's ESM build reads import.meta.url (a CJS bundle has none): give it main.js's own URL.
-    define: { 'import.meta.url': '__cfImportMetaUrl' },
-    banner: { js: "var __cfImportMetaUrl = require('url').pathToFileURL(__filename).href;" },
+    plugins: [noDatabaseEngine],
+    // pg asks "am I in a Cloudflare Worker?" (see nodeBuild): never, in Obsidian either.
+    define: nodeBuild.define,
     minify: production,
     treeShaking: true,
-    // A few MB of inlined assets: no inline source map even in watch mode.
-    sourcemap: false,
+    sourcemap: production ? false : 'inline',
   });
 }
 

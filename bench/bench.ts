@@ -5,12 +5,26 @@
 //   - a 10,000-todo handoff load + render in process: < 50 ms;
 // on a database seeded with 100,000 sessions across 50 projects and 10,000 live todos in the project
 // the hooks run against. Also prints hook bundle sizes and the query plans of the hot queries.
+// The same hooks (SessionEnd too) on the embedded default, the per-user local server, with the server up:
+//   - each at <= 1.5x a bare node start that opens one connection to that server;
+//   - hook peak RSS <= 80 MiB;
+//   - the plugin's longest event-loop stall during a handoff refresh (10,000 todos) <= 50 ms;
+//   - the first-ever start (initdb + start) and a later start of the stopped server, printed.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import esbuild from 'esbuild';
+import { Window } from 'happy-dom';
 import pg from 'pg';
+import type { Db } from '../src/core/db/db.js';
+import { ensureLocalServer, stopLocalServer, type LocalConnection } from '../src/core/db/localServer.js';
+import { Connection } from '../src/plugin/connection.js';
+import { loadHandoffView } from '../src/plugin/handoffBlock.js';
+import { renderHandoffView } from '../src/plugin/handoffView.js';
+import { DEFAULT_SETTINGS } from '../src/plugin/settings.js';
 import { loadHandoff } from '../src/core/session/handoff.js';
 import { migrate } from '../src/core/db/migrate.js';
 import { openPostgres } from '../src/core/db/pg.js';
@@ -54,8 +68,7 @@ async function createDatabase(): Promise<{ url: string; drop: () => Promise<void
   };
 }
 
-async function seed(url: string): Promise<void> {
-  const db = openPostgres({ connectionString: url });
+async function seed(db: Db): Promise<void> {
   try {
     await migrate(db);
     await db.query(`INSERT INTO claude.projects (project_name)
@@ -94,9 +107,9 @@ interface ProcessCase {
  * Times every case as a whole process, RUNS times each, interleaved (round i runs every case once), so
  * a machine that gets busier or quieter during the run shifts all cases alike and the ratios stay fair.
  */
-function timeProcesses(cases: ProcessCase[], env: NodeJS.ProcessEnv): ProcessTiming[] {
+function timeProcesses(cases: ProcessCase[], env: NodeJS.ProcessEnv, runs = RUNS): ProcessTiming[] {
   const times = cases.map(() => [] as number[]);
-  for (let i = 0; i < RUNS + 3; i++) {
+  for (let i = 0; i < runs + 3; i++) {
     cases.forEach((c, k) => {
       const start = performance.now();
       const res = spawnSync(process.execPath, c.args, { input: c.input(i), env, encoding: 'utf8' });
@@ -114,13 +127,118 @@ function kib(file: string): string {
   return `${(statSync(file).size / 1024).toFixed(0).padStart(4)} KiB`;
 }
 
+interface EmbeddedArgs {
+  work: string;
+  bare: string;
+  hook: (name: string) => string;
+  payload: (extra: Record<string, unknown>) => string;
+  results: { what: string; value: string; target: string; ok: boolean }[];
+}
+
+/** Peak RSS of whole hook processes, from a preload that reports process.resourceUsage() at exit. */
+function peakRss(work: string, args: string[], input: string, env: NodeJS.ProcessEnv, runs = 5): number {
+  const preload = join(work, 'rss.cjs');
+  const out = join(work, 'rss.txt');
+  writeFileSync(preload, `process.on('exit', () => require('node:fs').appendFileSync(${JSON.stringify(out)}, process.resourceUsage().maxRSS + '\\n'));\n`);
+  rmSync(out, { force: true });
+  for (let i = 0; i < runs; i++) {
+    const res = spawnSync(process.execPath, ['--require', preload, ...args], { input, env, encoding: 'utf8' });
+    if (res.status !== 0) throw new Error(`peak RSS run failed: ${res.stderr}`);
+  }
+  return Math.max(...readFileSync(out, 'utf8').trim().split('\n').map(Number)) / 1024;
+}
+
+async function embedded({ work, bare, hook, payload, results }: EmbeddedArgs): Promise<void> {
+  const root = join(work, 'embedded');
+  mkdirSync(root);
+  chmodSync(work, 0o711); // as root, the server runs as the postgres account and must reach its directory
+  chmodSync(root, 0o711);
+  const dataDir = join(root, 'data');
+  const resolve = (id: string) => createRequire(join(ROOT, 'package.json')).resolve(id);
+  try {
+    let t = performance.now();
+    const first = await ensureLocalServer(dataDir, { resolve, timeoutMs: 60_000 });
+    const firstMs = performance.now() - t;
+    await stopLocalServer(dataDir);
+    t = performance.now();
+    await ensureLocalServer(dataDir);
+    const restartMs = performance.now() - t;
+    console.log(`\nembedded default (local server in ${dataDir}):`);
+    console.log(`  first-ever start (initdb + start)  ${fmt(firstMs)}`);
+    console.log(`  start of the stopped server        ${fmt(restartMs)}`);
+    const conn: LocalConnection = first.connection;
+    t = performance.now();
+    await seed(openPostgres({ connection: conn, backend: 'embedded' }));
+    console.log(`  seeded the same data in ${fmt(performance.now() - t)}`);
+
+    const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_FAMILY_DATA_DIR: dataDir, BENCH_CONNECTION: JSON.stringify(conn) };
+    delete env.CLAUDE_FAMILY_DATABASE_URL;
+    delete env.CLAUDE_FAMILY_PROJECT;
+    const cases: ProcessCase[] = [
+      { name: 'bare node + 1 connection (socket)', args: [bare], input: () => '' },
+      { name: 'session-start hook', args: [hook('session-start')], input: () => payload({ hook_event_name: 'SessionStart', source: 'startup' }) },
+      {
+        name: 'post-tool-use hook (TodoWrite)',
+        args: [hook('post-tool-use')],
+        input: (i) =>
+          payload({
+            hook_event_name: 'PostToolUse',
+            tool_name: 'TodoWrite',
+            tool_input: { todos: Array.from({ length: 10 }, (_, k) => ({ content: `Bench task ${k}`, activeForm: `Doing bench task ${k}`, status: k < i % 10 ? 'completed' : 'pending' })) },
+            tool_response: {},
+          }),
+      },
+      { name: 'post-tool-use hook (MCP call)', args: [hook('post-tool-use')], input: () => payload({ hook_event_name: 'PostToolUse', tool_name: 'mcp__postgres__execute_sql', tool_input: { sql: 'SELECT 1' }, tool_response: { content: [] } }) },
+      { name: 'session-end hook', args: [hook('session-end')], input: () => payload({ hook_event_name: 'SessionEnd', reason: 'other' }) },
+    ];
+    const [baseline, ...timings] = timeProcesses(cases, env);
+    console.log(`  whole processes (${RUNS} interleaved runs each):`);
+    console.log(`    ${baseline!.name.padEnd(34)} p50 ${fmt(baseline!.p50).padStart(9)}  p95 ${fmt(baseline!.p95).padStart(9)}  baseline`);
+    for (const tm of timings) {
+      const ratio = tm.p50 / baseline!.p50;
+      console.log(`    ${tm.name.padEnd(34)} p50 ${fmt(tm.p50).padStart(9)}  p95 ${fmt(tm.p95).padStart(9)}  ${ratio.toFixed(2)}x baseline`);
+      results.push({ what: `embedded ${tm.name} p50 / baseline`, value: `${ratio.toFixed(2)}x`, target: '<= 1.5x', ok: ratio <= 1.5 });
+    }
+    for (const c of cases.slice(1)) {
+      const mib = peakRss(work, c.args, c.input(5), env);
+      console.log(`    ${c.name.padEnd(34)} peak RSS ${mib.toFixed(1)} MiB`);
+      results.push({ what: `embedded ${c.name} peak RSS`, value: `${mib.toFixed(1)} MiB`, target: '<= 80 MiB', ok: mib <= 80 });
+    }
+
+    // The plugin's refresh of a handoff block, as Obsidian runs it: query through its Connection, render
+    // into the DOM. Longest event-loop stall over 20 refreshes (the loop is Obsidian's UI thread).
+    const window = new Window();
+    (globalThis as { document?: unknown }).document = window.document;
+    const connection = new Connection({ settings: () => ({ ...DEFAULT_SETTINGS, mode: 'embedded', dataDir }) });
+    try {
+      const container = window.document.createElement('div') as unknown as HTMLElement;
+      renderHandoffView(container, await loadHandoffView(connection, MAIN_PROJECT, 5, 10), { onToggle: () => {} }); // connect and warm up
+      const h = monitorEventLoopDelay({ resolution: 1 });
+      h.enable();
+      for (let i = 0; i < 20; i++) {
+        renderHandoffView(container, await loadHandoffView(connection, MAIN_PROJECT, 5, 10), { onToggle: () => {} });
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      h.disable();
+      const stall = h.max / 1e6;
+      console.log(`  plugin handoff refresh (10,000 todos, 20 refreshes): longest event-loop stall ${fmt(stall)}`);
+      results.push({ what: 'embedded plugin refresh: longest stall', value: fmt(stall), target: '<= 50 ms', ok: stall <= 50 });
+    } finally {
+      await connection.close();
+      await window.happyDOM.close();
+    }
+  } finally {
+    await stopLocalServer(dataDir);
+  }
+}
+
 async function main(): Promise<void> {
   const results: { what: string; value: string; target: string; ok: boolean }[] = [];
   const { url, drop } = await createDatabase();
   const work = mkdtempSync(join(tmpdir(), 'cf-bench-run-'));
   try {
     let t = performance.now();
-    await seed(url);
+    await seed(openPostgres({ connectionString: url }));
     console.log(`seeded 50 projects, 100,000 sessions, 10,000 todos in ${fmt(performance.now() - t)}`);
 
     // ---- whole processes -------------------------------------------------------------------
@@ -130,7 +248,7 @@ async function main(): Promise<void> {
     await esbuild.build({
       stdin: {
         contents: `import pg from 'pg';
-const c = new pg.Client({ connectionString: process.env.CLAUDE_FAMILY_DATABASE_URL });
+const c = new pg.Client(process.env.BENCH_CONNECTION ? JSON.parse(process.env.BENCH_CONNECTION) : { connectionString: process.env.CLAUDE_FAMILY_DATABASE_URL });
 await c.connect(); await c.query('SELECT 1'); await c.end();`,
         resolveDir: ROOT,
       },
@@ -307,6 +425,9 @@ backlog of ${BACKLOG} spooled events:`);
     } finally {
       await db.close();
     }
+
+    // ---- the embedded default: the local server ------------------------------------------------
+    await embedded({ work, bare, hook, payload, results });
 
     // ---- bundle sizes ----------------------------------------------------------------------
     // What a hook process reads: the launcher, its one bundle, and the V8 code cache the runs above wrote.

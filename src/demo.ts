@@ -1,15 +1,18 @@
-// `npm run demo`: the main job on the embedded default, end to end. Creates an embedded PGlite
-// database under ./.demo (afresh each run, so the output is always the same story), migrates it,
+// `npm run demo`: the main job on the embedded default, end to end. Creates the local Postgres server
+// under ./.demo (afresh each run, so the output is always the same story), migrates it,
 // records a sample session with todos and prints the "where we left off" handoff as Markdown. Then it
 // runs a whole Claude Code session lifecycle through the REAL hook scripts and CLI (dist/hooks/*.cjs,
-// dist/cli.mjs) as child processes, exactly as Claude Code would call them, on the same database.
+// dist/cli.mjs) as child processes, exactly as Claude Code would call them, on the same database, and
+// stops the server at the end (`claude-family db stop`).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadHandoff } from './core/session/handoff.js';
 import { migrate } from './core/db/migrate.js';
-import { openPglite } from './core/db/pglite.js';
+import { reachableBy, serverAccount, stopLocalServer } from './core/db/localServer.js';
+import { openDatabase } from './core/db/open.js';
 import { renderHandoffMarkdown } from './core/render/handoff.js';
 import { upsertSessionState } from './core/repos/sessionState.js';
 import { closeSession, openSession } from './core/repos/sessions.js';
@@ -21,10 +24,10 @@ const PROJECT = 'demo-project';
 
 async function sampleSession(dataDir: string): Promise<void> {
   const started = Date.now();
-  const db = await openPglite({ dataDir });
+  const db = await openDatabase({ dataDir }, { onNotice: (m) => console.error(`claude-family: ${m}`) });
   try {
     const report = await migrate(db);
-    console.error(`embedded database at ${dataDir} (opened and migrated in ${Date.now() - started} ms; applied: ${report.applied.join(', ') || 'none'})`);
+    console.error(`local Postgres in ${join(dataDir, 'postgres')} (created, started and migrated in ${Date.now() - started} ms; applied: ${report.applied.join(', ') || 'none'})`);
     const { session } = await db.transaction(async (tx) => {
       const opened = await openSession(tx, { projectName: PROJECT, claudeSessionId: 'demo-session-0' });
       const projectId = opened.session.project_id;
@@ -86,7 +89,7 @@ function hooksLifecycle(root: string): void {
     { content: 'Test the hooks on both backends', status: 'in_progress', activeForm: 'Testing the hooks' },
     { content: 'Document install-hooks', status: 'pending', activeForm: 'Documenting install-hooks' },
   ];
-  run('PostToolUse hook: TodoWrite (embedded mode: appended to the spool, database not opened)', 'hooks/post-tool-use.cjs', {
+  run('PostToolUse hook: TodoWrite (written to the local server)', 'hooks/post-tool-use.cjs', {
     stdin: { session_id: session1, cwd, hook_event_name: 'PostToolUse', tool_name: 'TodoWrite', tool_input: { todos }, tool_response: {} },
     env,
   });
@@ -95,7 +98,7 @@ function hooksLifecycle(root: string): void {
     env,
   });
   const sessionEnv = { ...env, CLAUDE_SESSION_ID: session1, ...(familyId ? { CLAUDE_FAMILY_SESSION_ID: familyId } : {}) };
-  out = run('claude-family session save --focus ... --next ...  (/session-save; replays the spool first)', 'cli.mjs', {
+  out = run('claude-family session save --focus ... --next ...  (/session-save)', 'cli.mjs', {
     args: ['session', 'save', '--focus', 'Shipping the Claude Code hooks', '--next', 'Run install-hooks in a real project', '--next', 'Wire the Obsidian plugin to the same database'],
     env: sessionEnv,
   });
@@ -104,14 +107,32 @@ function hooksLifecycle(root: string): void {
   console.log(out.replace(/^/gm, '  '));
   out = run('SessionStart hook for the next session: where we left off', 'hooks/session-start.cjs', { stdin: { session_id: 'demo-session-2', cwd, hook_event_name: 'SessionStart', source: 'startup' }, env });
   console.log(out.replace(/^/gm, '  '));
+  out = run('claude-family db status', 'cli.mjs', { args: ['db', 'status'], env });
+  console.log(out.replace(/^/gm, '  '));
+  out = run('claude-family db stop  (the demo stops its server; yours keeps running between sessions)', 'cli.mjs', { args: ['db', 'stop'], env });
+  console.log(out.replace(/^/gm, '  '));
 }
 
 async function main(): Promise<void> {
-  const root = resolve('.demo');
+  let root = resolve('.demo');
+  const account = serverAccount();
+  if (account && !reachableBy(dirname(root), account)) {
+    // Root, in a checkout the server's account cannot reach (under /root, say): the demo's data goes
+    // to a folder it can, where the server runs as that account as for any root user.
+    const unreachable = dirname(root);
+    root = join(tmpdir(), 'claude-family-demo');
+    console.error(`demo: running as root, and ${account.name} (whom the server runs as) cannot reach ${unreachable}: using ${root}`);
+  }
+  await stopLocalServer(root); // a server left by an interrupted run
   rmSync(root, { recursive: true, force: true });
-  mkdirSync(root, { recursive: true });
-  await sampleSession(join(root, 'pglite'));
-  hooksLifecycle(root);
+  mkdirSync(root, { recursive: true, mode: 0o711 });
+  try {
+    await sampleSession(root);
+    hooksLifecycle(root);
+  } finally {
+    const stopped = await stopLocalServer(root);
+    if (stopped.stopped) console.error(`demo: stopped the local Postgres server it had left running (pid ${stopped.pid})`);
+  }
 }
 
 main().catch((err: unknown) => {

@@ -390,34 +390,33 @@ describe('claude-family CLI [postgres]', { timeout: 120_000 }, () => {
   });
 });
 
-describe('claude-family CLI on the embedded default [pglite]', { timeout: 240_000 }, () => {
+describe('claude-family CLI on the embedded default [embedded]', { timeout: 240_000 }, () => {
   let b: HookBackend;
   beforeAll(async () => {
-    b = await createHookBackend('pglite');
+    b = await createHookBackend('embedded');
   });
   afterAll(async () => {
     await b?.dispose();
   });
   const cli = makeCli(() => b);
 
-  it('replays what the hooks spooled before its own work, then saves, reports and ends the session', async () => {
+  it('sees what the hooks wrote, then saves, reports and ends the session', async () => {
     const project = uniqueProject('embedded');
     const claudeId = `cc-${project}`;
     const env = { CLAUDE_FAMILY_PROJECT: project };
     const start = await runNode(hookScript('session-start'), { stdin: JSON.stringify({ session_id: claudeId }), env: { ...b.env, ...env } });
     expect(start).toMatchObject({ code: 0, stderr: '' });
-    const post = await runNode(hookScript('post-tool-use'), { stdin: JSON.stringify({ session_id: claudeId, tool_name: 'TodoWrite', tool_input: { todos: [{ content: 'Spooled todo', status: 'in_progress' }] } }), env: { ...b.env, ...env } });
+    const post = await runNode(hookScript('post-tool-use'), { stdin: JSON.stringify({ session_id: claudeId, tool_name: 'TodoWrite', tool_input: { todos: [{ content: 'Written todo', status: 'in_progress' }] } }), env: { ...b.env, ...env } });
     expect(post).toMatchObject({ code: 0, stderr: '' });
-    expect(pendingSpoolCount(b.dataDir)).toBe(1);
+    expect(pendingSpoolCount(b.dataDir)).toBe(0);
 
-    // Any command opening the database replays the spool first: the todo is there.
     const todos = JSON.parse((await cli(['todos', 'list', '--json'], { env })).out);
-    expect(todos.todos.map((t: { content: string }) => t.content)).toEqual(['Spooled todo']);
+    expect(todos.todos.map((t: { content: string }) => t.content)).toEqual(['Written todo']);
     expect(pendingSpoolCount(b.dataDir)).toBe(0);
 
     expect((await cli(['session', 'save', '--focus', 'Embedded', '--next', 'ship'], { env: { ...env, CLAUDE_SESSION_ID: claudeId } })).code).toBe(0);
     const status = JSON.parse((await cli(['session', 'status', '--json'], { env: { ...env, CLAUDE_SESSION_ID: claudeId } })).out);
-    expect(status).toMatchObject({ project, database: expect.stringMatching(/^embedded PGlite at /), current_focus: 'Embedded', todos: { in_progress: 1 }, session: { claude_session_id: claudeId, session_end: null } });
+    expect(status).toMatchObject({ project, database: expect.stringMatching(/^the local Postgres in /), current_focus: 'Embedded', todos: { in_progress: 1 }, session: { claude_session_id: claudeId, session_end: null } });
     const ended = await cli(['session', 'end', '--summary', 'Embedded run'], { env: { ...env, CLAUDE_SESSION_ID: claudeId } });
     expect(ended).toMatchObject({ code: 0, err: '' });
     expect(JSON.parse((await cli(['spool', 'replay', '--json'])).out)).toMatchObject({ applied: 0, remaining: 0 });

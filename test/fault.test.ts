@@ -2,15 +2,16 @@
 // the real CLI: one Claude Code session lifecycle run without faults (A) and with the database gone in
 // the middle (B). After the database is back and the spool is replayed (by `spool replay`, or by the next
 // hook), B's database state must equal A's, modulo ids and timestamps.
-import { appendFileSync, copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../src/core/db/db.js';
-import { openPglite } from '../src/core/db/pglite.js';
+import { connectionOf, localPaths, readServerFile, stopLocalServer } from '../src/core/db/localServer.js';
 import { openPostgres } from '../src/core/db/pg.js';
 import { pendingSpoolCount, spoolPaths } from '../src/core/events/spool.js';
 import { createPostgresDatabase, uniqueProject } from './support/backends.js';
 import { baseEnv, CLI, hookScript, runNode, type RunResult } from './support/processes.js';
+import { reachableTempDir } from './support/embeddedServer.js';
 import { tempDirs } from './support/tempDirs.js';
 
 /** In every connection string handed to a child process (trust auth ignores it); must never be printed. */
@@ -258,15 +259,24 @@ describe('fault: database unreachable mid-lifecycle [postgres]', { timeout: 240_
   });
 });
 
-describe('fault: embedded database held by another process [pglite]', { timeout: 300_000 }, () => {
+describe('fault: the local server stops and cannot be started mid-lifecycle [embedded]', { timeout: 300_000 }, () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const d of dirs) {
+      await stopLocalServer(join(d, 'data'));
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
   function scenario(label: string) {
-    const home = tempDir(label);
+    const home = reachableTempDir(`cf-fault-${label}-`);
+    dirs.push(home);
     const project = uniqueProject(label);
     const dataDir = join(home, 'data');
     return { project, dataDir, env: { ...baseEnv(home), CLAUDE_FAMILY_DATA_DIR: dataDir, CLAUDE_FAMILY_PROJECT: project } as Env, steps: lifecycle(`cc-${project}`, home) };
   }
   async function inspect<T>(dataDir: string, fn: (db: Db) => Promise<T>): Promise<T> {
-    const db = await openPglite({ dataDir: join(dataDir, 'pglite'), lockWaitMs: 10_000 });
+    const server = readServerFile(dataDir)!;
+    const db = openPostgres({ connection: connectionOf(server), backend: 'embedded' });
     try {
       return await fn(db);
     } finally {
@@ -274,32 +284,33 @@ describe('fault: embedded database held by another process [pglite]', { timeout:
     }
   }
 
-  it('SessionStart and SessionEnd spool while the database is locked; after `spool replay` the state equals the unlocked run', async () => {
-    const a = scenario('fault-pglite-a');
-    for (const { hook, payload } of a.steps) expectClean(await runHook(hook, payload, a.env));
+  it('hooks spool while the server is down and will not start; after `spool replay` the state equals the fault-free run', async () => {
+    const a = scenario('emb-a');
+    // The first hook creates and starts the server (and says so on stderr, once).
+    const first = await runHook(a.steps[0]!.hook, a.steps[0]!.payload, a.env);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/creating the local Postgres database in .*postgres \(first use only/);
+    for (const { hook, payload } of a.steps.slice(1)) expectClean(await runHook(hook, payload, a.env));
     expect(pendingSpoolCount(a.dataDir)).toBe(0);
     const expected = await inspect(a.dataDir, (db) => lifecycleState(db, a.project));
     expectLifecycleOutcome(expected);
 
-    const b = scenario('fault-pglite-b');
-    // Another process holds the embedded database for the whole lifecycle.
-    const holder = await openPglite({ dataDir: join(b.dataDir, 'pglite') });
-    const runs: RunResult[] = [];
-    try {
-      for (const { hook, payload } of b.steps) runs.push(await runHook(hook, payload, b.env));
-    } finally {
-      await holder.close();
-    }
-    const locked = /database unavailable \(embedded PGlite at .*\): the embedded database .* is in use by process \d+/;
-    expectSpooled(runs[0]!, new RegExp(`^claude-family session-start: ${locked.source}`));
-    expect(runs[0]!.stdout).toContain('not available');
-    for (const r of runs.slice(1, 5)) expectClean(r); // PostToolUse never opens the embedded database: it always spools
-    expectSpooled(runs[5]!, new RegExp(`^claude-family session-end: ${locked.source}`));
-    expect(pendingSpoolCount(b.dataDir)).toBe(6);
+    const b = scenario('emb-b');
+    const runs: RunResult[] = [await runHook(b.steps[0]!.hook, b.steps[0]!.payload, b.env)];
+    expect(runs[0]!.code).toBe(0);
+    // The server goes away, and its binary with it (a broken install): nothing can start it.
+    await stopLocalServer(b.dataDir);
+    const serverJson = localPaths(b.dataDir).serverJson;
+    const good = readFileSync(serverJson, 'utf8');
+    writeFileSync(serverJson, good.replace(/"command": "[^"]*"/, '"command": "/nonexistent/postgres"'));
+    for (const { hook, payload } of b.steps.slice(1)) runs.push(await runHook(hook, payload, b.env));
+    for (const r of runs.slice(1)) expectSpooled(r, /database unavailable \(the local Postgres in .*\): the local Postgres did not start/);
+    expect(pendingSpoolCount(b.dataDir)).toBe(5);
 
+    writeFileSync(serverJson, good);
     const replay = await runCli(['spool', 'replay', '--json'], b.env);
     expect(replay.code).toBe(0);
-    expect(JSON.parse(replay.stdout)).toMatchObject({ applied: 6, duplicates: 0, rejected: 0, remaining: 0, busy: false });
+    expect(JSON.parse(replay.stdout)).toMatchObject({ applied: 5, duplicates: 0, rejected: 0, remaining: 0, busy: false });
     expect(pendingSpoolCount(b.dataDir)).toBe(0);
     expect(await inspect(b.dataDir, (db) => lifecycleState(db, b.project))).toEqual(expected);
   });

@@ -1,15 +1,16 @@
 // The hook scripts as Claude Code runs them: `node dist/hooks/<name>.cjs` with the JSON payload on stdin,
-// against a real Postgres database and against the embedded PGlite default in a data directory.
+// against a real Postgres database and against the embedded default (the local server, through a data
+// directory's server.json).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPglite } from '../src/core/db/pglite.js';
 import { pendingSpoolCount, spoolPaths } from '../src/core/events/spool.js';
 import { openPostgres } from '../src/core/db/pg.js';
-import { BACKENDS, createPostgresDatabase, uniqueProject } from './support/backends.js';
+import { BACKENDS, createPostgresDatabase, uniqueName, uniqueProject } from './support/backends.js';
+import { attachDataDir, createEmbeddedDatabase } from './support/embeddedServer.js';
 import { createHookBackend, DIST, hookScript, runNode, type HookBackend, type RunResult } from './support/processes.js';
 
 const tmpDirs: string[] = [];
@@ -35,7 +36,7 @@ function oneStderrLine(r: RunResult): string {
 }
 
 for (const backend of BACKENDS) {
-  // Each PGlite open costs a few hundred ms (seconds on a busy machine): generous timeouts, no speed claims here.
+  // Child processes on a busy 2-core machine: generous timeouts, no speed claims here (bench/ has those).
   describe(`hook scripts as child processes [${backend}]`, { timeout: 240_000 }, () => {
     let b: HookBackend;
     beforeAll(async () => {
@@ -85,12 +86,8 @@ for (const backend of BACKENDS) {
         await post('mcp__memory__create_entities', {}, { isError: true, content: [{ type: 'text', text: 'entity exists' }] }),
       ]) expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
 
-      if (backend === 'pglite') {
-        // The hot path never opened the embedded database: everything waits in the spool.
-        expect(pendingSpoolCount(b.dataDir)).toBe(4);
-      } else {
-        expect(pendingSpoolCount(b.dataDir)).toBe(0);
-      }
+      // Written directly on both: nothing waits in the spool.
+      expect(pendingSpoolCount(b.dataDir)).toBe(0);
 
       const end = await hook('session-end', { ...common, session_id: first, hook_event_name: 'SessionEnd', reason: 'prompt_input_exit' });
       expect(end).toMatchObject({ code: 0, stderr: '' });
@@ -212,31 +209,6 @@ for (const backend of BACKENDS) {
       expect(n).toBe(0);
     });
 
-    if (backend === 'pglite') {
-      it('embedded: when another process holds the database, SessionStart spools its event and the next opener replays it', async () => {
-        const project = uniqueProject('locked');
-        const claudeId = `cc-${project}`;
-        const holder = await openPglite({ dataDir: join(b.dataDir, 'pglite') });
-        let r: RunResult;
-        try {
-          r = await hook('session-start', { session_id: claudeId, cwd: tmpdir() }, { CLAUDE_FAMILY_PROJECT: project });
-        } finally {
-          await holder.close();
-        }
-        expect(r.code).toBe(0);
-        expect(oneStderrLine(r)).toMatch(/session-start: database unavailable \(embedded PGlite at .*\): the embedded database .* is in use by process \d+; event kept in .*spool\.jsonl/);
-        expect(r.stdout).toContain(`Project: ${project}`);
-        expect(r.stdout).toContain('/session-resume');
-        expect(pendingSpoolCount(b.dataDir)).toBe(1);
-
-        const end = await hook('session-end', { session_id: claudeId, cwd: tmpdir() }, { CLAUDE_FAMILY_PROJECT: project });
-        expect(end).toMatchObject({ code: 0, stderr: '' });
-        expect(pendingSpoolCount(b.dataDir)).toBe(0);
-        const s = await b.inspect(async (db) => (await db.query<{ ended: boolean }>('SELECT session_end IS NOT NULL AS ended FROM claude.sessions WHERE claude_session_id = $1', [claudeId])).rows);
-        expect(s).toEqual([{ ended: true }]);
-      });
-    }
-
     if (backend === 'postgres') {
       it('a PostToolUse against a database never migrated (hooks installed mid-session) creates the schema and records', async () => {
         const fresh = await createPostgresDatabase();
@@ -343,9 +315,13 @@ describe('hook scripts: configuration and bundle shape', () => {
     expect(JSON.parse(readFileSync(spoolPaths(dataDir).rejected, 'utf8')).line).toBe(payload);
   });
 
-  it('PostToolUse never loads PGlite, nor pg in embedded mode, nor holds the handoff renderer (modules traced while it runs)', async () => {
+  it('no hook loads PGlite; PostToolUse does not hold the handoff renderer (modules traced while it runs)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cf-trace-'));
     tmpDirs.push(dir);
+    // The embedded default, on a database of its own on the shared local server.
+    const embeddedDb = await createEmbeddedDatabase(uniqueName('cf_trace'));
+    mkdirSync(join(dir, 'data'), { mode: 0o700 });
+    attachDataDir(join(dir, 'data'), embeddedDb.connection.database);
     const log = join(dir, 'loaded.txt');
     // Preloaded into the hook process: logs every module it requires (the hooks are CommonJS bundles).
     writeFileSync(join(dir, 'trace.cjs'), `const Module = require('node:module');
@@ -368,8 +344,8 @@ Module._load = function (request) {
     };
     const embedded = await traced({});
     expect(embedded).toContain('node:fs'); // the trace sees the hook's own requires
-    expect(embedded).not.toContain('net'); // pg (which requires net) is never evaluated: the event goes to the spool
-    expect(pendingSpoolCount(join(dir, 'data'))).toBe(1);
+    expect(embedded).toContain('net'); // written through pg to the local server
+    expect(pendingSpoolCount(join(dir, 'data'))).toBe(0);
     const postgres = await traced({ CLAUDE_FAMILY_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/closed' });
     expect(postgres).toContain('net');
     for (const loaded of [embedded, postgres]) {
@@ -379,10 +355,12 @@ Module._load = function (request) {
     const body = readFileSync(join(dirname(hookScript('post-tool-use')), 'post-tool-use.body.cjs'), 'utf8');
     expect(body).not.toMatch(/require\(["']\.\.?\//);
     expect(body).not.toContain('WHERE WE LEFT OFF');
-    // And the session-start hook, which does need PGlite (and renders the handoff), shows up in the same trace.
+    // SessionStart renders the handoff from the same local server, and loads no PGlite either.
     rmSync(log, { force: true });
     const start = await runNode(hookScript('session-start'), { stdin: JSON.stringify({ session_id: 'cc-trace' }), env: traceEnv });
     expect(start.stdout).toContain('[ ] [P3] Traced');
-    expect(readFileSync(log, 'utf8')).toMatch(/@electric-sql\/pglite/);
+    expect(readFileSync(log, 'utf8')).toContain('net');
+    expect(readFileSync(log, 'utf8')).not.toMatch(/pglite/i);
+    await embeddedDb.drop();
   }, 120_000);
 });

@@ -222,12 +222,8 @@ for (const backend of BACKENDS) {
         await run('post-tool-use', todoWrite(contents.map((content, i) => ({ content, status: i === 0 ? 'completed' : 'pending', activeForm: `${content.slice(0, 50)} (doing)` })))),
         await run('post-tool-use', { tool_name: 'mcp__db"); DROP TABLE claude.mcp_usage; --__q🚀 \'x\'', tool_response: { isError: true, error: 'bad\u0000bytes' } }),
       ]) expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
-      if (backend === 'pglite') {
-        // PostToolUse never opens the embedded database: both events wait in the spool, verbatim.
-        expect(pendingSpoolCount(b.dataDir)).toBe(spooledBefore + 2);
-        const spooled = readFileSync(spoolPaths(b.dataDir).live, 'utf8');
-        for (const content of contents) expect(spooled).toContain(JSON.stringify(content).slice(1, -1));
-      }
+      // Both written directly, on both database kinds: nothing was refused into the spool.
+      expect(pendingSpoolCount(b.dataDir)).toBe(spooledBefore);
       const end = await run('session-end', { reason: "other'); --" });
       expect(end).toMatchObject({ code: 0, stderr: '' });
       expect(pendingSpoolCount(b.dataDir)).toBe(0);

@@ -1,18 +1,18 @@
 // @vitest-environment happy-dom
-// The built main.js (what a user drops into .obsidian/plugins/claude-family/) loads in Node with
-// `obsidian` stubbed by a CommonJS bundle of the fake, registers its commands, and runs one against
-// the embedded database with the PGlite wasm and data inlined in main.js (nothing beside it to load).
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+// The built main.js as Obsidian runs it: in an Electron renderer (process.type === 'renderer', where
+// libraries may take the environment for a browser), with no node on PATH (Obsidian started from the
+// macOS Dock has a minimal PATH), `obsidian` stubbed by a CommonJS bundle of the fake. The local server was created by the
+// CLI and is stopped: the plugin starts it from server.json alone, shows a live handoff from it, and
+// follows a hook's write by LISTEN/NOTIFY.
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPglite } from '../src/core/db/pglite.js';
-import { migrate } from '../src/core/db/migrate.js';
-import { openSession } from '../src/core/repos/sessions.js';
-import { addTodo } from '../src/core/repos/todos.js';
+import { localStatus, stopLocalServer } from '../src/core/db/localServer.js';
 import type * as Fake from './fakes/obsidian.js';
+import { reachableTempDir } from './support/embeddedServer.js';
+import { baseEnv, CLI, hookScript, runNode } from './support/processes.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const MAIN_JS = join(ROOT, 'main.js');
@@ -21,23 +21,28 @@ const require = createRequire(import.meta.url);
 type ResolveFilename = (request: string, parent: unknown, isMain: boolean, options?: unknown) => string;
 const moduleInternals = Module as unknown as { _resolveFilename: ResolveFilename };
 
-describe('the built main.js', () => {
+async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('the built main.js in an Electron renderer', { timeout: 180_000 }, () => {
   let dir: string;
+  let dataDir: string;
   let fake: typeof Fake;
   let originalResolve: ResolveFilename;
+  const typeBefore = Object.getOwnPropertyDescriptor(process, 'type');
+  const pathBefore = process.env.PATH;
 
   beforeAll(async () => {
     if (!existsSync(MAIN_JS)) throw new Error('main.js is missing: run `npm run build` (npm test does) first');
-    dir = mkdtempSync(join(tmpdir(), 'cf-mainjs-'));
+    dir = reachableTempDir('cf-mainjs-');
+    dataDir = join(dir, 'data');
     const fakeCjs = join(dir, 'obsidian.cjs');
-    await esbuild.build({
-      entryPoints: [join(ROOT, 'test/fakes/obsidian.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      outfile: fakeCjs,
-      logLevel: 'silent',
-    });
+    await esbuild.build({ entryPoints: [join(ROOT, 'test/fakes/obsidian.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: fakeCjs, logLevel: 'silent' });
     originalResolve = moduleInternals._resolveFilename;
     moduleInternals._resolveFilename = function (request, parent, isMain, options) {
       if (request === 'obsidian') return fakeCjs;
@@ -46,49 +51,55 @@ describe('the built main.js', () => {
     fake = require(fakeCjs) as typeof Fake;
   });
 
-  afterAll(() => {
+  afterAll(async () => {
+    if (typeBefore) Object.defineProperty(process, 'type', typeBefore);
+    else delete (process as { type?: string }).type;
+    process.env.PATH = pathBefore;
     if (originalResolve) moduleInternals._resolveFilename = originalResolve;
+    if (dataDir) await stopLocalServer(dataDir);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('loads with obsidian stubbed, registers its commands and writes a handoff note from the embedded database', async () => {
-    // A hook-like writer fills the embedded database first (PGlite from node_modules, as the hooks use it).
-    const dataDir = join(dir, 'data');
-    const seed = await openPglite({ dataDir: join(dataDir, 'pglite') });
-    try {
-      await migrate(seed);
-      const { session } = await openSession(seed, { projectName: 'bundle-project' });
-      await addTodo(seed, { projectId: session.project_id, content: 'Read from the bundled PGlite' });
-    } finally {
-      await seed.close();
-    }
+  it('starts the stopped local server from server.json, renders a live handoff block and follows a hook write', async () => {
+    // The user's first steps outside Obsidian: the CLI creates the server, a Claude Code session writes.
+    const env = { ...baseEnv(dir), CLAUDE_FAMILY_DATA_DIR: dataDir, CLAUDE_FAMILY_PROJECT: 'bundle-project' };
+    expect((await runNode(CLI, { args: ['db', 'start'], env })).code).toBe(0);
+    const post = (content: string) =>
+      runNode(hookScript('post-tool-use'), { stdin: JSON.stringify({ session_id: 'cc-bundle', tool_name: 'TodoWrite', tool_input: { todos: [{ content, status: 'pending' }] } }), env });
+    expect((await post('Read from the local server')).code).toBe(0);
+    expect((await runNode(CLI, { args: ['db', 'stop'], env })).code).toBe(0);
+    expect(localStatus(dataDir).running).toBe(false);
 
-    // Installed as a user would: the three files in .obsidian/plugins/claude-family/ (outside this
-    // package, so Node reads main.js as the CommonJS it is, like Obsidian does).
+    // Obsidian as it really runs: a renderer process, and a PATH with no node on it (from the macOS Dock
+    // it is /usr/bin:/bin:/usr/sbin:/sbin; here node itself is in /usr/bin, so an empty folder proves more).
+    Object.defineProperty(process, 'type', { value: 'renderer', configurable: true, writable: true });
+    const emptyBin = join(dir, 'empty-bin');
+    mkdirSync(emptyBin);
+    process.env.PATH = emptyBin;
+
+    // Installed as a user would: the three files in .obsidian/plugins/claude-family/.
     const pluginDir = join(dir, 'vault', '.obsidian', 'plugins', 'claude-family');
     mkdirSync(pluginDir, { recursive: true });
     for (const f of ['main.js', 'manifest.json', 'styles.css']) copyFileSync(join(ROOT, f), join(pluginDir, f));
-    const { default: PluginClass } = require(join(pluginDir, 'main.js')) as { default: new (app: unknown, manifest: unknown) => Fake.Plugin & { onload(): Promise<void>; onunload(): Promise<void> } };
-    expect(typeof PluginClass).toBe('function');
+    const { default: PluginClass } = require(join(pluginDir, 'main.js')) as { default: new (app: unknown, manifest: unknown) => Fake.Plugin & { onload(): Promise<void> } };
     const app = new fake.App();
     const plugin = new PluginClass(app, { id: 'claude-family', name: 'Claude Family', version: '0.1.0', minAppVersion: '1.5.0', description: '', author: '' });
     plugin.data = { mode: 'embedded', dataDir, projects: 'bundle-project', refreshSeconds: 3600 };
     await plugin.onload();
     try {
-      expect([...app.commands.keys()].sort()).toEqual(
-        ['add-todo', 'promote-note-to-knowledge', 'refresh', 'sync-session-notes', 'write-handoff-note', 'write-knowledge-note'].map((c) => `claude-family:${c}`),
-      );
-      expect(app.codeBlockProcessors.has('claude-handoff')).toBe(true);
-      expect(app.ribbonIcons.map((r) => r.icon)).toEqual(['history']);
+      const { el, ctx } = await fake.renderCodeBlock(app, 'claude-handoff', 'project: bundle-project\nsections: todos');
+      await until(() => el.textContent!.includes('Read from the local server'), 'the block to show the todo');
+      expect(localStatus(dataDir).running).toBe(true);
 
-      await app.executeCommandById('claude-family:write-handoff-note');
-      expect(fake.notices.at(-1)).toMatch(/Handoff bundle-project\.md created/);
-      expect(app.vault.contents.get('Claude/Handoff/Handoff bundle-project.md')).toContain('Read from the bundled PGlite');
+      // A hook writes (a separate Node process, with the shell's PATH): the block follows by NOTIFY.
+      process.env.PATH = pathBefore;
+      expect((await post('Written while Obsidian watched')).code).toBe(0);
+      await until(() => el.textContent!.includes('Written while Obsidian watched'), 'the block to follow the hook write');
+      ctx.unload();
     } finally {
       plugin.unload();
-      await plugin.onunload();
     }
-    // Reported in the README and the hand-over: main.js carries PGlite's assets gzipped.
-    expect(statSync(MAIN_JS).size).toBeLessThan(12 * 1024 * 1024);
+    // No database engine inside: main.js is only the glue, pg and the renderers.
+    expect(statSync(MAIN_JS).size).toBeLessThan(1024 * 1024);
   });
 });

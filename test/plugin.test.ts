@@ -1,7 +1,10 @@
 // @vitest-environment happy-dom
 // The plugin glue end to end against the in-memory Obsidian fake and a real database on both backends:
-// Postgres (live updates by LISTEN/NOTIFY) and embedded PGlite in a data directory (opened per use, polled).
-import { dirname } from 'node:path';
+// Postgres and the embedded local server (found through a data directory's server.json), live by
+// LISTEN/NOTIFY on both.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type * as O from 'obsidian';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { Db } from '../src/core/db/db.js';
@@ -9,7 +12,6 @@ import { makeEvent } from '../src/core/events/events.js';
 import { appendToSpool, spoolHasEvents } from '../src/core/events/spool.js';
 import { parseNote } from '../src/core/render/generatedSection.js';
 import { END_MARKER } from '../src/core/render/generatedSection.js';
-import { openPglite } from '../src/core/db/pglite.js';
 import { openPostgres } from '../src/core/db/pg.js';
 import { findKnowledgeByName, getKnowledge } from '../src/core/repos/knowledge.js';
 import { countPendingMessages, sendMessage } from '../src/core/repos/messages.js';
@@ -24,10 +26,11 @@ import type { AddTodoModal } from '../src/plugin/todos.js';
 import type { KnowledgeSuggestModal } from '../src/plugin/knowledge.js';
 import { App, notices, openModals, renderCodeBlock, type Plugin as FakePlugin } from './fakes/obsidian.js';
 import { describeEachBackend, uniqueProject } from './support/backends.js';
+import { attachDataDir } from './support/embeddedServer.js';
 
 const manifest: O.PluginManifest = { id: 'claude-family', name: 'Claude Family', version: '0.1.0', minAppVersion: '1.5.0', description: '', author: '' };
 
-// Each embedded use opens the data directory afresh; on a loaded 2-core CI machine that is slow.
+// A loaded 2-core CI machine is slow; no speed claims here.
 vi.setConfig({ testTimeout: 180_000 });
 
 async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
@@ -39,7 +42,7 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
 }
 
 interface Writer {
-  /** A hook-like writer: another connection (Postgres) or another open of the data directory (PGlite). */
+  /** A hook-like writer: another connection to the same database. */
   run<T>(fn: (db: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
@@ -52,30 +55,26 @@ describeEachBackend(
     let app: App;
     let plugin: ClaudeFamilyPlugin;
     const project = uniqueProject('vault');
+    /** Embedded: a project whose only event waited in the hooks' spool when the plugin started. */
+    const spooledProject = uniqueProject('spooled');
     let sessionId: string;
     let projectId: string;
 
+    let dataDir: string | undefined;
+
     beforeAll(async () => {
       const t = ctx();
+      const other = openPostgres({ connectionString: t.url });
+      writer = { run: (fn) => fn(other), close: () => other.close() };
+      // A long interval: updates must arrive by NOTIFY, not by polling, in both modes.
       if (backend === 'postgres') {
-        const other = openPostgres({ connectionString: t.url });
-        writer = { run: (fn) => fn(other), close: () => other.close() };
-        // A long interval: updates must arrive by NOTIFY, not by polling.
-        base = { mode: 'postgres', connectionString: t.url!, refreshSeconds: 3600 };
+        base = { mode: 'postgres', connectionString: t.url, refreshSeconds: 3600 };
       } else {
-        await t.db.close(); // the plugin opens the data directory itself, per use
-        writer = {
-          async run(fn) {
-            const db = await openPglite({ dataDir: t.dataDir!, lockWaitMs: 20_000 });
-            try {
-              return await fn(db);
-            } finally {
-              await db.close();
-            }
-          },
-          close: async () => {},
-        };
-        base = { mode: 'embedded', dataDir: dirname(t.dataDir!), refreshSeconds: 1 };
+        dataDir = mkdtempSync(join(tmpdir(), 'cf-plugin-data-'));
+        attachDataDir(dataDir, t.name);
+        base = { mode: 'embedded', dataDir, refreshSeconds: 3600 };
+        // A hook could not reach the server a moment ago: its event waits in the spool.
+        appendToSpool(dataDir, makeEvent({ kind: 'todo_write', project: spooledProject, claude_session_id: `${spooledProject}-s1`, todos: [{ content: 'Spooled by a hook', status: 'pending' }] }));
       }
       ({ sessionId, projectId } = await writer.run(async (db) => {
         const { session } = await openSession(db, { projectName: project, claudeSessionId: `${project}-s1` });
@@ -89,20 +88,19 @@ describeEachBackend(
       plugin = new ClaudeFamilyPlugin(app as unknown as O.App, manifest);
       (plugin as unknown as FakePlugin).data = { ...base, projects: project };
       await plugin.onload();
-      if (backend === 'postgres') {
-        // Writes made before the LISTEN connection is up are (rightly) not notified: wait for it.
-        await until(
-          async () =>
-            (await writer.run((db) => db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`))).rows.length === 1,
-          'the LISTEN connection',
-        );
-      }
+      // Writes made before the LISTEN connection is up are (rightly) not notified: wait for it.
+      await until(
+        async () =>
+          (await writer.run((db) => db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`))).rows.length === 1,
+        'the LISTEN connection',
+      );
     });
 
     afterAll(async () => {
       plugin?.unload();
       await plugin?.connection.close();
       await writer?.close();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
 
     it('registers its commands, ribbon icon, status bar item, settings tab and code block', () => {
@@ -131,26 +129,10 @@ describeEachBackend(
       expect(plugin.blocks.size).toBe(0);
     });
 
-    // Embedded-only behaviour (one process per data directory; the hooks' spool): declared for PGlite only.
-    if (backend === 'pglite') it('waits for a hook holding the embedded database: "database busy, retrying"', async () => {
-      const t = ctx();
-      const held = await openPglite({ dataDir: t.dataDir! });
-      const before = notices.length;
-      const { el, ctx: block } = await renderCodeBlock(app, 'claude-handoff', `project: ${project}`);
-      await until(() => notices.slice(before).some((n) => /database busy, retrying/.test(n)), 'the busy notice');
-      expect(el.textContent).not.toContain('First todo');
-      await held.close();
-      await until(() => el.textContent!.includes('First todo'), 'the block once the hook let go');
-      block.unload();
-    });
-
-    if (backend === 'pglite') it('replays what PostToolUse spooled before it reads the embedded database', async () => {
-      const dataDir = dirname(ctx().dataDir!);
-      appendToSpool(dataDir, makeEvent({ kind: 'todo_write', project, claude_session_id: `${project}-s1`, todos: [{ content: 'Spooled by a hook', status: 'pending' }] }));
-      expect(spoolHasEvents(dataDir)).toBe(true);
-      const { el, ctx: block } = await renderCodeBlock(app, 'claude-handoff', `project: ${project}\nsections: todos`);
+    if (backend === 'embedded') it('replays what a hook spooled while the server was down, when it connects', async () => {
+      expect(spoolHasEvents(dataDir!)).toBe(false);
+      const { el, ctx: block } = await renderCodeBlock(app, 'claude-handoff', `project: ${spooledProject}\nsections: todos`);
       await until(() => el.textContent!.includes('Spooled by a hook'), 'the spooled todo in the block');
-      expect(spoolHasEvents(dataDir)).toBe(false);
       block.unload();
     });
 
@@ -325,5 +307,4 @@ describeEachBackend(
       }
     });
   },
-  { onDisk: true },
 );

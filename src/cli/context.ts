@@ -2,7 +2,7 @@ import { loadConfig, ConfigError, type Config } from '../core/config.js';
 import type { Db } from '../core/db/db.js';
 import { Uuid } from '../core/models.js';
 import { openForWork, type OpenedForWork, type OpenForWorkOptions } from '../core/db/openForWork.js';
-import { openDatabase } from '../core/config.js';
+import { openDatabase } from '../core/db/open.js';
 import { resolveProjectName } from '../core/project.js';
 import { findSessionByClaudeId, getSession } from '../core/repos/sessions.js';
 import { latestOpenSession } from '../core/session/lifecycle.js';
@@ -50,7 +50,7 @@ export function makeContext(io: Io, projectFlag: string | undefined): CliContext
 
 /** Opens the database (migrating and replaying the spool first), runs `fn`, closes it. */
 export async function withDb<T>(ctx: CliContext, fn: (db: Db, opened: OpenedForWork) => Promise<T>, options: Pick<OpenForWorkOptions, 'replay'> = {}): Promise<T> {
-  const opened = await openForWork(ctx.config, { migrate: true, connectTimeoutMs: 5000, lockWaitMs: 10_000, max: 2, ...options });
+  const opened = await openForWork(ctx.config, { migrate: true, connectTimeoutMs: 5000, startTimeoutMs: 30_000, max: 2, onNotice: (m) => ctx.io.err(`claude-family: ${m}`), ...options });
   try {
     if (opened.replay && opened.replay.rejected.length > 0) {
       ctx.io.err(`claude-family: ${opened.replay.rejected.length} spooled event(s) could not be applied; see spool.rejected.jsonl in ${ctx.config.dataDir}`);
@@ -66,7 +66,8 @@ export async function withDb<T>(ctx: CliContext, fn: (db: Db, opened: OpenedForW
  * nothing). A schema that is not there yet is said in words.
  */
 export async function withDbReadOnly<T>(ctx: CliContext, fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await openDatabase(ctx.config, { connectTimeoutMs: 5000, lockWaitMs: 10_000, max: 2 });
+  // No import of old PGlite data either: that is a write. Starting the local server when it is down is not.
+  const db = await openDatabase(ctx.config, { connectTimeoutMs: 5000, startTimeoutMs: 30_000, max: 2, importLegacy: false, onNotice: (m) => ctx.io.err(`claude-family: ${m}`) });
   try {
     return await fn(db);
   } catch (err) {

@@ -5,6 +5,7 @@ import { commandHelp, parseCommandArgs, str, type Command } from './command.js';
 import { makeContext, type Io } from './context.js';
 import { CliError, UsageError } from './errors.js';
 import { doctor, migrateCommand, spoolReplay } from './commands/admin.js';
+import { dbCopy, dbImportLegacy, dbStart, dbStatus, dbStop } from './commands/db.js';
 import { installHooks } from './commands/installHooks.js';
 import { knowledgeAdd } from './commands/knowledge.js';
 import { mcpCleanup, mcpUsage } from './commands/mcp.js';
@@ -18,6 +19,7 @@ export const COMMANDS: readonly Command[] = [
   knowledgeAdd,
   messageSend, messageList, messageRead,
   mcpCleanup, mcpUsage,
+  dbStart, dbStop, dbStatus, dbImportLegacy, dbCopy,
   migrateCommand, spoolReplay, doctor, installHooks,
 ];
 
@@ -26,14 +28,14 @@ function mainHelp(): string {
   return [
     'Usage: claude-family <command> [options]',
     '',
-    'Claude Code session memory in Postgres (or the embedded PGlite default): the commands behind the',
+    'Claude Code session memory in Postgres (your server, or a local one started on demand): the commands behind the',
     '/session-* slash commands, plus maintenance. Run any command with --help for its options.',
     '',
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary.split('. ')[0]!.replace(/\.$/, '')}`),
     '',
     'Configuration: CLAUDE_FAMILY_DATABASE_URL, else ~/.config/claude-family/config.json ("databaseUrl"),',
-    'else the embedded database in CLAUDE_FAMILY_DATA_DIR (default ~/.local/share/claude-family).',
+    'else the local Postgres server in CLAUDE_FAMILY_DATA_DIR (default ~/.local/share/claude-family; see `db status`).',
     'Exit codes: 0 ok, 1 the operation failed, 2 usage error.',
   ].join('\n');
 }

@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
-import { redact, type Db } from './db/db.js';
+import { redact } from './db/db.js';
 import { issuesText } from './issueText.js';
 
 /**
  * Where the data lives. Resolution order:
  *   1. CLAUDE_FAMILY_DATABASE_URL (a postgres:// connection string)
  *   2. the config file (CLAUDE_FAMILY_CONFIG, else ~/.config/claude-family/config.json): { "databaseUrl": ... }
- *   3. the embedded PGlite default in the per-user data directory
+ *   3. the embedded default: a local Postgres server in the per-user data directory, started on demand
  * The data directory (CLAUDE_FAMILY_DATA_DIR, else $XDG_DATA_HOME/claude-family, else
  * ~/.local/share/claude-family) also holds the spool, whichever backend is used.
  */
@@ -77,13 +77,14 @@ export function loadConfig(env: Env = process.env): Config {
   return { ...common, source: 'default' };
 }
 
+/** Where PGlite kept the embedded database before the local server replaced it (imported once, then renamed aside). */
 export function pgliteDir(config: Pick<Config, 'dataDir'>): string {
   return join(config.dataDir, 'pglite');
 }
 
 /** A description safe to print: host, port and database, never the password. */
 export function describeTarget(config: Pick<Config, 'databaseUrl' | 'dataDir'>): string {
-  if (!config.databaseUrl) return `embedded PGlite at ${pgliteDir(config)}`;
+  if (!config.databaseUrl) return `the local Postgres in ${join(config.dataDir, 'postgres')}`;
   try {
     const url = new URL(config.databaseUrl);
     const db = url.pathname.replace(/^\//, '') || '(default database)';
@@ -91,26 +92,4 @@ export function describeTarget(config: Pick<Config, 'databaseUrl' | 'dataDir'>):
   } catch {
     return `Postgres (${redact(config.databaseUrl)})`;
   }
-}
-
-export interface OpenOptions {
-  /** Postgres connect timeout; hooks use a short one. */
-  connectTimeoutMs?: number;
-  /** PGlite: how long to wait for another process holding the data directory. */
-  lockWaitMs?: number;
-  max?: number;
-  /** Postgres: cancel any statement running longer than this (hooks must never hang on a lock). */
-  statementTimeoutMs?: number;
-  /** Postgres: client-side deadline per statement; the socket is destroyed when it passes. */
-  queryTimeoutMs?: number;
-}
-
-/** Opens the configured database. The adapters are imported lazily so a bundle pays only for the one it uses. */
-export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, options: OpenOptions = {}): Promise<Db> {
-  if (config.databaseUrl) {
-    const { openPostgres } = await import('./db/pg.js');
-    return openPostgres({ connectionString: config.databaseUrl, connectTimeoutMs: options.connectTimeoutMs, max: options.max, statementTimeoutMs: options.statementTimeoutMs, queryTimeoutMs: options.queryTimeoutMs });
-  }
-  const { openPglite } = await import('./db/pglite.js');
-  return openPglite({ dataDir: pgliteDir(config), lockWaitMs: options.lockWaitMs });
 }

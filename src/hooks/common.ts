@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultDataDir, describeTarget, loadConfig, openDatabase, type Config } from '../core/config.js';
+import { defaultDataDir, describeTarget, loadConfig, type Config } from '../core/config.js';
+import { openDatabase } from '../core/db/open.js';
 import { DbUnavailableError, type Db } from '../core/db/db.js';
 import { migrate, pendingMigrationCount } from '../core/db/migrate.js';
 import { applyEvent, makeEvent, type ApplyOutcome, type EventBody, type HookEvent } from '../core/events/events.js';
@@ -15,7 +16,7 @@ import { noNul, ValidationError } from '../core/models.js';
 import { resolveProjectName } from '../core/project.js';
 import { appendRejected, appendToSpool, replaySpool, spoolPaths, SpoolWriteError, type ReplayReport } from '../core/events/spool.js';
 import type { FileLock } from '../core/fs/fileLock.js';
-import { errorText, HookFailure, hookState, OversizedStdin, OVERSIZED_HEAD, readStdin } from './run.js';
+import { errorText, HookFailure, hookState, note, OversizedStdin, OVERSIZED_HEAD, readStdin } from './run.js';
 
 export { errorText, HookFailure, readStdin, runHook, warn } from './run.js';
 
@@ -25,14 +26,17 @@ export const HOOK_CONNECT_TIMEOUT_MS = 1000;
 export const HOOK_STATEMENT_TIMEOUT_MS = 1000;
 /** Client-side deadline per statement: a server that stops answering (frozen, network gone) is given up on. */
 export const HOOK_QUERY_DEADLINE_MS = 2000;
-/** How long SessionStart/SessionEnd wait for another process to release the embedded database. */
-export const HOOK_LOCK_WAIT_MS = 2000;
+/**
+ * Embedded: how long a hook may spend starting the local server when it is down (the first-ever start
+ * creates the cluster, about a second). Inside PostToolUse's 10 s limit; past it the event waits in the spool.
+ */
+export const HOOK_START_TIMEOUT_MS = 6000;
 /** Replay budget on the hot path (PostToolUse); the rest goes to one detached `spool replay`. */
 export const HOT_REPLAY_BUDGET_MS = 200;
 /** Replay budget of SessionStart and SessionEnd (Claude Code gives them 30 s). */
 export const SESSION_REPLAY_BUDGET_MS = 3000;
 /** Whole-hook deadlines, well inside the timeouts install-hooks writes (PostToolUse 10 s, the others 30 s). */
-export const HOOK_DEADLINE_MS = { 'post-tool-use': 7000, 'session-start': 20_000, 'session-end': 20_000 } as const;
+export const HOOK_DEADLINE_MS = { 'post-tool-use': 8000, 'session-start': 20_000, 'session-end': 20_000 } as const;
 /** A payload nested deeper than this is not parsed (it would exhaust the stack): it is kept as rejected. */
 export const MAX_PAYLOAD_DEPTH = 512;
 
@@ -224,7 +228,7 @@ export function startDetachedReplay(lock: FileLock): boolean {
  * cannot take the event (a full disk), it is written directly, as the one place left. Throws a
  * HookFailure only when the event could be kept nowhere.
  */
-export async function deliver(config: Config, event: HookEvent, options: { migrate: boolean | 'if-behind'; replayBudgetMs: number }): Promise<Delivery> {
+export async function deliver(config: Config, event: HookEvent, options: { migrate: boolean | 'if-behind'; replayBudgetMs: number; importLegacy?: boolean }): Promise<Delivery> {
   const { live } = spoolPaths(config.dataDir);
   let notKept: SpoolWriteError | undefined;
   try {
@@ -240,7 +244,10 @@ export async function deliver(config: Config, event: HookEvent, options: { migra
       connectTimeoutMs: HOOK_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: HOOK_STATEMENT_TIMEOUT_MS,
       queryTimeoutMs: HOOK_QUERY_DEADLINE_MS,
-      lockWaitMs: HOOK_LOCK_WAIT_MS,
+      startTimeoutMs: HOOK_START_TIMEOUT_MS,
+      importLegacy: options.importLegacy,
+      // Server created or started, old data imported: said in the hook's one stderr line.
+      onNotice: note,
       max: 1,
     });
     const needed = options.migrate === 'if-behind' ? (await pendingMigrationCount(db)) > 0 : options.migrate;

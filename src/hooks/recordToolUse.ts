@@ -1,14 +1,11 @@
 // The PostToolUse work, loaded by post-tool-use.ts only for a tool we record. TodoWrite lists go to
-// claude.todos as a diff; `mcp__<server>__<tool>` calls become one claude.mcp_usage row. Embedded mode
-// never opens PGlite here: the event is appended to the spool, replayed by the next process that opens
-// the database. Against Postgres the event is written directly (spooled on failure).
+// claude.todos as a diff; `mcp__<server>__<tool>` calls become one claude.mcp_usage row. The event is
+// written directly, to the configured server or the local one alike (spooled on failure).
 import * as z from 'zod/mini';
 import { issuesText } from '../core/issueText.js';
 import { parseMcpToolName } from '../core/repos/mcpUsage.js';
-import { appendToSpool, spoolPaths, SpoolWriteError } from '../core/events/spool.js';
 import { TodoWriteItem } from '../core/session/todoSync.js';
 import { deliver, eventFor, HOT_REPLAY_BUDGET_MS, hookContext, HookFailure, orReject, payloadOrReject, PostToolUsePayload, warn } from './common.js';
-import { hookState } from './run.js';
 import { mcpOutcome } from './mcpOutcome.js';
 
 const NAME = 'post-tool-use';
@@ -44,18 +41,8 @@ export async function recordToolUse(raw: string): Promise<void> {
   const { config, project } = hookContext(raw, NAME, payload.cwd);
   const event = eventFor(raw, NAME, { ...recorded, project, claude_session_id: payload.session_id });
 
-  if (!config.databaseUrl) {
-    // Embedded: opening PGlite costs ~0.4 s and only one process may hold it. Spool and go.
-    try {
-      appendToSpool(config.dataDir, event);
-    } catch (err) {
-      if (err instanceof SpoolWriteError) throw new HookFailure(`event NOT kept: the spool could not take it (${err.message})`);
-      throw err;
-    }
-    hookState.kept = spoolPaths(config.dataDir).live;
-    return;
-  }
-  const delivery = await deliver(config, event, { migrate: 'if-behind', replayBudgetMs: HOT_REPLAY_BUDGET_MS });
+  // The one-time import of old PGlite data takes seconds: SessionStart (30 s limit) does it, not this hot path.
+  const delivery = await deliver(config, event, { migrate: 'if-behind', importLegacy: false, replayBudgetMs: HOT_REPLAY_BUDGET_MS });
   await delivery.db?.close().catch(() => {});
   if (delivery.spooledBecause) warn(NAME, delivery.spooledBecause);
 }

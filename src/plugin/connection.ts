@@ -1,29 +1,16 @@
-// How the plugin reaches the database. Postgres: one small pool held while the plugin runs, plus a
-// dedicated LISTEN connection that reconnects with backoff. Embedded PGlite: the data directory is
-// shared with the hooks and only one process may have it open, so it is opened, used and closed per
-// refresh or command, one use at a time, and lock contention is retried ("database busy, retrying").
+// How the plugin reaches the database: through pg in both modes, never a database engine inside
+// Obsidian. Postgres: the server at the connection string. Embedded: the per-user local server the hooks
+// use, found through <data dir>/server.json and started from it when it is down (no node needed: the
+// binary's absolute path is in the file). One small pool while the plugin runs, plus a dedicated LISTEN
+// connection that reconnects with backoff, in both modes.
 import { CHANGES_CHANNEL, parseChangeNotice, type ChangeNotice } from '../core/events/changes.js';
-import { ConfigError, defaultDataDir, describeTarget, loadConfig, pgliteDir, type Env } from '../core/config.js';
+import { ConfigError, defaultDataDir, describeTarget, loadConfig, type Env } from '../core/config.js';
 import { DbUnavailableError, type Db, type Unlisten } from '../core/db/db.js';
+import { ensureLocalServer, readServerFile } from '../core/db/localServer.js';
 import { migrate } from '../core/db/migrate.js';
 import { openPostgres } from '../core/db/pg.js';
-import { openPglite, type PgliteAssets } from '../core/db/pglite.js';
 import { replaySpool } from '../core/events/spool.js';
 import type { ClaudeFamilySettings } from './settings.js';
-
-export const BUSY_MESSAGE = 'Claude Family: database busy, retrying…';
-
-/** The embedded database stayed locked by another process (a hook) through every retry. */
-export class DatabaseBusyError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'DatabaseBusyError';
-  }
-}
-
-export function isBusy(err: unknown): boolean {
-  return err instanceof DatabaseBusyError || (err instanceof DbUnavailableError && /in use by process/.test(err.message));
-}
 
 /** The hooks' data directory: the setting when given, else the hooks' own configuration and default. */
 export function embeddedDataDir(settings: Pick<ClaudeFamilySettings, 'dataDir'>, env: Env = process.env): string {
@@ -44,40 +31,20 @@ export function describeConnection(settings: ClaudeFamilySettings, env: Env = pr
 
 export interface ConnectionOptions {
   settings: () => ClaudeFamilySettings;
-  /** PGlite's wasm and data when they cannot be loaded from node_modules (the bundled main.js). */
-  pgliteAssets?: () => Promise<PgliteAssets | undefined>;
-  /** Called once per use when the embedded database is locked and the use is being retried. */
-  onBusy?: () => void;
-  /** How long one attempt waits for the lock (ms). */
-  lockWaitMs?: number;
-  /** Attempts after the first before giving up with DatabaseBusyError. */
-  busyRetries?: number;
   env?: Env;
+  /** Embedded: how long starting the local server may take (default 15 s). */
+  startTimeoutMs?: number;
 }
-
-interface Job {
-  fn: (db: Db) => Promise<unknown>;
-  resolve: (value: unknown) => void;
-  reject: (err: unknown) => void;
-}
-
-/** Uses served by one open of the embedded database. */
-const MAX_BATCH = 20;
-/** The pause between two opens of the embedded database, so other processes can take the lock. */
-const BREATHER_MS = 100;
 
 interface Pool {
-  connectionString: string;
+  /** What the pool was made for: a connection string, or the embedded data directory. */
+  key: string;
   db: Db;
   ready: Promise<void>;
 }
 
 export class Connection {
   private pool?: Pool;
-  private queue: Promise<unknown> = Promise.resolve();
-  private pending: Job[] = [];
-  private draining = false;
-  private readonly migratedDirs = new Set<string>();
   private readonly watches = new Set<Watch>();
 
   constructor(private readonly options: ConnectionOptions) {}
@@ -92,41 +59,7 @@ export class Connection {
 
   /** Runs `fn` with an open, migrated database. */
   async run<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-    const settings = this.settings;
-    if (settings.mode === 'postgres') return fn(await this.postgres(settings));
-    return new Promise<T>((resolve, reject) => {
-      this.pending.push({ fn: fn as (db: Db) => Promise<unknown>, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.draining) {
-        this.draining = true;
-        this.queue = this.drain(settings).finally(() => {
-          this.draining = false;
-        });
-      }
-    });
-  }
-
-  /**
-   * Embedded: opens the database once for everything queued (up to MAX_BATCH uses), closes it, and
-   * pauses briefly before opening it again so a hook waiting for the lock gets its turn.
-   */
-  private async drain(settings: ClaudeFamilySettings): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, MAX_BATCH);
-      try {
-        await this.embedded(settings, async (db) => {
-          for (const job of batch) {
-            try {
-              job.resolve(await job.fn(db));
-            } catch (err) {
-              job.reject(err);
-            }
-          }
-        });
-      } catch (err) {
-        for (const job of batch) job.reject(err);
-      }
-      await sleep(BREATHER_MS);
-    }
+    return fn(await this.database());
   }
 
   /** Connects, migrates and counts the projects: the settings tab's "Test connection". */
@@ -138,19 +71,21 @@ export class Connection {
     return `Connected to ${this.describe()}: ${n} project${n === 1 ? '' : 's'}.`;
   }
 
-  /** The shared Postgres pool (created and migrated on first use; replaced when the connection string changes). */
-  async postgres(settings: ClaudeFamilySettings = this.settings): Promise<Db> {
-    const connectionString = settings.connectionString.trim();
-    if (!connectionString) throw new ConfigError('no Postgres connection string: enter one in the settings, or choose the embedded database');
-    if (this.pool && this.pool.connectionString !== connectionString) await this.closePool();
+  /**
+   * The shared pool, created and migrated on first use and replaced when the settings point elsewhere.
+   * Embedded: the local server is started first when it is down, and the hooks' spool (events kept while
+   * the server could not be reached) is replayed, so the vault never shows a state older than Claude Code's.
+   */
+  async database(settings: ClaudeFamilySettings = this.settings): Promise<Db> {
+    const key = settings.mode === 'postgres' ? `postgres:${settings.connectionString.trim()}` : `embedded:${embeddedDataDir(settings, this.options.env)}`;
+    if (this.pool && this.pool.key !== key) await this.closePool();
     if (!this.pool) {
-      const db = openPostgres({ connectionString, max: 2, connectTimeoutMs: 5000 });
-      const pool: Pool = { connectionString, db, ready: migrate(db).then(() => {}) };
+      const pool: Pool = settings.mode === 'postgres' ? this.openServer(settings, key) : this.openEmbedded(embeddedDataDir(settings, this.options.env), key);
       this.pool = pool;
       pool.ready.catch(() => {
         // Let the next use try again (the server may come up), without leaking this pool.
         if (this.pool === pool) this.pool = undefined;
-        void db.close().catch(() => {});
+        void pool.db.close().catch(() => {});
       });
     }
     const pool = this.pool;
@@ -158,40 +93,42 @@ export class Connection {
     return pool.db;
   }
 
-  private async embedded<T>(settings: ClaudeFamilySettings, fn: (db: Db) => Promise<T>): Promise<T> {
-    const dataDir = embeddedDataDir(settings, this.options.env);
-    const assets = await this.options.pgliteAssets?.();
-    const retries = this.options.busyRetries ?? 4;
-    for (let attempt = 0; ; attempt += 1) {
-      let db: Db;
-      try {
-        db = await openPglite({ dataDir: pgliteDir({ dataDir }), lockWaitMs: this.options.lockWaitMs ?? 1500, assets });
-      } catch (err) {
-        if (!isBusy(err)) throw err;
-        if (attempt >= retries) throw new DatabaseBusyError(`the embedded database is busy (${(err as Error).message}); try again in a moment`, { cause: err });
-        if (attempt === 0) this.options.onBusy?.();
-        await sleep(Math.min(250 * 2 ** attempt, 2000));
-        continue;
-      }
-      try {
-        if (!this.migratedDirs.has(dataDir)) {
-          await migrate(db);
-          this.migratedDirs.add(dataDir);
-        }
-        // The hooks' spool (events PostToolUse appended instead of opening the embedded database) first,
-        // so the vault never shows a state older than what Claude Code did. replaySpool does nothing when
-        // the spool is empty or another process is replaying it.
-        await replaySpool(db, dataDir);
-        return await fn(db);
-      } finally {
-        await db.close();
-      }
+  private openServer(settings: ClaudeFamilySettings, key: string): Pool {
+    const connectionString = settings.connectionString.trim();
+    if (!connectionString) throw new ConfigError('no Postgres connection string: enter one in the settings, or choose the embedded database');
+    const db = openPostgres({ connectionString, max: 2, connectTimeoutMs: 5000 });
+    return { key, db, ready: migrate(db).then(() => {}) };
+  }
+
+  private openEmbedded(dataDir: string, key: string): Pool {
+    if (!readServerFile(dataDir)) {
+      throw new ConfigError(`no local database in ${dataDir} yet: run \`claude-family db start\` once (or start a Claude Code session with the hooks installed), which creates it`);
     }
+    // The pool is created at once; it connects on first use, after `ready` has started the server.
+    let db: Db | undefined;
+    const lazy: Db = {
+      backend: 'embedded',
+      query: (text, params) => ready.then(() => db!.query(text, params)),
+      exec: (sql) => ready.then(() => db!.exec(sql)),
+      transaction: (fn) => ready.then(() => db!.transaction(fn)),
+      listen: (channel, onNotify, options) => ready.then(() => db!.listen(channel, onNotify, options)),
+      close: async () => {
+        await ready.catch(() => {});
+        await db?.close();
+      },
+    };
+    const ready = (async () => {
+      const local = await ensureLocalServer(dataDir, { timeoutMs: this.options.startTimeoutMs ?? 15_000 });
+      db = openPostgres({ connection: local.connection, backend: 'embedded', max: 2, connectTimeoutMs: 5000 });
+      await migrate(db);
+      await replaySpool(db, dataDir);
+    })();
+    return { key, db: lazy, ready };
   }
 
   /**
-   * Calls `onChange` when the data may have changed: on each NOTIFY from Postgres (with the change), or
-   * every refreshSeconds in embedded mode (without one). Returns a function that stops watching.
+   * Calls `onChange` when the data may have changed: on each NOTIFY (with the change), and once after a
+   * dropped LISTEN connection is back (without one). Returns a function that stops watching.
    */
   watch(onChange: (notice: ChangeNotice | undefined) => void | Promise<void>, onError?: (err: unknown) => void): () => Promise<void> {
     const watch = new Watch(this, onChange, onError);
@@ -214,7 +151,6 @@ export class Connection {
     for (const w of this.watches) await w.stop();
     this.watches.clear();
     await this.closePool();
-    await this.queue;
   }
 
   private async closePool(): Promise<void> {
@@ -242,28 +178,13 @@ class Watch {
   start(): void {
     this.stopped = false;
     this.backoff = 1000;
-    const settings = this.connection.settings;
-    if (settings.mode === 'postgres') {
-      void this.listen();
-    } else {
-      // A timeout chain, not an interval: the next poll starts refreshSeconds after the last one finished.
-      const poll = async (): Promise<void> => {
-        if (this.stopped) return;
-        try {
-          await this.onChange(undefined);
-        } catch (err) {
-          this.onError?.(err);
-        }
-        if (!this.stopped) this.timer = setTimeout(() => void poll(), settings.refreshSeconds * 1000);
-      };
-      this.timer = setTimeout(() => void poll(), settings.refreshSeconds * 1000);
-    }
+    void this.listen();
   }
 
   private async listen(): Promise<void> {
     if (this.stopped) return;
     try {
-      const db = await this.connection.postgres();
+      const db = await this.connection.database();
       const unlisten = await db.listen(CHANGES_CHANNEL, (payload) => void this.onChange(parseChangeNotice(payload)), {
         onClose: () => this.retry(),
       });
@@ -299,8 +220,4 @@ class Watch {
     this.unlisten = undefined;
     await unlisten?.();
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -10,11 +10,8 @@ import { parseHandoffBlock, type HandoffBlockOptions } from '../core/render/hand
 import { getProjectByName } from '../core/repos/projects.js';
 import { listRecentlyCompletedTodos, setTodoStatus } from '../core/repos/todos.js';
 import type { Connection } from './connection.js';
-import { isBusy } from './connection.js';
 import { renderHandoffMessage, renderHandoffView, type HandoffView } from './handoffView.js';
 import { currentProject, type ClaudeFamilySettings } from './settings.js';
-
-export const BUSY_RETRY_MS = 2000;
 
 export interface HandoffBlocksDeps {
   connection: Connection;
@@ -24,9 +21,10 @@ export interface HandoffBlocksDeps {
   afterWrite?: () => void;
 }
 
-export async function loadHandoffView(connection: Connection, project: string, recentLimit = 5): Promise<HandoffView> {
+/** `todoLimit`: the most todos of each status the block shows (totals stay exact); it reads no more. */
+export async function loadHandoffView(connection: Connection, project: string, recentLimit = 5, todoLimit = 200): Promise<HandoffView> {
   return connection.run(async (db) => {
-    const handoff = await loadHandoff(db, project);
+    const handoff = await loadHandoff(db, project, { todoLimit });
     const row = handoff.known ? await getProjectByName(db, project) : undefined;
     const recentlyCompleted = row ? await listRecentlyCompletedTodos(db, row.project_id, recentLimit) : [];
     return { handoff, recentlyCompleted, loadedAt: new Date() };
@@ -44,7 +42,6 @@ export function errorText(err: unknown): string {
 }
 
 export class HandoffBlockChild extends MarkdownRenderChild {
-  private retryTimer?: ReturnType<typeof setTimeout>;
   private options?: HandoffBlockOptions;
   private parseError?: string;
   /** The project shown, once known. */
@@ -71,7 +68,6 @@ export class HandoffBlockChild extends MarkdownRenderChild {
 
   override onunload(): void {
     this.blocks.delete(this);
-    clearTimeout(this.retryTimer);
   }
 
   private resolveProject(): string | undefined {
@@ -90,19 +86,13 @@ export class HandoffBlockChild extends MarkdownRenderChild {
       return renderHandoffMessage(this.containerEl, 'No project: add "project: name" to the block, or set a project in the Claude Family settings.', 'error');
     }
     try {
-      const view = await loadHandoffView(this.blocks.deps.connection, this.project);
+      const view = await loadHandoffView(this.blocks.deps.connection, this.project, 5, this.options?.limit ?? 10);
       renderHandoffView(this.containerEl, view, {
         sections: this.options?.sections,
         limit: this.options?.limit,
         onToggle: (todo, checked, box) => void this.blocks.toggle(todo, checked, box),
       });
     } catch (err) {
-      if (isBusy(err)) {
-        renderHandoffMessage(this.containerEl, 'Database busy, retrying…', 'info');
-        clearTimeout(this.retryTimer);
-        this.retryTimer = setTimeout(() => void this.refresh(), BUSY_RETRY_MS);
-        return;
-      }
       renderHandoffMessage(this.containerEl, `Claude Family: ${errorText(err)}`, 'error');
     }
   }

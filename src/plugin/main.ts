@@ -3,9 +3,8 @@
 import { Notice, Plugin } from 'obsidian';
 import { HANDOFF_BLOCK_LANGUAGE } from '../core/render/handoffBlock.js';
 import { registerCommands, writeHandoffNoteCommand } from './commands.js';
-import { BUSY_MESSAGE, Connection } from './connection.js';
+import { Connection } from './connection.js';
 import { HandoffBlocks } from './handoffBlock.js';
-import { loadPgliteAssets } from './pgliteAssets.js';
 import { currentProject, loadSettings, type ClaudeFamilySettings } from './settings.js';
 import { ClaudeFamilySettingTab } from './settingsTab.js';
 import { StatusBar } from './statusBar.js';
@@ -20,11 +19,7 @@ export default class ClaudeFamilyPlugin extends Plugin {
 
   override async onload(): Promise<void> {
     this.settings = loadSettings(await this.loadData());
-    this.connection = new Connection({
-      settings: () => this.settings,
-      pgliteAssets: loadPgliteAssets,
-      onBusy: () => new Notice(BUSY_MESSAGE, 2000),
-    });
+    this.connection = new Connection({ settings: () => this.settings });
     this.blocks = new HandoffBlocks({
       connection: this.connection,
       settings: () => this.settings,
@@ -51,14 +46,9 @@ export default class ClaudeFamilyPlugin extends Plugin {
       const status = !notice || !notice.project || notice.project === currentProject(this.settings);
       await Promise.all([this.blocks.onChange(notice), status ? this.statusBar.refresh() : undefined]);
     });
-    // In Postgres mode the status bar also refreshes on the interval (it is cheap and catches a dropped
-    // LISTEN). In embedded mode the poll above already refreshes it, and every refresh opens the
-    // database: a second timer would double the opens and keep the hooks waiting for the lock.
+    // The status bar also refreshes on the interval: it is cheap and catches a dropped LISTEN.
     window.clearInterval(this.statusTimer);
-    this.statusTimer = undefined;
-    if (this.settings.mode === 'postgres') {
-      this.statusTimer = this.registerInterval(window.setInterval(() => void this.statusBar.refresh(), this.settings.refreshSeconds * 1000));
-    }
+    this.statusTimer = this.registerInterval(window.setInterval(() => void this.statusBar.refresh(), this.settings.refreshSeconds * 1000));
   }
 
   async updateSettings(patch: Partial<ClaudeFamilySettings>): Promise<void> {

@@ -6,11 +6,11 @@ import { redact } from '../core/db/db.js';
 export type ConnectionMode = 'embedded' | 'postgres';
 
 export interface ClaudeFamilySettings {
-  /** `embedded`: the hooks' PGlite data directory; `postgres`: a server at connectionString. */
+  /** `embedded`: the hooks' local server (in their data directory); `postgres`: a server at connectionString. */
   mode: ConnectionMode;
   /** postgres://user:password@host:port/db. Stored in the plugin's data only; shown masked. */
   connectionString: string;
-  /** The hooks' data directory (its pglite/ folder is the database); empty: the hooks' own default. */
+  /** The hooks' data directory (server.json there says how to reach the local server); empty: the hooks' own default. */
   dataDir: string;
   /** Comma-separated project names. The first is the current project (blocks, new todos, status bar);
    *  session notes are synced for these only (all projects when empty). */
@@ -18,7 +18,7 @@ export interface ClaudeFamilySettings {
   handoffFolder: string;
   sessionsFolder: string;
   knowledgeFolder: string;
-  /** Seconds between refreshes when the backend cannot notify (embedded), and the status bar's refresh. */
+  /** Seconds between the status bar's refreshes (changes themselves arrive by NOTIFY). */
   refreshSeconds: number;
 }
 

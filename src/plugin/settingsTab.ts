@@ -4,7 +4,7 @@ import { PluginSettingTab, Setting, type App, type Plugin } from 'obsidian';
 import { ConfigError } from '../core/config.js';
 import { DbUnavailableError, redact } from '../core/db/db.js';
 import { MigrationError } from '../core/db/migrate.js';
-import { embeddedDataDir, isBusy, type Connection } from './connection.js';
+import { embeddedDataDir, type Connection } from './connection.js';
 import { SettingsSchema, applyConnectionStringEdit, maskConnectionString, type ClaudeFamilySettings } from './settings.js';
 
 export interface SettingsHost extends Plugin {
@@ -15,7 +15,6 @@ export interface SettingsHost extends Plugin {
 
 /** A connection failure in plain words, never with the password. */
 export function connectionProblem(err: unknown): string {
-  if (isBusy(err)) return 'The embedded database is busy (a Claude Code hook is writing to it). Try again in a moment.';
   if (err instanceof DbUnavailableError) return `Cannot reach the database: ${redact(err.message)}.`;
   if (err instanceof ConfigError) return `Not configured: ${redact(err.message)}.`;
   if (err instanceof MigrationError) return `The database schema could not be brought up to date: ${redact(err.message)}`;
@@ -70,7 +69,7 @@ export class ClaudeFamilySettingTab extends PluginSettingTab {
     } else {
       new Setting(c)
         .setName('Data directory')
-        .setDesc(`The hooks' data directory (the database is its pglite/ folder). Empty: ${embeddedDataDir({ dataDir: '' })}.`)
+        .setDesc(`The hooks' data directory (the local database is its postgres/ folder). Empty: ${embeddedDataDir({ dataDir: '' })}.`)
         .addText((t) => t.setPlaceholder(embeddedDataDir({ dataDir: '' })).setValue(s.dataDir).onChange(async (v) => this.host.updateSettings({ dataDir: v.trim() })));
     }
 

@@ -5,7 +5,6 @@ import { listSessions } from '../core/repos/sessions.js';
 import { countTodos } from '../core/repos/todos.js';
 import { redact } from '../core/db/db.js';
 import type { Connection } from './connection.js';
-import { isBusy } from './connection.js';
 
 export interface ProjectStatus {
   project: string;
@@ -50,7 +49,7 @@ export class StatusBar {
       this.el.textContent = statusText(await loadStatus(this.connection, project));
       this.el.removeAttribute('aria-label');
     } catch (err) {
-      this.el.textContent = isBusy(err) ? 'Claude: database busy' : 'Claude: offline';
+      this.el.textContent = 'Claude: offline';
       this.el.setAttribute('aria-label', redact((err as Error).message));
     }
   }

@@ -1,14 +1,11 @@
-// Every database test runs against both backends: a real Postgres server (a fresh database per test
-// file, dropped afterwards) and embedded PGlite (in memory, or in a temporary data directory).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Every database test runs against both backends: the system Postgres server and the embedded local
+// server (test/support/embeddedServer.ts), each with a fresh database per block, dropped afterwards.
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { Backend, Db } from '../../src/core/db/db.js';
 import { migrate } from '../../src/core/db/migrate.js';
-import { openPglite } from '../../src/core/db/pglite.js';
 import { openPostgres } from '../../src/core/db/pg.js';
+import { createEmbeddedDatabase } from './embeddedServer.js';
 
 /** The server tests create their databases on; CI starts it (see .ci/run). */
 export const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -16,19 +13,18 @@ export const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgre
 export interface TestDatabase {
   backend: Backend;
   db: Db;
-  /** For Postgres: the fresh database's connection string (child processes connect with it). */
-  url?: string;
-  /** For PGlite on disk: the data directory. */
-  dataDir?: string;
+  /** The fresh database's connection string (child processes connect with it). */
+  url: string;
+  /** The database's name (on the system server, or on the shared embedded one). */
+  name: string;
   drop(): Promise<void>;
 }
 
-function uniqueName(prefix: string): string {
+export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
 }
 
-export async function createPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = uniqueName('cf_test');
+export async function createPostgresDatabase(name = uniqueName('cf_test')): Promise<{ url: string; drop: () => Promise<void> }> {
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
   try {
@@ -55,30 +51,25 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop: () 
 export interface CreateOptions {
   /** Run the migrations (default true). */
   migrated?: boolean;
-  /** PGlite: use a temporary data directory instead of memory. */
-  onDisk?: boolean;
 }
 
 export async function createTestDatabase(backend: Backend, options: CreateOptions = {}): Promise<TestDatabase> {
+  const name = uniqueName('cf_test');
   let t: TestDatabase;
   if (backend === 'postgres') {
-    const { url, drop } = await createPostgresDatabase();
+    const { url, drop } = await createPostgresDatabase(name);
     const db = openPostgres({ connectionString: url });
-    t = { backend, db, url, drop: async () => { await db.close(); await drop(); } };
-  } else if (options.onDisk) {
-    const dir = mkdtempSync(join(tmpdir(), 'cf-pglite-'));
-    const dataDir = join(dir, 'pglite');
-    const db = await openPglite({ dataDir });
-    t = { backend, db, dataDir, drop: async () => { await db.close().catch(() => {}); rmSync(dir, { recursive: true, force: true }); } };
+    t = { backend, db, url, name, drop: async () => { await db.close(); await drop(); } };
   } else {
-    const db = await openPglite();
-    t = { backend, db, drop: () => db.close() };
+    const { connection, url, drop } = await createEmbeddedDatabase(name);
+    const db = openPostgres({ connection, backend: 'embedded' });
+    t = { backend, db, url, name, drop: async () => { await db.close(); await drop(); } };
   }
   if (options.migrated !== false) await migrate(t.db);
   return t;
 }
 
-export const BACKENDS: readonly Backend[] = ['postgres', 'pglite'];
+export const BACKENDS: readonly Backend[] = ['postgres', 'embedded'];
 
 /**
  * Declares `body` once per backend, each with its own fresh, migrated database for the whole block.

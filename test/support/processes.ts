@@ -1,13 +1,13 @@
 // Runs the bundled hook scripts and CLI as real child processes, the way Claude Code does, and gives
-// tests a way to look into either backend without holding a PGlite data directory open meanwhile.
+// tests a way to look into either backend.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Backend, Db } from '../../src/core/db/db.js';
-import { openPglite } from '../../src/core/db/pglite.js';
 import { openPostgres } from '../../src/core/db/pg.js';
-import { createPostgresDatabase } from './backends.js';
+import { createPostgresDatabase, uniqueName } from './backends.js';
+import { attachDataDir, createEmbeddedDatabase } from './embeddedServer.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 /** The build under test (CF_TEST_DIST: another checkout's dist/, to check a test fails on older code). */
@@ -67,11 +67,12 @@ export function runNode(script: string, options: RunOptions = {}): Promise<RunRe
 
 /**
  * One backend as the hooks see it: the environment that points a child process at it, and `inspect`
- * to query it from the test (for PGlite the data directory is opened only for the query, then closed).
+ * to query it from the test. Embedded: no databaseUrl; the data directory's server.json leads to the
+ * shared embedded server, on a database of this backend's own.
  */
 export interface HookBackend {
   backend: Backend;
-  /** Holds the spool (and, for PGlite, the database in <dataDir>/pglite). */
+  /** Holds the spool (and, embedded, server.json). */
   dataDir: string;
   env: Record<string, string | undefined>;
   url?: string;
@@ -108,17 +109,16 @@ export async function createHookBackend(backend: Backend): Promise<HookBackend> 
       },
     };
   }
+  const { connection, drop } = await createEmbeddedDatabase(uniqueName('cf_hooks'));
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  attachDataDir(dataDir, connection.database);
+  const db = openPostgres({ connection, backend: 'embedded' });
   return {
     backend, dataDir, env,
-    async inspect(fn) {
-      const db = await openPglite({ dataDir: join(dataDir, 'pglite'), lockWaitMs: 10_000 });
-      try {
-        return await fn(db);
-      } finally {
-        await db.close();
-      }
-    },
+    inspect: (fn) => fn(db),
     async dispose() {
+      await db.close();
+      await drop();
       rmSync(home, { recursive: true, force: true });
     },
   };

@@ -1,6 +1,6 @@
 /**
- * The `Db` port: the only way the domain talks to a database. Two adapters implement it:
- * `pg.ts` (a real Postgres server through node-postgres) and `pglite.ts` (embedded PGlite).
+ * The `Db` port: the only way the domain talks to a database. One adapter implements it, `pg.ts`
+ * (node-postgres), for a configured server and for the per-user local server alike.
  */
 export interface QueryResult<R> {
   rows: R[];
@@ -14,7 +14,8 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
-export type Backend = 'postgres' | 'pglite';
+/** 'postgres': a server the user configured; 'embedded': the per-user local server (localServer.ts). */
+export type Backend = 'postgres' | 'embedded';
 
 export type Unlisten = () => Promise<void>;
 

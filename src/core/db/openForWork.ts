@@ -1,5 +1,6 @@
-import { openDatabase, type Config, type OpenOptions } from '../config.js';
+import type { Config } from '../config.js';
 import type { Db } from './db.js';
+import { openDatabase, type OpenOptions } from './open.js';
 import { migrate, pendingMigrationCount, type MigrationReport } from './migrate.js';
 import { replaySpool, spoolHasEvents, type ReplayOptions, type ReplayReport } from '../events/spool.js';
 

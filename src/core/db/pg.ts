@@ -1,10 +1,14 @@
 import pg from 'pg';
-import { DbUnavailableError, redact, type Db, type ListenOptions, type QueryResult, type Queryable, type Unlisten } from './db.js';
+import { DbUnavailableError, redact, type Backend, type Db, type ListenOptions, type QueryResult, type Queryable, type Unlisten } from './db.js';
 import { parseConnectionString } from './connectionString.js';
 
 export interface PgOptions {
   /** postgres://user:pass@host:port/db; when absent node-postgres reads the PG* environment variables. */
   connectionString?: string;
+  /** Instead of a connection string: the fields (the local server: a Unix socket directory as host). */
+  connection?: { host: string; port: number; user: string; database: string; password?: string };
+  /** What to report as Db.backend: 'embedded' for the local server (default 'postgres'). */
+  backend?: Backend;
   /** Give up connecting after this long (hooks use ~1 s so Claude Code never waits on a dead server). */
   connectTimeoutMs?: number;
   /** Pool size; hooks need 1, the plugin a few. */
@@ -49,7 +53,7 @@ async function withDeadline<T>(client: pg.Client | pg.PoolClient, ms: number | u
   }
 }
 
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN', '57P03', '3D000', '28P01', '28000']);
+const UNAVAILABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN', '57P03', '3D000', '28P01', '28000']);
 
 function isUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
@@ -62,6 +66,7 @@ export function describe(err: unknown): string {
   const e = err as { code?: string; message?: string };
   const msg = redact(e?.message ?? String(err));
   switch (e?.code) {
+    case 'ENOENT': return `the local Postgres socket is missing: the server is not running (${msg})`;
     case 'ECONNREFUSED': return `nothing is listening at the Postgres address (${msg})`;
     case 'ENOTFOUND': case 'EAI_AGAIN': return `the Postgres host name does not resolve (${msg})`;
     case '3D000': return `the database does not exist (${msg})`;
@@ -86,11 +91,11 @@ async function run<R>(client: pg.PoolClient, text: string, params: readonly unkn
 }
 
 export function openPostgres(options: PgOptions = {}): Db {
-  // A URL or libpq key=value pairs; an unusable one fails here, saying how to fix it.
-  const fields = options.connectionString === undefined ? {} : parseConnectionString(options.connectionString);
+  // The local server's fields, or a URL / libpq key=value pairs (an unusable one fails here, saying how to fix it).
+  const target = options.connection ?? (options.connectionString === undefined ? {} : parseConnectionString(options.connectionString));
   const qt = options.queryTimeoutMs;
   const pool = new pg.Pool({
-    ...fields,
+    ...target,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     max: options.max ?? 4,
     statement_timeout: options.statementTimeoutMs,
@@ -125,7 +130,7 @@ export function openPostgres(options: PgOptions = {}): Db {
   };
 
   return {
-    backend: 'postgres',
+    backend: options.backend ?? 'postgres',
     query: (text, params) => withClient((c) => run(c, text, params, qt)),
     exec: async (sql) => {
       await withClient((c) => run(c, sql, undefined, qt));
@@ -151,7 +156,7 @@ export function openPostgres(options: PgOptions = {}): Db {
     },
     async listen(channel: string, onNotify: (payload: string) => void, listenOptions: ListenOptions = {}): Promise<Unlisten> {
       // A dedicated client: LISTEN belongs to one connection for its whole life.
-      const client = new pg.Client({ ...fields, connectionTimeoutMillis: options.connectTimeoutMs ?? 5000 });
+      const client = new pg.Client({ ...target, connectionTimeoutMillis: options.connectTimeoutMs ?? 5000 });
       let closing = false;
       let reported = false;
       const lost = (err?: Error) => {
