@@ -81,7 +81,30 @@ const launcherBuild = {
   sourcemap: false,
 };
 
-const builds = [nodeBuild, hookBuild, launcherBuild];
+/**
+ * The MCP server (`claude-family mcp serve`): one CommonJS bundle, dist/mcp/server.body.cjs, run through the
+ * code cache by dist/mcp/server.cjs, built like a hook: it starts as a whole process whenever Claude Code
+ * starts a session. The SDK's ajv-based JSON Schema validator (about 40 ms to load; used only to check
+ * elicitation answers, which this server never asks for) is replaced by a module that says so.
+ */
+const noAjv = {
+  name: 'no-ajv',
+  setup(build) {
+    build.onResolve({ filter: /validation\/ajv-provider\.js$/ }, (args) => ({ path: args.path, namespace: 'no-ajv' }));
+    build.onLoad({ filter: /.*/, namespace: 'no-ajv' }, () => ({
+      contents: 'export class AjvJsonSchemaValidator { constructor() { throw new Error("ajv is not bundled: pass jsonSchemaValidator"); } }',
+      loader: 'js',
+    }));
+  },
+};
+const mcpBuild = {
+  ...hookBuild,
+  entryPoints: { 'mcp/server.body': 'src/mcp/main.ts' },
+  plugins: [noAjv],
+};
+const mcpLauncherBuild = { ...launcherBuild, entryPoints: [{ in: 'src/mcp/launcher.ts', out: 'mcp/server' }] };
+
+const builds = [nodeBuild, hookBuild, launcherBuild, mcpBuild, mcpLauncherBuild];
 
 /**
  * The plugin never runs a database engine inside Obsidian: it speaks pg to the local server. This

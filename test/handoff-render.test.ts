@@ -86,8 +86,8 @@ describe('renderHandoffMarkdown', () => {
   it('renders the chosen sections with checkboxes and a limit', () => {
     const md = renderHandoffMarkdown(handoff, { sections: ['focus', 'todos'], limit: 2 });
     expect(md).toContain('## Focus\n\nBuilding governance system');
-    expect(md).toContain('- [/] Fix orchestrator bug (doing) (P3)');
-    expect(md).toContain('- [ ] Test session lifecycle (P3)\n- [ ] Commit changes (P3)\n- … and 4 more pending');
+    expect(md).toContain('- ◐ Fix orchestrator bug (doing) (P3)');
+    expect(md).toContain('- ○ Test session lifecycle (P3)\n- ○ Commit changes (P3)\n- … and 4 more pending');
     expect(md).not.toContain('## Messages');
   });
 

@@ -6,7 +6,8 @@ import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { legacyDir, openLegacyPglite } from '../src/core/db/legacyImport.js';
-import { connectionOf, ensureLocalServer, localPaths, localStatus, reachableBy, readPidFile, readServerFile, serverAccount, stopLocalServer } from '../src/core/db/localServer.js';
+import { parseConnectionString } from '../src/core/db/connectionString.js';
+import { connectionOf, connectionUrl, ensureLocalServer, localPaths, localStatus, reachableBy, readPidFile, readServerFile, serverAccount, stopLocalServer } from '../src/core/db/localServer.js';
 import { migrate } from '../src/core/db/migrate.js';
 import { openPostgres } from '../src/core/db/pg.js';
 import { openSession } from '../src/core/repos/sessions.js';
@@ -162,6 +163,13 @@ describe('the local Postgres server', { timeout: 180_000 }, () => {
     expect(started.did).toBe('started');
     expect(await scalar<number>(dataDir, 'SELECT 2 AS v')).toBe(2);
   });
+});
+
+it('names the local server in a connection string that libpq and our parser read back (a socket path needs key=value)', () => {
+  const c = { host: "/tmp/o'dd dir\\x", port: 5432, user: 'claude_family', database: 'postgres' };
+  const text = connectionUrl(c);
+  expect(text).toBe("host='/tmp/o\\'dd dir\\\\x' port=5432 user='claude_family' dbname='postgres'");
+  expect(parseConnectionString(text)).toMatchObject(c);
 });
 
 describe('running as root', { timeout: 180_000 }, () => {

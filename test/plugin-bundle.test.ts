@@ -81,12 +81,19 @@ describe('the built main.js in an Electron renderer', { timeout: 180_000 }, () =
     const pluginDir = join(dir, 'vault', '.obsidian', 'plugins', 'claude-family');
     mkdirSync(pluginDir, { recursive: true });
     for (const f of ['main.js', 'manifest.json', 'styles.css']) copyFileSync(join(ROOT, f), join(pluginDir, f));
-    const { default: PluginClass } = require(join(pluginDir, 'main.js')) as { default: new (app: unknown, manifest: unknown) => Fake.Plugin & { onload(): Promise<void> } };
+    const { default: PluginClass } = require(join(pluginDir, 'main.js')) as { default: new (app: unknown, manifest: unknown) => Fake.Plugin & { connection: { close(): Promise<void> } } };
+    expect(typeof PluginClass).toBe('function');
     const app = new fake.App();
-    const plugin = new PluginClass(app, { id: 'claude-family', name: 'Claude Family', version: '0.1.0', minAppVersion: '1.5.0', description: '', author: '' });
+    const plugin = new PluginClass(app, { id: 'claude-family', name: 'Claude Family', version: '0.1.0', minAppVersion: '1.11.4', description: '', author: '' });
     plugin.data = { mode: 'embedded', dataDir, projects: 'bundle-project', refreshSeconds: 3600 };
-    await plugin.onload();
+    await app.enablePlugin(plugin);
     try {
+      expect([...app.commands.keys()].sort()).toEqual(
+        ['add-todo', 'promote-note-to-knowledge', 'refresh', 'search-memory', 'sync-session-notes', 'write-handoff-note', 'write-knowledge-note'].map((c) => `claude-family:${c}`),
+      );
+      expect(app.codeBlockProcessors.has('claude-handoff')).toBe(true);
+      expect(app.ribbonIcons.map((r) => r.icon)).toEqual(['history']);
+
       const { el, ctx } = await fake.renderCodeBlock(app, 'claude-handoff', 'project: bundle-project\nsections: todos');
       await until(() => el.textContent!.includes('Read from the local server'), 'the block to show the todo');
       expect(localStatus(dataDir).running).toBe(true);
@@ -97,7 +104,9 @@ describe('the built main.js in an Electron renderer', { timeout: 180_000 }, () =
       await until(() => el.textContent!.includes('Written while Obsidian watched'), 'the block to follow the hook write');
       ctx.unload();
     } finally {
+      // Obsidian's unload is synchronous; the connection finishes closing in the background.
       plugin.unload();
+      await plugin.connection.close();
     }
     // No database engine inside: main.js is only the glue, pg and the renderers.
     expect(statSync(MAIN_JS).size).toBeLessThan(1024 * 1024);

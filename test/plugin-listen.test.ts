@@ -1,3 +1,4 @@
+// @vitest-environment happy-dom
 // Postgres mode keeps one LISTEN connection; when it drops, the plugin reconnects with backoff,
 // refreshes once (changes made meanwhile were never notified) and receives notifications again.
 import { describe, expect, it } from 'vitest';

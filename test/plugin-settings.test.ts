@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, applyConnectionStringEdit, currentProject, loadSettings, maskConnectionString, projectList } from '../src/plugin/settings.js';
+import { DEFAULT_SETTINGS, currentProject, loadSettings, projectList, readStoredSettings, splitPassword, withPassword } from '../src/plugin/settings.js';
+import { connectionSettings, movePasswordToSecrets } from '../src/plugin/credentials.js';
 import { embeddedDataDir } from '../src/plugin/connection.js';
 
 describe('plugin settings', () => {
@@ -24,12 +25,39 @@ describe('plugin settings', () => {
     expect(currentProject({ projects: 'x, y' })).toBe('x');
   });
 
-  it('masks the saved password and keeps it when the masked field is edited', () => {
-    const saved = 'postgres://me:p%40ss@db.example:5432/claude';
-    expect(maskConnectionString(saved)).toBe('postgres://me:***@db.example:5432/claude');
-    expect(applyConnectionStringEdit(saved, 'postgres://me:***@db2.example:5432/claude')).toBe('postgres://me:p%40ss@db2.example:5432/claude');
-    expect(applyConnectionStringEdit(saved, 'postgres://me:newpw@db.example/claude')).toBe('postgres://me:newpw@db.example/claude');
-    expect(applyConnectionStringEdit('', 'postgres://me:***@h/db')).toBe('postgres://me:***@h/db');
+  it('never keeps a password in the settings it stores; an older one is handed over to be moved', () => {
+    const old = { mode: 'postgres', connectionString: 'postgres://me:p%40ss@db.example:5432/claude?sslmode=require' };
+    const { settings, password } = readStoredSettings(old);
+    expect(password).toBe('p@ss');
+    expect(settings.connectionString).toBe('postgres://me@db.example:5432/claude?sslmode=require');
+    expect(JSON.stringify(settings)).not.toMatch(/p%40ss|p@ss/);
+    expect(JSON.stringify(loadSettings(old))).not.toContain('p%40ss');
+    expect(readStoredSettings({ connectionString: 'postgres://me@h/db' }).password).toBeUndefined();
+
+    const store = new Map<string, string>();
+    const secrets = { getSecret: (id: string) => store.get(id) ?? null, setSecret: (id: string, v: string) => void store.set(id, v) };
+    const moved = movePasswordToSecrets(settings, password!, secrets)!;
+    expect(moved.settings.passwordSecret).toBe('claude-family-postgres-password');
+    expect(store.get('claude-family-postgres-password')).toBe('p@ss');
+    expect(moved.notice).toMatch(/moved out of the plugin's data\.json into Obsidian's secret storage/);
+    // What the connection uses: the password back in, encoded.
+    expect(connectionSettings(moved.settings, secrets).connectionString).toBe('postgres://me:p%40ss@db.example:5432/claude?sslmode=require');
+  });
+
+  it('splits and joins passwords with any character in them', () => {
+    for (const pw of ['s3cret', 'p@ss w%rd', 'ünïcode:/?#']) {
+      const joined = withPassword('postgres://u@h:5432/db', pw);
+      expect(splitPassword(joined)).toEqual({ connectionString: 'postgres://u@h:5432/db', password: pw });
+      expect(new URL(joined).username).toBe('u');
+    }
+    expect(withPassword('postgres://u@h/db', null)).toBe('postgres://u@h/db');
+  });
+
+  it('follows the hooks\' config file in "hooks" mode', () => {
+    const env = { HOME: '/home/u', CLAUDE_FAMILY_CONFIG: '/nonexistent/config.json' };
+    const hooks = { ...DEFAULT_SETTINGS, mode: 'hooks' as const };
+    expect(connectionSettings(hooks, undefined, { ...env, CLAUDE_FAMILY_DATABASE_URL: 'postgres://x@h/db' })).toMatchObject({ mode: 'postgres', connectionString: 'postgres://x@h/db' });
+    expect(connectionSettings(hooks, undefined, env)).toMatchObject({ mode: 'embedded', dataDir: '/home/u/.local/share/claude-family' });
   });
 
   it('uses the hooks\' data directory unless one is set', () => {

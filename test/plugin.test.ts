@@ -17,18 +17,19 @@ import { findKnowledgeByName, getKnowledge } from '../src/core/repos/knowledge.j
 import { countPendingMessages, sendMessage } from '../src/core/repos/messages.js';
 import { getProjectByName } from '../src/core/repos/projects.js';
 import { upsertSessionState } from '../src/core/repos/sessionState.js';
-import { closeSession, openSession } from '../src/core/repos/sessions.js';
+import { closeSession, listSessions, openSession } from '../src/core/repos/sessions.js';
 import { addTodo, getTodo, listActiveTodos, setTodoStatus } from '../src/core/repos/todos.js';
 import ClaudeFamilyPlugin from '../src/plugin/main.js';
 import type { ClaudeFamilySettings } from '../src/plugin/settings.js';
 import type { ClaudeFamilySettingTab } from '../src/plugin/settingsTab.js';
+import type { HandoffBlockChild } from '../src/plugin/handoffBlock.js';
 import type { AddTodoModal } from '../src/plugin/todos.js';
 import type { KnowledgeSuggestModal } from '../src/plugin/knowledge.js';
 import { App, notices, openModals, renderCodeBlock, type Plugin as FakePlugin } from './fakes/obsidian.js';
 import { describeEachBackend, uniqueProject } from './support/backends.js';
 import { attachDataDir } from './support/embeddedServer.js';
 
-const manifest: O.PluginManifest = { id: 'claude-family', name: 'Claude Family', version: '0.1.0', minAppVersion: '1.5.0', description: '', author: '' };
+const manifest: O.PluginManifest = { id: 'claude-family', name: 'Claude Family', version: '0.1.0', minAppVersion: '1.11.4', description: '', author: '' };
 
 // A loaded 2-core CI machine is slow; no speed claims here.
 vi.setConfig({ testTimeout: 180_000 });
@@ -68,11 +69,11 @@ describeEachBackend(
       writer = { run: (fn) => fn(other), close: () => other.close() };
       // A long interval: updates must arrive by NOTIFY, not by polling, in both modes.
       if (backend === 'postgres') {
-        base = { mode: 'postgres', connectionString: t.url, refreshSeconds: 3600 };
+        base = { mode: 'postgres', connectionString: t.url, refreshSeconds: 3600, autoWriteNotes: false };
       } else {
         dataDir = mkdtempSync(join(tmpdir(), 'cf-plugin-data-'));
         attachDataDir(dataDir, t.name);
-        base = { mode: 'embedded', dataDir, refreshSeconds: 3600 };
+        base = { mode: 'embedded', dataDir, refreshSeconds: 3600, autoWriteNotes: false };
         // A hook could not reach the server a moment ago: its event waits in the spool.
         appendToSpool(dataDir, makeEvent({ kind: 'todo_write', project: spooledProject, claude_session_id: `${spooledProject}-s1`, todos: [{ content: 'Spooled by a hook', status: 'pending' }] }));
       }
@@ -87,7 +88,7 @@ describeEachBackend(
       app = new App();
       plugin = new ClaudeFamilyPlugin(app as unknown as O.App, manifest);
       (plugin as unknown as FakePlugin).data = { ...base, projects: project };
-      await plugin.onload();
+      await app.enablePlugin(plugin);
       // Writes made before the LISTEN connection is up are (rightly) not notified: wait for it.
       await until(
         async () =>
@@ -105,7 +106,7 @@ describeEachBackend(
 
     it('registers its commands, ribbon icon, status bar item, settings tab and code block', () => {
       expect([...app.commands.keys()].sort()).toEqual(
-        ['add-todo', 'promote-note-to-knowledge', 'refresh', 'sync-session-notes', 'write-handoff-note', 'write-knowledge-note'].map((c) => `claude-family:${c}`),
+        ['add-todo', 'promote-note-to-knowledge', 'refresh', 'search-memory', 'sync-session-notes', 'write-handoff-note', 'write-knowledge-note'].map((c) => `claude-family:${c}`),
       );
       expect(app.ribbonIcons).toHaveLength(1);
       expect(app.statusBarItems).toHaveLength(1);
@@ -186,7 +187,7 @@ describeEachBackend(
       expect(data).toMatchObject({ session_id: sessionId, project, tasks_completed: ['Task A'], learnings: ['Lesson B'] });
       expect(typeof data.end).toBe('string');
       expect(body).toContain('First summary');
-      expect(body).toContain('- [x] Done in session one');
+      expect(body).toContain('- ✓ Done in session one');
 
       // Unchanged data: not rewritten.
       const writes = app.vault.writes.get(path);
@@ -283,27 +284,161 @@ describeEachBackend(
       );
     });
 
-    it('tests the connection from the settings tab and never shows a saved password', async () => {
+    it('tests the connection from the settings tab', async () => {
       const tab = app.settingTabs[0] as unknown as ClaudeFamilySettingTab;
       tab.display();
       expect(await tab.testConnection()).toMatch(/^Connected to .*: \d+ projects?\.$/);
       expect(tab.testResultEl!.className).toContain('claude-family-ok');
-      if (backend === 'postgres') {
-        const input = tab.containerEl.querySelector<HTMLInputElement>('input[type=text]')!;
-        await plugin.updateSettings({ connectionString: 'postgres://cf:s3cret@127.0.0.1:1/nowhere' });
-        tab.display();
-        const masked = tab.containerEl.querySelector<HTMLInputElement>('input[type=text]')!;
-        expect(masked.value).toBe('postgres://cf:***@127.0.0.1:1/nowhere');
-        expect(tab.containerEl.innerHTML).not.toContain('s3cret');
-        const result = await tab.testConnection();
-        expect(result).toMatch(/nothing is listening at the Postgres address/);
-        expect(result).not.toContain('s3cret');
-        // Editing the host of the masked string keeps the saved password.
-        masked.value = 'postgres://cf:***@127.0.0.2:1/nowhere';
-        masked.dispatchEvent(new Event('input'));
-        await until(() => plugin.settings.connectionString === 'postgres://cf:s3cret@127.0.0.2:1/nowhere', 'the edited connection string');
-        expect(input).toBeDefined();
-        await plugin.updateSettings({ connectionString: base.connectionString! });
+    });
+
+    it('skips a hidden block when the data changes and refreshes it once it is shown', async () => {
+      const { el, ctx: block } = await renderCodeBlock(app, 'claude-handoff', `project: ${project}\nsections: todos\nlimit: 100`);
+      await until(() => el.textContent!.includes('First todo'), 'the block');
+      el.style.display = 'none'; // a background tab
+      await writer.run((db) => addTodo(db, { projectId, content: 'Added while hidden' }));
+      const child = block.children[0] as unknown as HandoffBlockChild;
+      await until(() => child.stale, 'the hidden block to go stale');
+      expect(el.textContent).not.toContain('Added while hidden');
+      el.style.display = '';
+      app.workspace.trigger('layout-change');
+      await until(() => el.textContent!.includes('Added while hidden'), 'the block to refresh once shown');
+      block.unload();
+    });
+
+    it('rewrites the handoff note by itself when a hook writes, keeping the user\'s frontmatter and text byte for byte', async () => {
+      const path = `Claude/Handoff/Handoff ${project}.md`;
+      const file = app.vault.getFileByPath(path)!;
+      // The user's own frontmatter keys (a date, a flow list, a comment, quoting) and text outside the markers.
+      const userKeys = ["created: 2024-05-01", "tags: [work, claude]  # mine", "# a comment", "title: 'It''s mine'"].join('\n');
+      await app.vault.modify(file, app.vault.contents.get(path)!.replace('---\n', `---\n${userKeys}\n`) + '\nMy own notes below.\n');
+      const processed = app.vault.processed;
+      await plugin.updateSettings({ autoWriteNotes: true });
+      await writer.run((db) => addTodo(db, { projectId, content: 'Written while the note is live' }));
+      await until(() => app.vault.contents.get(path)!.includes('Written while the note is live'), 'the handoff note to update itself');
+      const text = app.vault.contents.get(path)!;
+      expect(text.startsWith(`---\n${userKeys}\n`)).toBe(true);
+      expect(text.endsWith('\nMy own notes below.\n')).toBe(true);
+      expect(app.vault.processed).toBeGreaterThan(processed); // written with vault.process
+      // Todos are shown, not offered as checkboxes that would only change the file.
+      expect(text).toContain('- ○ Written while the note is live');
+      expect(text).not.toMatch(/^- \[[ x/]\]/m);
+
+      // Nothing changed: not written again.
+      const writes = app.vault.writes.get(path);
+      plugin.liveNotes.onChange(undefined);
+      await plugin.liveNotes.flush();
+      expect(app.vault.writes.get(path)).toBe(writes);
+
+      // An edit inside the generated part is replaced by the database's state, and the user is told.
+      await app.vault.modify(file, app.vault.contents.get(path)!.replace('Written while the note is live', 'Ticked by hand'));
+      await writer.run((db) => addTodo(db, { projectId, content: 'One more live todo' }));
+      await until(() => notices.some((n) => n.includes(`${path} was rewritten from the database`)), 'the notice about the replaced edit');
+      expect(app.vault.contents.get(path)).not.toContain('Ticked by hand');
+    });
+
+    it('writes a session note when a session ends, without a command; a session with nothing recorded gets none', async () => {
+      const { session } = await writer.run((db) => openSession(db, { projectName: project, claudeSessionId: `${project}-live` }));
+      await writer.run((db) => closeSession(db, { sessionId: session.session_id, summary: 'Ended while Obsidian watched', learningsGained: ['Live notes work'] }));
+      const notePath = () => app.vault.getMarkdownFiles().find((f) => f.path.startsWith('Claude/Sessions/') && f.path.includes(session.session_id.slice(0, 8)))?.path;
+      await until(() => notePath() !== undefined && app.vault.contents.get(notePath()!)!.includes('Ended while Obsidian watched'), 'the session note');
+      expect(parseNote(app.vault.contents.get(notePath()!)!).data).toMatchObject({ session_id: session.session_id, learnings: ['Live notes work'] });
+      // The session the status bar test opened has no end, summary, tasks or learnings: no note of its own.
+      const open = await writer.run(async (db) => (await listSessions(db, project, { limit: 10 })).find((s) => s.claude_session_id === `${project}-s2`)!);
+      expect(app.vault.getMarkdownFiles().some((f) => f.path.includes(open.session_id.slice(0, 8)))).toBe(false);
+    });
+
+    it('writes nothing by itself when automatic writing is off', async () => {
+      await plugin.updateSettings({ autoWriteNotes: false });
+      const path = `Claude/Handoff/Handoff ${project}.md`;
+      const writes = app.vault.writes.get(path);
+      await writer.run((db) => addTodo(db, { projectId, content: 'Not written automatically' }));
+      plugin.liveNotes.onChange(undefined);
+      await plugin.liveNotes.flush();
+      expect(app.vault.writes.get(path)).toBe(writes);
+      await app.executeCommandById('claude-family:write-handoff-note');
+      expect(app.vault.contents.get(path)).toContain('Not written automatically');
+    });
+
+    it('says in the status bar why it is offline, and a click opens the settings', async () => {
+      const el = app.statusBarItems[0]!;
+      await plugin.updateSettings(backend === 'postgres' ? { connectionString: 'postgres://cf@127.0.0.1:1/nowhere' } : { mode: 'postgres', connectionString: '' });
+      await plugin.statusBar.refresh();
+      expect(el.textContent).toBe(backend === 'postgres' ? 'Claude: offline, server not running' : 'Claude: offline, not configured');
+      el.click();
+      expect(notices.at(-1)).toMatch(/open the settings/);
+      // Obsidian's settings modal is not in obsidian.d.ts; where it exists, the click opens the plugin's tab.
+      const opened: string[] = [];
+      (app as unknown as { setting: unknown }).setting = { open: () => opened.push('open'), openTabById: (id: string) => opened.push(id) };
+      el.click();
+      expect(opened).toEqual(['open', 'claude-family']);
+      delete (app as unknown as { setting?: unknown }).setting;
+      await plugin.updateSettings(base);
+      await plugin.statusBar.refresh();
+      expect(el.textContent).toMatch(new RegExp(`^Claude ${project}: `));
+    });
+
+    if (backend === 'postgres') it('keeps the password out of data.json: typed into the field, it moves into secret storage', async () => {
+      const saves: unknown[] = [];
+      const fake = plugin as unknown as FakePlugin;
+      const save = fake.saveData.bind(fake);
+      fake.saveData = async (data: unknown) => {
+        saves.push(structuredClone(data));
+        await save(data);
+      };
+      const tab = app.settingTabs[0] as unknown as ClaudeFamilySettingTab;
+      tab.display();
+      const field = tab.containerEl.querySelector<HTMLInputElement>('input[type=text]')!;
+      expect(field.value).toBe(base.connectionString);
+      const typed = 'postgres://cf:s3cret@127.0.0.1:1/nowhere';
+      let reconnects = 0;
+      const reconnect = plugin.reconnect.bind(plugin);
+      plugin.reconnect = async () => {
+        reconnects += 1;
+        await reconnect();
+      };
+      // One character at a time, as a user types.
+      for (let i = 1; i <= typed.length; i += 1) {
+        field.value = typed.slice(0, i);
+        field.dispatchEvent(new Event('input'));
+      }
+      expect(saves).toHaveLength(0);
+      expect(reconnects).toBe(0);
+      await until(() => saves.length > 0, 'the save after the pause in typing');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(saves).toHaveLength(1);
+      expect(reconnects).toBe(1);
+      expect(JSON.stringify(fake.data)).not.toContain('s3cret');
+      expect(JSON.stringify(saves)).not.toContain('s3cret');
+      expect(plugin.settings).toMatchObject({ connectionString: 'postgres://cf@127.0.0.1:1/nowhere', passwordSecret: 'claude-family-postgres-password' });
+      expect(app.secretStorage.getSecret('claude-family-postgres-password')).toBe('s3cret');
+      expect(field.value).not.toContain('s3cret');
+      const result = await tab.testConnection();
+      expect(result).toMatch(/nothing is listening at the Postgres address/);
+      expect(result).not.toContain('s3cret');
+      expect(tab.containerEl.innerHTML).not.toContain('s3cret');
+      fake.saveData = save;
+      plugin.reconnect = reconnect;
+      await plugin.updateSettings({ ...base, passwordSecret: '' });
+    });
+
+    if (backend === 'postgres') it('moves a password an older data.json kept into secret storage on first load, and connects with it', async () => {
+      const withPw = new URL(ctx().url!);
+      withPw.password = 'old-pass'; // trust auth: accepted, and it shows the secret is what gets used
+      const other = new App();
+      const older = new ClaudeFamilyPlugin(other as unknown as O.App, manifest);
+      (older as unknown as FakePlugin).data = { mode: 'postgres', connectionString: withPw.toString(), projects: project, refreshSeconds: 3600 };
+      const before = notices.length;
+      await other.enablePlugin(older);
+      try {
+        const data = (older as unknown as FakePlugin).data as Record<string, unknown>;
+        expect(JSON.stringify(data)).not.toContain('old-pass');
+        expect(data.passwordSecret).toBe('claude-family-postgres-password');
+        expect(other.secretStorage.getSecret('claude-family-postgres-password')).toBe('old-pass');
+        expect(notices.slice(before).some((n) => /password was moved out of the plugin's data\.json into Obsidian's secret storage/.test(n))).toBe(true);
+        expect(await older.connection.test()).toMatch(/^Connected to /);
+      } finally {
+        older.unload();
+        await older.connection.close();
       }
     });
   },

@@ -88,7 +88,7 @@ describe('session note', () => {
     expect(body).toContain('## Summary\n\nWired the hooks');
     expect(body).toContain('## Tasks completed\n\n- Hook SessionStart\n- Hook SessionEnd');
     expect(body).toContain('## Learnings\n\n- PGlite needs a lock');
-    expect(body).toContain('- [x] Write the \\*spool\\* (P2)');
+    expect(body).toContain('- ✓ Write the \\*spool\\* (P2)');
   });
 
   it('is idempotent and keeps what the user wrote outside the generated section', () => {
@@ -137,7 +137,7 @@ describe('handoff note', () => {
     expect(handoffUpdatedAt(h)?.toISOString()).toBe('2026-11-25T09:00:00.000Z');
     const note = renderHandoffNote(h);
     expect(parseNote(note).data).toEqual({ project: 'claude-family', updated_at: '2026-11-25T09:00:00.000Z', in_progress: 0, pending: 1, messages: 0 });
-    expect(note).toContain('- [ ] Write the \\*spool\\* (P2)');
+    expect(note).toContain('- ○ Write the \\*spool\\* (P2)');
     expect(renderHandoffNote(h, {}, note)).toBe(note);
   });
 });

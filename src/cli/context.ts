@@ -66,7 +66,6 @@ export async function withDb<T>(ctx: CliContext, fn: (db: Db, opened: OpenedForW
  * nothing). A schema that is not there yet is said in words.
  */
 export async function withDbReadOnly<T>(ctx: CliContext, fn: (db: Db) => Promise<T>): Promise<T> {
-  // No import of old PGlite data either: that is a write. Starting the local server when it is down is not.
   const db = await openDatabase(ctx.config, { connectTimeoutMs: 5000, startTimeoutMs: 30_000, max: 2, importLegacy: false, onNotice: (m) => ctx.io.err(`claude-family: ${m}`) });
   try {
     return await fn(db);

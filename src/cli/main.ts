@@ -1,14 +1,23 @@
 #!/usr/bin/env node
 // The claude-family CLI entry point (dist/cli.mjs): the commands behind the /session-* slash commands.
-import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCli } from './run.js';
 
-const code = await runCli(process.argv.slice(2), {
-  out: (text) => process.stdout.write(`${text}\n`),
-  err: (text) => process.stderr.write(`${text}\n`),
-  env: process.env,
-  cwd: process.cwd(),
-  distDir: dirname(fileURLToPath(import.meta.url)),
-});
-process.exitCode = code;
+const distDir = dirname(fileURLToPath(import.meta.url));
+const argv = process.argv.slice(2);
+
+if (argv[0] === 'mcp' && argv[1] === 'serve' && !argv.includes('--help') && !argv.includes('-h')) {
+  // The MCP server starts with every Claude Code session: straight to its own bundle, without loading the
+  // rest of the CLI (it reads its arguments from process.argv itself).
+  createRequire(import.meta.url)(join(distDir, 'mcp', 'server.cjs'));
+} else {
+  const { runCli } = await import('./run.js');
+  process.exitCode = await runCli(argv, {
+    out: (text) => process.stdout.write(`${text}\n`),
+    err: (text) => process.stderr.write(`${text}\n`),
+    env: process.env,
+    cwd: process.cwd(),
+    distDir,
+  });
+}

@@ -7,18 +7,20 @@ import { CliError, UsageError } from './errors.js';
 import { doctor, migrateCommand, spoolReplay } from './commands/admin.js';
 import { dbCopy, dbImportLegacy, dbStart, dbStatus, dbStop } from './commands/db.js';
 import { installHooks } from './commands/installHooks.js';
-import { knowledgeAdd } from './commands/knowledge.js';
-import { mcpCleanup, mcpUsage } from './commands/mcp.js';
+import { knowledgeAdd, knowledgeList, knowledgeShow } from './commands/knowledge.js';
+import { mcpCleanup, mcpServe, mcpUsage } from './commands/mcp.js';
 import { messageList, messageRead, messageSend } from './commands/messages.js';
 import { sessionCommit, sessionEnd, sessionResume, sessionSave, sessionStatus } from './commands/session.js';
+import { search } from './commands/search.js';
 import { todosArchive, todosList } from './commands/todos.js';
 
 export const COMMANDS: readonly Command[] = [
   sessionEnd, sessionCommit, sessionSave, sessionStatus, sessionResume,
   todosList, todosArchive,
-  knowledgeAdd,
+  search,
+  knowledgeAdd, knowledgeList, knowledgeShow,
   messageSend, messageList, messageRead,
-  mcpCleanup, mcpUsage,
+  mcpServe, mcpCleanup, mcpUsage,
   dbStart, dbStop, dbStatus, dbImportLegacy, dbCopy,
   migrateCommand, spoolReplay, doctor, installHooks,
 ];

@@ -20,12 +20,26 @@ export interface Config {
   project?: string;
   /** An Obsidian vault whose notes' `files`/`paths` frontmatter the SessionEnd doc check reads. */
   vaultDir?: string;
+  /**
+   * SessionStart lists up to 3 knowledge entries matching the focus and next steps (default true); false:
+   * config "sessionStartKnowledge": false, or CLAUDE_FAMILY_SESSION_START_KNOWLEDGE=0 (or false, off, no).
+   */
+  sessionStartKnowledge: boolean;
   /** Where the config came from, for `status` output (never the secret itself). */
   source: 'env' | 'file' | 'default';
 }
 
 const Setting = z.optional(z.string().check(z.trim(), z.minLength(1, 'must not be empty')));
-export const ConfigFile = z.strictObject({ databaseUrl: Setting, dataDir: Setting, project: Setting, vaultDir: Setting });
+export const ConfigFile = z.strictObject({ databaseUrl: Setting, dataDir: Setting, project: Setting, vaultDir: Setting, sessionStartKnowledge: z.optional(z.boolean()) });
+
+/** An on/off environment variable: undefined when unset or empty; a ConfigError for anything else unclear. */
+function envSwitch(env: Env, name: string): boolean | undefined {
+  const value = env[name]?.trim().toLowerCase();
+  if (!value) return undefined;
+  if (['1', 'true', 'on', 'yes'].includes(value)) return true;
+  if (['0', 'false', 'off', 'no'].includes(value)) return false;
+  throw new ConfigError(`${name} must be 1/true/on/yes or 0/false/off/no, got ${JSON.stringify(env[name])}`);
+}
 
 export type Env = Record<string, string | undefined>;
 
@@ -71,15 +85,11 @@ export function loadConfig(env: Env = process.env): Config {
   const dataDir = env.CLAUDE_FAMILY_DATA_DIR || file.dataDir || defaultDataDir(env);
   const project = env.CLAUDE_FAMILY_PROJECT || file.project;
   const vaultDir = env.CLAUDE_FAMILY_VAULT_DIR || file.vaultDir;
-  const common = { dataDir, project, ...(vaultDir ? { vaultDir } : {}) };
+  const sessionStartKnowledge = envSwitch(env, 'CLAUDE_FAMILY_SESSION_START_KNOWLEDGE') ?? file.sessionStartKnowledge ?? true;
+  const common = { dataDir, project, ...(vaultDir ? { vaultDir } : {}), sessionStartKnowledge };
   if (env.CLAUDE_FAMILY_DATABASE_URL) return { databaseUrl: env.CLAUDE_FAMILY_DATABASE_URL, ...common, source: 'env' };
   if (file.databaseUrl) return { databaseUrl: file.databaseUrl, ...common, source: 'file' };
   return { ...common, source: 'default' };
-}
-
-/** Where PGlite kept the embedded database before the local server replaced it (imported once, then renamed aside). */
-export function pgliteDir(config: Pick<Config, 'dataDir'>): string {
-  return join(config.dataDir, 'pglite');
 }
 
 /** A description safe to print: host, port and database, never the password. */

@@ -28,15 +28,16 @@ export const HOOK_STATEMENT_TIMEOUT_MS = 1000;
 export const HOOK_QUERY_DEADLINE_MS = 2000;
 /**
  * Embedded: how long a hook may spend starting the local server when it is down (the first-ever start
- * creates the cluster, about a second). Inside PostToolUse's 10 s limit; past it the event waits in the spool.
+ * creates the cluster, about a second). Inside PostToolUse's whole-hook deadline; the event is already
+ * in the spool, so running out of time loses nothing.
  */
-export const HOOK_START_TIMEOUT_MS = 6000;
+export const HOOK_START_TIMEOUT_MS = 5000;
 /** Replay budget on the hot path (PostToolUse); the rest goes to one detached `spool replay`. */
 export const HOT_REPLAY_BUDGET_MS = 200;
 /** Replay budget of SessionStart and SessionEnd (Claude Code gives them 30 s). */
 export const SESSION_REPLAY_BUDGET_MS = 3000;
 /** Whole-hook deadlines, well inside the timeouts install-hooks writes (PostToolUse 10 s, the others 30 s). */
-export const HOOK_DEADLINE_MS = { 'post-tool-use': 8000, 'session-start': 20_000, 'session-end': 20_000 } as const;
+export const HOOK_DEADLINE_MS = { 'post-tool-use': 7000, 'session-start': 20_000, 'session-end': 20_000 } as const;
 /** A payload nested deeper than this is not parsed (it would exhaust the stack): it is kept as rejected. */
 export const MAX_PAYLOAD_DEPTH = 512;
 
@@ -245,9 +246,9 @@ export async function deliver(config: Config, event: HookEvent, options: { migra
       statementTimeoutMs: HOOK_STATEMENT_TIMEOUT_MS,
       queryTimeoutMs: HOOK_QUERY_DEADLINE_MS,
       startTimeoutMs: HOOK_START_TIMEOUT_MS,
-      importLegacy: options.importLegacy,
       // Server created or started, old data imported: said in the hook's one stderr line.
       onNotice: note,
+      importLegacy: options.importLegacy,
       max: 1,
     });
     const needed = options.migrate === 'if-behind' ? (await pendingMigrationCount(db)) > 0 : options.migrate;

@@ -11,7 +11,7 @@ function text(value: unknown): string | undefined {
   try {
     return JSON.stringify(value);
   } catch {
-    return String(value);
+    return Object.prototype.toString.call(value);
   }
 }
 
@@ -37,5 +37,6 @@ export function mcpOutcome(response: unknown): McpOutcome {
   if (!flagged && !errorField) return { success: true };
   const message = (errorField ? text(r.error) : undefined) ?? contentText(r) ?? 'the tool reported an error';
   // Postgres text cannot hold NUL: a tool's binary error output keeps its text, the NULs become U+FFFD.
+  // eslint-disable-next-line no-control-regex -- NUL is exactly what is being replaced
   return { success: false, error: message.slice(0, 2000).replace(/\u0000/g, '\uFFFD') };
 }

@@ -6,11 +6,13 @@ import { appendEnvFile } from '../core/fs/envFile.js';
 import { deliver, errorText, eventFor, HOOK_DEADLINE_MS, hookContext, payloadOrReject, readHookStdin, runHook, SESSION_REPLAY_BUDGET_MS, SessionStartPayload, warn } from './common.js';
 
 const NAME = 'session-start';
+/** Most knowledge entries "where we left off" names. */
+const SESSION_START_KNOWLEDGE = 3;
 
 void runHook(NAME, async () => {
   const raw = await readHookStdin(NAME);
   const payload = payloadOrReject(SessionStartPayload, raw, 'SessionStart', NAME);
-  const { config, cwd, project } = hookContext(raw, NAME, payload.cwd);
+  const { config, project } = hookContext(raw, NAME, payload.cwd);
   const event = eventFor(raw, NAME, { kind: 'session_start', project, claude_session_id: payload.session_id, source: payload.source });
 
   // The handoff loader and renderer (needed on no other hook's path) load while the database is opened.
@@ -27,7 +29,8 @@ void runHook(NAME, async () => {
     familySessionId = started.session_id;
     try {
       const [{ loadHandoff }, { renderHandoffText }] = await handoffModules;
-      context = renderHandoffText(await loadHandoff(db, project, { currentSessionId: familySessionId }));
+      // Knowledge matching the focus and next steps, at most 3 lines, unless switched off in the config.
+      context = renderHandoffText(await loadHandoff(db, project, { currentSessionId: familySessionId, knowledgeLimit: config.sessionStartKnowledge ? SESSION_START_KNOWLEDGE : 0 }));
     } catch (err) {
       // The session is recorded; only the summary failed. Say so, and still export the ids below.
       context = `=== WHERE WE LEFT OFF ===\nProject: ${project}\n(could not be loaded: ${errorText(err)}. Run /session-resume later.)`;

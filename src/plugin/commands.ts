@@ -5,8 +5,9 @@ import { errorText } from './handoffBlock.js';
 import { KnowledgeSuggestModal, loadKnowledgeList, promoteNote, writeKnowledgeNote } from './knowledge.js';
 import type { Connection } from './connection.js';
 import { syncSessionNotes, writeHandoffNote } from './notes.js';
+import { MemorySearchModal, openHit } from './searchModal.js';
 import { currentProject, type ClaudeFamilySettings } from './settings.js';
-import { connectionProblem } from './settingsTab.js';
+import { connectionProblem } from './problems.js';
 import { AddTodoModal, addTodoToProject } from './todos.js';
 
 export function notice(message: string): void {
@@ -85,6 +86,22 @@ export function registerCommands(plugin: CommandHost): void {
       } catch (err) {
         reportError('knowledge not loaded', err);
       }
+    },
+  });
+
+  plugin.addCommand({
+    id: 'search-memory',
+    name: 'Search Claude memory',
+    callback: () => {
+      new MemorySearchModal(
+        plugin,
+        (hit) =>
+          void openHit(plugin, hit).then(
+            (file) => file ?? notice(`Claude Family: that ${hit.kind} is no longer in the database.`),
+            (err: unknown) => reportError('search result not opened', err),
+          ),
+        (err) => reportError('search failed', err),
+      ).open();
     },
   });
 

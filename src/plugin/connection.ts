@@ -5,7 +5,7 @@
 // connection that reconnects with backoff, in both modes.
 import { CHANGES_CHANNEL, parseChangeNotice, type ChangeNotice } from '../core/events/changes.js';
 import { ConfigError, defaultDataDir, describeTarget, loadConfig, type Env } from '../core/config.js';
-import { DbUnavailableError, type Db, type Unlisten } from '../core/db/db.js';
+import type { Db, Unlisten } from '../core/db/db.js';
 import { ensureLocalServer, readServerFile } from '../core/db/localServer.js';
 import { migrate } from '../core/db/migrate.js';
 import { openPostgres } from '../core/db/pg.js';
@@ -165,7 +165,7 @@ const MAX_BACKOFF_MS = 30_000;
 class Watch {
   private stopped = true;
   private unlisten?: Unlisten;
-  private timer?: ReturnType<typeof setTimeout>;
+  private timer?: number;
   private backoff = 1000;
   private dropped = false;
 
@@ -207,14 +207,14 @@ class Watch {
     this.unlisten = undefined;
     if (this.stopped) return;
     this.dropped = true;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.listen(), this.backoff);
+    window.clearTimeout(this.timer);
+    this.timer = window.setTimeout(() => void this.listen(), this.backoff);
     this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    window.clearTimeout(this.timer);
     this.timer = undefined;
     const unlisten = this.unlisten;
     this.unlisten = undefined;

@@ -1,5 +1,7 @@
 // The `claude-handoff` code block: parsed options, a live view of the database that refreshes on
 // change notifications (Postgres) or on a timer (embedded), and checkboxes that complete todos.
+// Refreshes are debounced (a burst of changes is one read per block), and a block that is not shown
+// (a background tab, a collapsed pane) is only marked stale and refreshed when it is shown again.
 import { coalescing } from './coalesce.js';
 import { MarkdownRenderChild, type MarkdownPostProcessorContext } from 'obsidian';
 import type { ChangeNotice } from '../core/events/changes.js';
@@ -12,6 +14,9 @@ import { listRecentlyCompletedTodos, setTodoStatus } from '../core/repos/todos.j
 import type { Connection } from './connection.js';
 import { renderHandoffMessage, renderHandoffView, type HandoffView } from './handoffView.js';
 import { currentProject, type ClaudeFamilySettings } from './settings.js';
+
+/** Changes arriving within this time are refreshed together. */
+export const CHANGE_DEBOUNCE_MS = 300;
 
 export interface HandoffBlocksDeps {
   connection: Connection;
@@ -42,6 +47,8 @@ export function errorText(err: unknown): string {
 }
 
 export class HandoffBlockChild extends MarkdownRenderChild {
+  /** Data changed while the block was not shown: refresh when it is. */
+  stale = false;
   private options?: HandoffBlockOptions;
   private parseError?: string;
   /** The project shown, once known. */
@@ -79,6 +86,21 @@ export class HandoffBlockChild extends MarkdownRenderChild {
   /** Re-reads and re-renders; concurrent calls coalesce into one more run (while the block is shown). */
   readonly refresh = coalescing(() => this.renderOnce(), () => this.blocks.has(this));
 
+  /** Whether the block is on screen now (attached, and no ancestor hidden). */
+  isShown(): boolean {
+    return this.containerEl.isShown();
+  }
+
+  /** Refreshes now when shown; otherwise only remembers that it is out of date. */
+  refreshIfShown(): Promise<void> {
+    if (!this.isShown()) {
+      this.stale = true;
+      return Promise.resolve();
+    }
+    this.stale = false;
+    return this.refresh();
+  }
+
   private async renderOnce(): Promise<void> {
     if (this.parseError) return renderHandoffMessage(this.containerEl, this.parseError, 'error');
     this.project = this.resolveProject();
@@ -100,6 +122,9 @@ export class HandoffBlockChild extends MarkdownRenderChild {
 
 export class HandoffBlocks {
   private readonly live = new Set<HandoffBlockChild>();
+  private timer?: number;
+  /** Projects changed since the last refresh; `null` for a change of unknown project (all blocks). */
+  private changed = new Set<string | null>();
 
   constructor(readonly deps: HandoffBlocksDeps) {}
 
@@ -124,13 +149,36 @@ export class HandoffBlocks {
     return this.live.size;
   }
 
-  /** Refreshes the blocks showing `project` (all blocks when no project is given). */
+  /** Refreshes the shown blocks showing `project` (all blocks when no project is given); hidden ones go stale. */
   async refreshAll(project?: string | null): Promise<void> {
-    await Promise.all([...this.live].filter((b) => !project || !b.project || b.project === project).map((b) => b.refresh()));
+    await Promise.all([...this.live].filter((b) => !project || !b.project || b.project === project).map((b) => b.refreshIfShown()));
   }
 
-  onChange(notice: ChangeNotice | undefined): Promise<void> {
-    return this.refreshAll(notice?.project);
+  /** Refreshes the blocks that went stale while hidden and are shown now (on layout and leaf changes). */
+  async refreshStale(): Promise<void> {
+    await Promise.all([...this.live].filter((b) => b.stale && b.isShown()).map((b) => b.refreshIfShown()));
+  }
+
+  /** A change notice: the affected blocks refresh once the burst is over. */
+  onChange(notice: ChangeNotice | undefined): void {
+    this.changed.add(notice?.project ?? null);
+    // Changes arriving before the refresh runs join it; a steady stream cannot postpone it.
+    if (this.timer !== undefined) return;
+    this.timer = window.setTimeout(() => {
+      this.timer = undefined;
+      const changed = this.changed;
+      this.changed = new Set();
+      const all = changed.has(null);
+      const blocks = [...this.live].filter((b) => all || !b.project || changed.has(b.project));
+      void Promise.all(blocks.map((b) => b.refreshIfShown()));
+    }, CHANGE_DEBOUNCE_MS);
+  }
+
+  /** Cancels a pending refresh (the plugin is unloading). */
+  stop(): void {
+    window.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.changed.clear();
   }
 
   async toggle(todo: TodoRow, checked: boolean, box: HTMLInputElement): Promise<void> {

@@ -20,12 +20,7 @@ export interface HandoffViewOptions {
 type Attrs = Record<string, string>;
 
 function el<K extends keyof HTMLElementTagNameMap>(parent: HTMLElement, tag: K, cls?: string, text?: string, attrs: Attrs = {}): HTMLElementTagNameMap[K] {
-  const node = parent.ownerDocument.createElement(tag);
-  if (cls) node.className = cls;
-  if (text !== undefined) node.textContent = text;
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  parent.appendChild(node);
-  return node;
+  return parent.createEl(tag, { cls, text, attr: attrs });
 }
 
 function time(d: Date): string {

@@ -2,6 +2,7 @@
 // frontmatter so promoting again updates), and the reverse: an entry -> a vault note.
 import { FuzzySuggestModal, type App, type TFile, type Vault } from 'obsidian';
 import type { KnowledgeRow } from '../core/models.js';
+import { setFrontmatterKeys } from '../core/render/frontmatter.js';
 import { parseNote } from '../core/render/generatedSection.js';
 import { knowledgeInputFromNote, renderKnowledgeNote } from '../core/render/knowledgeNote.js';
 import { safeFileName } from '../core/render/sessionNote.js';
@@ -19,9 +20,8 @@ export async function promoteNote(app: App, connection: Connection, file: TFile)
   const input = knowledgeInputFromNote(data, body, file.path);
   const result = await connection.run((db) => upsertKnowledge(db, input));
   if (data.knowledge_id !== result.knowledge.knowledge_id) {
-    await app.fileManager.processFrontMatter(file, (fm: Record<string, unknown>) => {
-      fm.knowledge_id = result.knowledge.knowledge_id;
-    });
+    // Only the knowledge_id line is written; the rest of the note keeps its bytes (see frontmatter.ts).
+    await app.vault.process(file, (text) => setFrontmatterKeys(text, { knowledge_id: result.knowledge.knowledge_id }));
   }
   return result;
 }

@@ -1,15 +1,19 @@
 // The plugin's settings: what is stored in its data.json and how it is read back. No Obsidian imports
-// here, so the rules (defaults, validation, the masked connection string) are plain functions.
-import { z } from 'zod';
-import { redact } from '../core/db/db.js';
+// here, so the rules (defaults, validation, the password kept out of data.json) are plain functions.
+// data.json is often synced with the vault (git, a cloud drive): it never holds a password. The password
+// lives in Obsidian's secret storage (app.secretStorage); data.json holds only the secret's id.
+import * as z from 'zod/mini';
 
-export type ConnectionMode = 'embedded' | 'postgres';
+export type ConnectionMode = 'embedded' | 'postgres' | 'hooks';
 
 export interface ClaudeFamilySettings {
-  /** `embedded`: the hooks' local server (in their data directory); `postgres`: a server at connectionString. */
+  /** `hooks`: whatever the hooks' own config file (outside the vault) says; `embedded`: the hooks' local
+   *  server (in their data directory); `postgres`: a server at connectionString, its password in secret storage. */
   mode: ConnectionMode;
-  /** postgres://user:password@host:port/db. Stored in the plugin's data only; shown masked. */
+  /** postgres://user@host:port/db, never with a password (that is in secret storage, see passwordSecret). */
   connectionString: string;
+  /** The id of the secret in Obsidian's secret storage that holds the Postgres password; empty: none. */
+  passwordSecret: string;
   /** The hooks' data directory (server.json there says how to reach the local server); empty: the hooks' own default. */
   dataDir: string;
   /** Comma-separated project names. The first is the current project (blocks, new todos, status bar);
@@ -20,41 +24,58 @@ export interface ClaudeFamilySettings {
   knowledgeFolder: string;
   /** Seconds between the status bar's refreshes (changes themselves arrive by NOTIFY). */
   refreshSeconds: number;
+  /** Rewrite the handoff notes and session notes by themselves when the data changes. */
+  autoWriteNotes: boolean;
 }
 
 export const DEFAULT_SETTINGS: ClaudeFamilySettings = {
   mode: 'embedded',
   connectionString: '',
+  passwordSecret: '',
   dataDir: '',
   projects: '',
   handoffFolder: 'Claude/Handoff',
   sessionsFolder: 'Claude/Sessions',
   knowledgeFolder: 'Claude/Knowledge',
   refreshSeconds: 30,
+  autoWriteNotes: true,
 };
 
-const Folder = z
-  .string()
-  .trim()
-  .transform((s) => s.replace(/\\/g, '/').replace(/\/+/g, '/').replace(/^\/|\/$/g, ''))
-  .refine((s) => s.length > 0 && !s.split('/').includes('..'), 'must be a folder inside the vault');
+/** The secret id a password found in an older data.json is moved to. */
+export const DEFAULT_PASSWORD_SECRET = 'claude-family-postgres-password';
+
+// zod/mini, like src/core: classic zod's schema set-up cost tens of milliseconds of the plugin's startup.
+const Folder = z.pipe(
+  z.string(),
+  z.transform((s) => s.trim().replace(/\\/g, '/').replace(/\/+/g, '/').replace(/^\/|\/$/g, '')),
+).check(z.refine((s) => s.length > 0 && !s.split('/').includes('..'), 'must be a folder inside the vault'));
+
+const Trimmed = z.pipe(z.string(), z.transform((s) => s.trim()));
 
 export const SettingsSchema = z.object({
-  mode: z.enum(['embedded', 'postgres']),
-  connectionString: z
-    .string()
-    .trim()
-    .refine((s) => s === '' || /^postgres(ql)?:\/\//i.test(s), 'must start with postgres:// or postgresql://'),
-  dataDir: z.string().trim(),
+  mode: z.enum(['embedded', 'postgres', 'hooks']),
+  connectionString: Trimmed.check(z.refine((s) => s === '' || /^postgres(ql)?:\/\//i.test(s), 'must start with postgres:// or postgresql://')),
+  passwordSecret: Trimmed.check(z.refine((s) => s === '' || /^[a-z0-9]+(-[a-z0-9]+)*$/.test(s), 'must be lowercase letters, digits and dashes')),
+  dataDir: Trimmed,
   projects: z.string(),
   handoffFolder: Folder,
   sessionsFolder: Folder,
   knowledgeFolder: Folder,
-  refreshSeconds: z.coerce.number().int().min(1).max(3600),
+  refreshSeconds: z.coerce.number().check(z.refine((n) => Number.isInteger(n), 'must be a whole number'), z.minimum(1), z.maximum(3600)),
+  autoWriteNotes: z.boolean(),
 });
 
-/** Reads saved data: every valid field is kept, anything missing or invalid falls back to its default. */
+/** Reads saved data: every valid field is kept, anything missing or invalid falls back to its default.
+ *  A password in the connection string is dropped (see readStoredSettings to move it). */
 export function loadSettings(raw: unknown): ClaudeFamilySettings {
+  return readStoredSettings(raw).settings;
+}
+
+/**
+ * Reads saved data, and takes out a password an older data.json kept in its connection string: the
+ * caller moves it into secret storage and saves the settings without it.
+ */
+export function readStoredSettings(raw: unknown): { settings: ClaudeFamilySettings; password?: string } {
   const data = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
   const out: ClaudeFamilySettings = { ...DEFAULT_SETTINGS };
   for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof ClaudeFamilySettings)[]) {
@@ -64,7 +85,9 @@ export function loadSettings(raw: unknown): ClaudeFamilySettings {
   }
   // Older data without a mode: a saved connection string means Postgres.
   if (!('mode' in data) && out.connectionString) out.mode = 'postgres';
-  return out;
+  const { connectionString, password } = splitPassword(out.connectionString);
+  out.connectionString = connectionString;
+  return password === undefined ? { settings: out } : { settings: out, password };
 }
 
 export function projectList(settings: Pick<ClaudeFamilySettings, 'projects'>): string[] {
@@ -75,27 +98,35 @@ export function currentProject(settings: Pick<ClaudeFamilySettings, 'projects'>)
   return projectList(settings)[0];
 }
 
-/** What the settings field shows for a saved connection string: the password masked. */
-export function maskConnectionString(value: string): string {
-  return redact(value);
-}
-
-function passwordOf(value: string): string | undefined {
+/** The connection string without its password, and the password (decoded), if it had one. */
+export function splitPassword(value: string): { connectionString: string; password?: string } {
+  let url: URL;
   try {
-    const url = new URL(value);
-    return url.password || undefined;
+    url = new URL(value);
   } catch {
-    return undefined;
+    // Not a URL we can edit: keep nothing that might be a secret after the user name.
+    return /:[^:@/]*@/.test(value) ? { connectionString: value.replace(/(\/\/[^:@/]*):[^@/]*@/, '$1@') } : { connectionString: value };
   }
+  if (!url.password) return { connectionString: value };
+  let password: string;
+  try {
+    password = decodeURIComponent(url.password);
+  } catch {
+    password = url.password;
+  }
+  url.password = '';
+  return { connectionString: url.toString(), password };
 }
 
-/**
- * The connection string to store after the user edited the masked field. Where the masked password
- * (`***`) is still in place, the saved password is kept; a password typed over it replaces it.
- */
-export function applyConnectionStringEdit(saved: string, typed: string): string {
-  const text = typed.trim();
-  const password = passwordOf(saved);
-  if (!password || !/:\*\*\*@/.test(text)) return text;
-  return text.replace(/:\*\*\*@/, `:${password}@`);
+/** The connection string to connect with: the saved one plus the password from secret storage. */
+export function withPassword(connectionString: string, password: string | null | undefined): string {
+  if (!password || !connectionString) return connectionString;
+  try {
+    const url = new URL(connectionString);
+    // Encoded by hand: the URL setter would leave a `%` in the password as it is.
+    url.password = encodeURIComponent(password);
+    return url.toString();
+  } catch {
+    return connectionString;
+  }
 }

@@ -1,31 +1,34 @@
-// The settings tab: connection (embedded or Postgres, with "Test connection"), projects, folders and
-// the refresh interval. The saved connection string is only ever shown with its password masked.
-import { PluginSettingTab, Setting, type App, type Plugin } from 'obsidian';
-import { ConfigError } from '../core/config.js';
-import { DbUnavailableError, redact } from '../core/db/db.js';
-import { MigrationError } from '../core/db/migrate.js';
+// The settings tab: where the data comes from (the hooks' config, the embedded database, or a Postgres
+// server with its password in Obsidian's secret storage), projects, folders, live notes and the
+// refresh interval. Text fields are saved after a pause in typing, never per keystroke: each save of a
+// connection field means a new connection, and a half-typed host name means a DNS lookup.
+import { PluginSettingTab, SecretComponent, Setting, type App, type Plugin } from 'obsidian';
 import { embeddedDataDir, type Connection } from './connection.js';
-import { SettingsSchema, applyConnectionStringEdit, maskConnectionString, type ClaudeFamilySettings } from './settings.js';
+import { hooksConfigExists, hooksConfigSource, type Secrets } from './credentials.js';
+import { connectionProblem } from './problems.js';
+import { DEFAULT_PASSWORD_SECRET, SettingsSchema, splitPassword, type ClaudeFamilySettings, type ConnectionMode } from './settings.js';
+
+export { connectionProblem } from './problems.js';
 
 export interface SettingsHost extends Plugin {
   settings: ClaudeFamilySettings;
   connection: Connection;
   updateSettings(patch: Partial<ClaudeFamilySettings>): Promise<void>;
+  /** Re-reads the hooks' config and the password and connects again. */
+  reconnect(): Promise<void>;
+  secrets(): Secrets | undefined;
 }
 
-/** A connection failure in plain words, never with the password. */
-export function connectionProblem(err: unknown): string {
-  if (err instanceof DbUnavailableError) return `Cannot reach the database: ${redact(err.message)}.`;
-  if (err instanceof ConfigError) return `Not configured: ${redact(err.message)}.`;
-  if (err instanceof MigrationError) return `The database schema could not be brought up to date: ${redact(err.message)}`;
-  const e = err as { code?: string; message?: string };
-  if (e?.code === '42501') return `The database user may not do this: ${redact(e.message ?? '')}`;
-  return `Connection failed: ${redact(e?.message ?? String(err))}`;
-}
+/** How long typing must pause before a text field is saved (and, for connection fields, used). */
+export const TYPING_PAUSE_MS = 800;
+
+type TextKey = 'connectionString' | 'dataDir' | 'projects' | 'handoffFolder' | 'sessionsFolder' | 'knowledgeFolder' | 'refreshSeconds';
 
 export class ClaudeFamilySettingTab extends PluginSettingTab {
   /** The result of the last "Test connection", shown under the button. */
   testResultEl?: HTMLElement;
+  /** Edits waiting for a pause in typing. */
+  private readonly pending = new Map<TextKey, { timer: number; patch: Partial<ClaudeFamilySettings> }>();
 
   constructor(
     app: App,
@@ -35,98 +38,169 @@ export class ClaudeFamilySettingTab extends PluginSettingTab {
   }
 
   override display(): void {
+    this.render();
+  }
+
+  override hide(): void {
+    void this.flush();
+    super.hide();
+  }
+
+  private render(): void {
     const c = this.containerEl;
-    c.replaceChildren();
+    c.empty();
     const s = this.host.settings;
+    const hooksFile = hooksConfigExists();
 
     new Setting(c)
       .setName('Database')
-      .setDesc('Embedded: the same per-user database the Claude Code hooks use. Postgres: a server, with live updates.')
+      .setDesc(
+        `Same as the Claude Code hooks: whatever their config (${hooksConfigSource()}${hooksFile ? '' : ', not found'}) says, read from outside the vault. ` +
+          'Embedded: the database in the hooks\' data directory. Postgres: a server, with live updates.',
+      )
       .addDropdown((d) =>
         d
-          .addOptions({ embedded: 'Embedded (shared with the hooks)', postgres: 'Postgres server' })
+          .addOptions({ hooks: `Same as the Claude Code hooks${hooksFile ? ' (recommended)' : ''}`, embedded: 'Embedded (shared with the hooks)', postgres: 'Postgres server' })
           .setValue(s.mode)
           .onChange(async (v) => {
-            await this.host.updateSettings({ mode: v === 'postgres' ? 'postgres' : 'embedded' });
-            this.display();
+            await this.flush();
+            await this.host.updateSettings({ mode: SettingsSchema.shape.mode.safeParse(v).data ?? ('embedded' satisfies ConnectionMode) });
+            this.render();
           }),
       );
 
     if (s.mode === 'postgres') {
-      const conn = new Setting(c)
-        .setName('Connection string')
-        .setDesc('postgres://user:password@host:5432/database. Stored in this plugin\'s data only; the password is shown masked.');
+      const conn = new Setting(c).setName('Connection string').setDesc('The server, without the password: user, host, port and database. The password is chosen below.');
       conn.addText((t) => {
-        t.setPlaceholder('postgres://user:password@localhost:5432/claude').setValue(maskConnectionString(s.connectionString));
-        t.inputEl.classList.add('claude-family-wide');
-        t.onChange(async (typed) => {
-          const next = applyConnectionStringEdit(this.host.settings.connectionString, typed);
-          const ok = SettingsSchema.shape.connectionString.safeParse(next);
-          conn.setDesc(ok.success ? 'Saved. The password is shown masked.' : `Not saved: the connection string ${ok.error.issues[0]?.message ?? 'is invalid'}.`);
-          if (ok.success) await this.host.updateSettings({ connectionString: ok.data });
+        t.setPlaceholder('postgres://user@localhost:5432/claude').setValue(s.connectionString);
+        t.inputEl.addClass('claude-family-wide');
+        t.onChange((typed) => {
+          const { connectionString, password } = splitPassword(typed.trim());
+          const ok = SettingsSchema.shape.connectionString.safeParse(connectionString);
+          if (!ok.success) {
+            this.cancel('connectionString');
+            conn.setDesc(`Not saved: the connection string ${ok.error.issues[0]?.message ?? 'is invalid'}.`);
+            return;
+          }
+          if (password !== undefined) {
+            // Never kept in data.json: into secret storage, and out of the field.
+            const id = this.host.settings.passwordSecret || DEFAULT_PASSWORD_SECRET;
+            this.host.secrets()?.setSecret(id, password);
+            t.setValue(ok.data);
+            conn.setDesc(`The password was moved into Obsidian's secret storage (secret "${id}").`);
+            this.later('connectionString', { connectionString: ok.data, passwordSecret: id });
+            return;
+          }
+          conn.setDesc('Saved after a pause in typing.');
+          this.later('connectionString', { connectionString: ok.data });
         });
       });
-    } else {
+
+      new Setting(c)
+        .setName('Password')
+        .setDesc('Kept in Obsidian\'s secret storage on this device, never in the plugin\'s data.json (which syncs with the vault). Empty: no password.')
+        .addComponent((el) =>
+          new SecretComponent(this.app, el).setValue(s.passwordSecret).onChange(async (id) => {
+            await this.host.updateSettings({ passwordSecret: id });
+          }),
+        );
+    } else if (s.mode === 'embedded') {
+      const fallback = embeddedDataDir({ dataDir: '' });
       new Setting(c)
         .setName('Data directory')
-        .setDesc(`The hooks' data directory (the local database is its postgres/ folder). Empty: ${embeddedDataDir({ dataDir: '' })}.`)
-        .addText((t) => t.setPlaceholder(embeddedDataDir({ dataDir: '' })).setValue(s.dataDir).onChange(async (v) => this.host.updateSettings({ dataDir: v.trim() })));
+        .setDesc(`The hooks' data directory (the local database is its postgres/ folder). Empty: ${fallback}.`)
+        .addText((t) => t.setPlaceholder(fallback).setValue(s.dataDir).onChange((v) => this.later('dataDir', { dataDir: v.trim() })));
     }
 
     const test = new Setting(c).setName('Test connection').setDesc(this.host.connection.describe());
     test.addButton((b) => b.setButtonText('Test connection').onClick(() => void this.testConnection()));
-    this.testResultEl = test.descEl.ownerDocument.createElement('div');
-    this.testResultEl.className = 'claude-family-test-result';
-    test.descEl.appendChild(this.testResultEl);
+    this.testResultEl = test.descEl.createDiv({ cls: 'claude-family-test-result' });
 
     new Setting(c)
       .setName('Projects')
-      .setDesc('Comma-separated. The first is the current project (handoff blocks without "project:", new todos, the status bar); session notes are synced for these (all when empty).')
-      .addText((t) => t.setPlaceholder('claude-family').setValue(s.projects).onChange(async (v) => this.host.updateSettings({ projects: v })));
+      .setDesc('Comma-separated. The first is the current project (handoff blocks without "project:", new todos, the status bar). Their handoff notes and session notes are kept current.')
+      .addText((t) => t.setPlaceholder('Project names, comma-separated').setValue(s.projects).onChange((v) => this.later('projects', { projects: v })));
 
-    this.folderSetting(c, 'Handoff folder', 'Where "Write handoff note" puts the handoff page.', 'handoffFolder');
+    new Setting(c)
+      .setName('Write notes automatically')
+      .setDesc('Rewrite the handoff note of each project and the session notes when their data changes (only when their text changes). Off: only the commands write them, for fewer writes in a synced vault.')
+      .addToggle((t) => t.setValue(s.autoWriteNotes).onChange(async (v) => this.host.updateSettings({ autoWriteNotes: v })));
+
+    this.folderSetting(c, 'Handoff folder', 'Where the handoff notes are written.', 'handoffFolder');
     this.folderSetting(c, 'Session notes folder', 'One note per Claude Code session.', 'sessionsFolder');
     this.folderSetting(c, 'Knowledge folder', 'Where knowledge entries are written as notes.', 'knowledgeFolder');
 
-    new Setting(c)
-      .setName('Refresh interval (seconds)')
-      .setDesc('How often the embedded database is re-read (Postgres pushes changes as they happen).')
-      .addText((t) =>
-        t.setValue(String(s.refreshSeconds)).onChange(async (v) => {
-          const ok = SettingsSchema.shape.refreshSeconds.safeParse(v);
-          if (ok.success) await this.host.updateSettings({ refreshSeconds: ok.data });
-        }),
-      );
+    const refresh = new Setting(c).setName('Refresh interval (seconds)').setDesc('How often the embedded database is re-read (a Postgres server pushes changes as they happen).');
+    refresh.addText((t) =>
+      t.setValue(String(s.refreshSeconds)).onChange((v) => {
+        const ok = SettingsSchema.shape.refreshSeconds.safeParse(v);
+        if (ok.success) this.later('refreshSeconds', { refreshSeconds: ok.data });
+        else this.cancel('refreshSeconds');
+      }),
+    );
   }
 
   private folderSetting(c: HTMLElement, name: string, desc: string, key: 'handoffFolder' | 'sessionsFolder' | 'knowledgeFolder'): void {
     const setting = new Setting(c).setName(name).setDesc(desc);
     setting.addText((t) =>
-      t.setValue(this.host.settings[key]).onChange(async (v) => {
+      t.setValue(this.host.settings[key]).onChange((v) => {
         const ok = SettingsSchema.shape[key].safeParse(v);
         setting.setDesc(ok.success ? desc : `${desc} Not saved: ${ok.error.issues[0]?.message}.`);
-        if (ok.success) await this.host.updateSettings({ [key]: ok.data });
+        if (ok.success) this.later(key, { [key]: ok.data });
+        else this.cancel(key);
       }),
     );
   }
 
-  /** Runs the connection test and shows the outcome in plain words. */
+  /** Saves `patch` once typing in `key`'s field has paused. */
+  private later(key: TextKey, patch: Partial<ClaudeFamilySettings>): void {
+    this.cancel(key);
+    const timer = window.setTimeout(() => {
+      this.pending.delete(key);
+      void this.host.updateSettings(patch);
+    }, TYPING_PAUSE_MS);
+    this.pending.set(key, { timer, patch });
+  }
+
+  private cancel(key: TextKey): void {
+    const p = this.pending.get(key);
+    if (p) window.clearTimeout(p.timer);
+    this.pending.delete(key);
+  }
+
+  /** Drops edits still waiting for a pause (the plugin is unloading: nothing may run after it). */
+  cancelAll(): void {
+    for (const p of this.pending.values()) window.clearTimeout(p.timer);
+    this.pending.clear();
+  }
+
+  /** Saves every edit still waiting for a pause (before a test, or when the tab closes). */
+  async flush(): Promise<void> {
+    const patches = [...this.pending.values()];
+    for (const p of patches) window.clearTimeout(p.timer);
+    this.pending.clear();
+    if (patches.length > 0) await this.host.updateSettings(patches.reduce<Partial<ClaudeFamilySettings>>((all, p) => ({ ...all, ...p.patch }), {}));
+  }
+
+  /** Saves what was typed, connects afresh (the password may have changed in secret storage) and reports in plain words. */
   async testConnection(): Promise<string> {
     const el = this.testResultEl;
     if (el) {
-      el.textContent = 'Testing…';
+      el.setText('Testing…');
       el.className = 'claude-family-test-result';
     }
     let text: string;
     let ok = true;
     try {
+      await this.flush();
+      await this.host.reconnect();
       text = await this.host.connection.test();
     } catch (err) {
       ok = false;
       text = connectionProblem(err);
     }
     if (el) {
-      el.textContent = text;
+      el.setText(text);
       el.className = `claude-family-test-result ${ok ? 'claude-family-ok' : 'claude-family-error'}`;
     }
     return text;

@@ -3,8 +3,10 @@ import { coalescing } from './coalesce.js';
 import { getProjectByName } from '../core/repos/projects.js';
 import { listSessions } from '../core/repos/sessions.js';
 import { countTodos } from '../core/repos/todos.js';
-import { redact } from '../core/db/db.js';
+import { ConfigError } from '../core/config.js';
+import { MigrationError } from '../core/db/migrate.js';
 import type { Connection } from './connection.js';
+import { connectionProblem } from './problems.js';
 
 export interface ProjectStatus {
   project: string;
@@ -27,30 +29,65 @@ export function statusText(s: ProjectStatus): string {
   return `Claude ${s.project}: ${session} · ${s.inProgress} in progress, ${s.pending} pending`;
 }
 
+/** Why the status bar is offline, in a few words (the full reason is in the tooltip and the settings tab). */
+export function offlineText(err: unknown): string {
+  if (/no local database in/i.test((err as Error)?.message ?? '')) return 'Claude: offline, no local database yet';
+  if (err instanceof ConfigError) return 'Claude: offline, not configured';
+  if (err instanceof MigrationError) return 'Claude: offline, schema could not be updated';
+  const e = err as { code?: string; message?: string } | undefined;
+  const text = `${e?.code ?? ''} ${e?.message ?? ''}`;
+  if (/refused the credentials|28P01|28000|password authentication|SASL|password must be a string/i.test(text)) return 'Claude: offline, wrong password';
+  if (/does not resolve|ENOTFOUND|EAI_AGAIN|getaddrinfo/i.test(text)) return 'Claude: offline, unknown host';
+  if (/ECONNREFUSED|ENOENT|nothing is listening|socket is missing|did not start/i.test(text)) return 'Claude: offline, server not running';
+  if (/timeout|timed out|ETIMEDOUT/i.test(text)) return 'Claude: offline, server not answering';
+  if (/3D000|does not exist/i.test(text)) return 'Claude: offline, no such database';
+  return 'Claude: offline, cannot reach the database';
+}
+
 export class StatusBar {
+  private timer?: number;
+  private stopped = false;
+
   constructor(
-    private readonly el: HTMLElement,
+    readonly el: HTMLElement,
     private readonly connection: Connection,
     private readonly project: () => string | undefined,
   ) {
-    el.classList.add('claude-family-status');
+    el.classList.add('claude-family-status', 'mod-clickable');
+    el.setAttribute('aria-label', 'Claude Family settings');
   }
 
   /** Re-reads the counts; a call during a refresh makes it run once more (so it never shows stale data). */
   readonly refresh = coalescing(() => this.refreshOnce());
 
+  /** Refreshes after a short pause, so a burst of changes costs one read. */
+  schedule(delayMs = 300): void {
+    if (this.stopped || this.timer !== undefined) return;
+    this.timer = window.setTimeout(() => {
+      this.timer = undefined;
+      void this.refresh();
+    }, delayMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    window.clearTimeout(this.timer);
+  }
+
   private async refreshOnce(): Promise<void> {
+    if (this.stopped) return;
     try {
       const project = this.project();
       if (!project) {
         this.el.textContent = 'Claude: no project set';
+        this.el.setAttribute('aria-label', 'Set a project in the Claude Family settings (click to open them)');
         return;
       }
       this.el.textContent = statusText(await loadStatus(this.connection, project));
-      this.el.removeAttribute('aria-label');
+      this.el.setAttribute('aria-label', 'Claude Family settings');
     } catch (err) {
-      this.el.textContent = 'Claude: offline';
-      this.el.setAttribute('aria-label', redact((err as Error).message));
+      this.el.textContent = offlineText(err);
+      this.el.setAttribute('aria-label', `${connectionProblem(err)} Click to open the Claude Family settings.`);
     }
   }
 }

@@ -43,7 +43,7 @@ export class AddTodoModal extends Modal {
     new Setting(this.contentEl).setName('Todo').addText((t) => t.setPlaceholder('What needs doing').onChange((v) => (this.content = v)));
     new Setting(this.contentEl)
       .setName('Priority')
-      .setDesc('1 is the most urgent')
+      .setDesc('Priority 1 is the most urgent')
       .addDropdown((d) => d.addOptions({ 1: '1', 2: '2', 3: '3', 4: '4', 5: '5' }).setValue(String(this.priority)).onChange((v) => (this.priority = Number(v))));
     new Setting(this.contentEl).addButton((b) => b.setButtonText('Add').setCta().onClick(() => void this.save()));
   }

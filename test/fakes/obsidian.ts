@@ -6,10 +6,65 @@ import matter from 'gray-matter';
 import type * as O from 'obsidian';
 
 // ---------------------------------------------------------------------------------------------
+// DOM helpers Obsidian adds to every element (declared in obsidian.d.ts as global augmentations)
+// ---------------------------------------------------------------------------------------------
+
+type DomInfo = { cls?: string | string[]; text?: string; attr?: Record<string, string | number | boolean | null> };
+
+function applyInfo(el: HTMLElement, o?: DomInfo | string): void {
+  if (typeof o === 'string') {
+    el.className = o;
+    return;
+  }
+  if (o?.cls) el.className = Array.isArray(o.cls) ? o.cls.join(' ') : o.cls;
+  if (o?.text !== undefined) el.textContent = o.text;
+  for (const [k, v] of Object.entries(o?.attr ?? {})) if (v !== null && v !== false) el.setAttribute(k, String(v));
+}
+
+if (typeof HTMLElement !== 'undefined' && !('isShown' in HTMLElement.prototype)) {
+  const proto = HTMLElement.prototype as unknown as Record<string, unknown>;
+  const nodeProto = Node.prototype as unknown as Record<string, unknown>;
+  nodeProto.empty = function (this: Node) {
+    while (this.firstChild) this.removeChild(this.firstChild);
+  };
+  nodeProto.setText = function (this: Node, text: string) {
+    this.textContent = text;
+  };
+  nodeProto.appendText = function (this: Node, text: string) {
+    this.appendChild((this.ownerDocument ?? document).createTextNode(text));
+  };
+  proto.addClass = function (this: HTMLElement, ...classes: string[]) {
+    this.classList.add(...classes);
+  };
+  proto.removeClass = function (this: HTMLElement, ...classes: string[]) {
+    this.classList.remove(...classes);
+  };
+  nodeProto.createEl = function (this: Node, tag: string, o?: DomInfo | string, cb?: (el: HTMLElement) => void) {
+    const el = (this.ownerDocument ?? document).createElement(tag);
+    applyInfo(el, o);
+    this.appendChild(el);
+    cb?.(el);
+    return el;
+  };
+  nodeProto.createDiv = function (this: Node & { createEl: (t: string, o?: unknown, cb?: unknown) => HTMLElement }, o?: DomInfo | string, cb?: (el: HTMLElement) => void) {
+    return this.createEl('div', o, cb);
+  };
+  nodeProto.createSpan = function (this: Node & { createEl: (t: string, o?: unknown, cb?: unknown) => HTMLElement }, o?: DomInfo | string, cb?: (el: HTMLElement) => void) {
+    return this.createEl('span', o, cb);
+  };
+  // As obsidian.d.ts describes it: attached to the document, and neither it nor an ancestor hidden with display: none.
+  proto.isShown = function (this: HTMLElement) {
+    if (!this.isConnected) return false;
+    for (let el: HTMLElement | null = this; el; el = el.parentElement) if (el.style.display === 'none') return false;
+    return true;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Components
 // ---------------------------------------------------------------------------------------------
 
-export class Component implements Pick<O.Component, 'load' | 'onload' | 'unload' | 'onunload' | 'register' | 'registerInterval'> {
+export class Component implements Pick<O.Component, 'load' | 'onload' | 'unload' | 'onunload' | 'register' | 'registerInterval' | 'registerEvent' | 'addChild' | 'removeChild'> {
   private _loaded = false;
   private _children: Component[] = [];
   private _cleanups: (() => unknown)[] = [];
@@ -26,6 +81,14 @@ export class Component implements Pick<O.Component, 'load' | 'onload' | 'unload'
     for (const c of this._children) c.load();
   }
 
+  /** What the plugin manager does: load, wait for an async onload, then load the children. */
+  async loadAndWait(): Promise<void> {
+    if (this._loaded) return;
+    this._loaded = true;
+    await (this.onload() as unknown);
+    for (const c of this._children) c.load();
+  }
+
   onload(): void {}
 
   unload(): void {
@@ -38,15 +101,18 @@ export class Component implements Pick<O.Component, 'load' | 'onload' | 'unload'
 
   onunload(): void {}
 
-  addChild<T extends Component>(component: T): T {
-    this._children.push(component);
-    if (this._loaded) component.load();
+  addChild<T extends O.Component>(component: T): T {
+    const c = component as unknown as Component;
+    this._children.push(c);
+    // As in Obsidian: a child loads when its parent is loaded (now, or when the parent loads).
+    if (this._loaded) c.load();
     return component;
   }
 
-  removeChild<T extends Component>(component: T): T {
-    this._children = this._children.filter((c) => c !== component);
-    component.unload();
+  removeChild<T extends O.Component>(component: T): T {
+    const c = component as unknown as Component;
+    this._children = this._children.filter((x) => x !== c);
+    c.unload();
     return component;
   }
 
@@ -54,7 +120,14 @@ export class Component implements Pick<O.Component, 'load' | 'onload' | 'unload'
     this._cleanups.push(cb);
   }
 
-  registerEvent(_ref: O.EventRef): void {}
+  registerEvent(ref: O.EventRef): void {
+    this.register(() => (ref as unknown as FakeEventRef).off());
+  }
+
+  registerDomEvent(el: HTMLElement | Document | Window, type: string, callback: (ev: Event) => unknown, options?: boolean | AddEventListenerOptions): void {
+    el.addEventListener(type, callback, options);
+    this.register(() => el.removeEventListener(type, callback, options));
+  }
 
   registerInterval(id: number): number {
     this.register(() => clearInterval(id));
@@ -114,6 +187,8 @@ export class Vault implements Pick<O.Vault, VaultApi> {
   readonly entries = new Map<string, TAbstractFile>();
   /** How many times each path was written (create or modify): "rewritten only when changed" is checked with it. */
   readonly writes = new Map<string, number>();
+  /** How many writes went through process() (read-modify-write in one step). */
+  processed = 0;
   readonly root: TFolder;
 
   constructor() {
@@ -181,9 +256,13 @@ export class Vault implements Pick<O.Vault, VaultApi> {
     this.write(file as unknown as TFile, data);
   }
 
+  /** Like Obsidian's: read, change and write in one step, with nothing else writing in between. */
   async process(file: O.TFile, fn: (data: string) => string, _options?: O.DataWriteOptions): Promise<string> {
-    const next = fn(await this.read(file));
-    await this.modify(file, next);
+    const current = this.contents.get(file.path);
+    if (current === undefined) throw new Error(`ENOENT: ${file.path}`);
+    const next = fn(current);
+    this.processed += 1;
+    this.write(file as unknown as TFile, next);
     return next;
   }
 
@@ -252,9 +331,41 @@ export class WorkspaceLeaf {
   }
 }
 
-export class Workspace implements Pick<O.Workspace, 'getActiveFile' | 'onLayoutReady'> {
+/** What `on(...)` returns; Component.registerEvent calls off() on unload. */
+export class FakeEventRef {
+  constructor(readonly off: () => void) {}
+}
+
+export class Events {
+  private readonly handlers = new Map<string, Set<(...data: unknown[]) => unknown>>();
+
+  on(name: string, callback: (...data: any[]) => unknown): O.EventRef {
+    const set = this.handlers.get(name) ?? new Set();
+    this.handlers.set(name, set);
+    set.add(callback);
+    return new FakeEventRef(() => set.delete(callback)) as unknown as O.EventRef;
+  }
+
+  offref(ref: O.EventRef): void {
+    (ref as unknown as FakeEventRef).off();
+  }
+
+  trigger(name: string, ...data: unknown[]): void {
+    for (const cb of [...(this.handlers.get(name) ?? [])]) cb(...data);
+  }
+
+  /** Test helper: how many handlers listen to `name`. */
+  listeners(name: string): number {
+    return this.handlers.get(name)?.size ?? 0;
+  }
+}
+
+export class Workspace extends Events implements Pick<O.Workspace, 'getActiveFile' | 'onLayoutReady'> {
   activeFile: TFile | null = null;
   readonly leaf = new WorkspaceLeaf(this);
+  /** As in Obsidian: false while the app starts and its plugins load; true from then on. */
+  layoutReady = false;
+  private readyCallbacks: (() => unknown)[] = [];
 
   getActiveFile(): TFile | null {
     return this.activeFile;
@@ -264,8 +375,33 @@ export class Workspace implements Pick<O.Workspace, 'getActiveFile' | 'onLayoutR
     return this.leaf;
   }
 
+  /** Runs `callback` once the layout is ready: at once when it already is, else after the plugins have loaded. */
   onLayoutReady(callback: () => any): void {
-    queueMicrotask(callback);
+    if (this.layoutReady) callback();
+    else this.readyCallbacks.push(callback);
+  }
+
+  /** The app finished starting (App.enablePlugin does it after a plugin's onload, as at startup). */
+  setLayoutReady(): void {
+    if (this.layoutReady) return;
+    this.layoutReady = true;
+    for (const cb of this.readyCallbacks.splice(0)) cb();
+    this.trigger('layout-change');
+  }
+}
+
+/** Obsidian's secret storage (1.11.4): ids are lowercase letters, digits and dashes. */
+export class SecretStorage extends Events implements Pick<O.SecretStorage, 'setSecret' | 'getSecret' | 'listSecrets'> {
+  private readonly secrets = new Map<string, string>();
+  setSecret(id: string, secret: string): void {
+    if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(id)) throw new Error(`Invalid secret ID: ${id}`);
+    this.secrets.set(id, secret);
+  }
+  getSecret(id: string): string | null {
+    return this.secrets.get(id) ?? null;
+  }
+  listSecrets(): string[] {
+    return [...this.secrets.keys()];
   }
 }
 
@@ -274,12 +410,19 @@ export class App {
   metadataCache = new MetadataCache(this.vault);
   fileManager = new FileManager(this.vault);
   workspace = new Workspace();
+  secretStorage = new SecretStorage();
   /** What plugins registered, for tests (Obsidian keeps the like internally). */
   commands = new Map<string, O.Command>();
   codeBlockProcessors = new Map<string, (source: string, el: HTMLElement, ctx: O.MarkdownPostProcessorContext) => Promise<any> | void>();
   settingTabs: PluginSettingTab[] = [];
   ribbonIcons: { icon: string; title: string; el: HTMLElement; callback: (evt: MouseEvent) => any }[] = [];
   statusBarItems: HTMLElement[] = [];
+
+  /** Loads a plugin as Obsidian does at startup: its onload (awaited), then the layout becomes ready. */
+  async enablePlugin(plugin: { loadAndWait(): Promise<void> } | O.Plugin): Promise<void> {
+    await (plugin as unknown as Component).loadAndWait();
+    this.workspace.setLayoutReady();
+  }
 
   /** Runs a command as the palette would; resolves to what its callback returned. */
   async executeCommandById(id: string): Promise<unknown> {
@@ -446,6 +589,66 @@ export class ButtonComponent extends BaseComponent {
   }
 }
 
+export class ToggleComponent extends BaseComponent {
+  toggleEl: HTMLElement;
+  private value = false;
+  private changeCallback?: (value: boolean) => any;
+  constructor(containerEl: HTMLElement) {
+    super();
+    this.toggleEl = document.createElement('div');
+    this.toggleEl.className = 'checkbox-container';
+    this.toggleEl.addEventListener('click', () => this.setValue(!this.value).onChanged());
+    containerEl.appendChild(this.toggleEl);
+  }
+  getValue(): boolean {
+    return this.value;
+  }
+  setValue(on: boolean): this {
+    this.value = on;
+    this.toggleEl.classList.toggle('is-enabled', on);
+    return this;
+  }
+  onChanged(): void {
+    void this.changeCallback?.(this.value);
+  }
+  onChange(callback: (value: boolean) => any): this {
+    this.changeCallback = callback;
+    return this;
+  }
+}
+
+/** Obsidian's secret picker (1.11.4): its value is the id of a secret in app.secretStorage. */
+export class SecretComponent extends BaseComponent {
+  selectEl: HTMLSelectElement;
+  private changeCallback?: (value: string) => unknown;
+  constructor(app: O.App, containerEl: HTMLElement) {
+    super();
+    this.selectEl = document.createElement('select');
+    for (const id of ['', ...app.secretStorage.listSecrets()]) {
+      const option = document.createElement('option');
+      option.value = id;
+      option.textContent = id || '(none)';
+      this.selectEl.appendChild(option);
+    }
+    this.selectEl.addEventListener('change', () => void this.changeCallback?.(this.selectEl.value));
+    containerEl.appendChild(this.selectEl);
+  }
+  setValue(value: string): this {
+    if (!Array.from(this.selectEl.options).some((o) => o.value === value)) {
+      const option = document.createElement('option');
+      option.value = value;
+      option.textContent = value;
+      this.selectEl.appendChild(option);
+    }
+    this.selectEl.value = value;
+    return this;
+  }
+  onChange(cb: (value: string) => unknown): this {
+    this.changeCallback = cb;
+    return this;
+  }
+}
+
 export class DropdownComponent extends BaseComponent {
   selectEl: HTMLSelectElement;
   private changeCallback?: (value: string) => any;
@@ -528,6 +731,18 @@ export class Setting {
     const c = new ButtonComponent(this.controlEl);
     this.components.push(c);
     cb(c);
+    return this;
+  }
+
+  addToggle(cb: (component: ToggleComponent) => any): this {
+    const c = new ToggleComponent(this.controlEl);
+    this.components.push(c);
+    cb(c);
+    return this;
+  }
+
+  addComponent<T extends BaseComponent>(cb: (el: HTMLElement) => T): this {
+    this.components.push(cb(this.controlEl));
     return this;
   }
 
@@ -649,10 +864,12 @@ export class MarkdownPostProcessorContext implements O.MarkdownPostProcessorCont
   getSectionInfo(_el: HTMLElement): O.MarkdownSectionInformation | null {
     return null;
   }
-  /** The note is closed: its render children unload, as in Obsidian. */
+  /** The note is closed: its render children unload and its element leaves the page, as in Obsidian. */
   unload(): void {
     for (const c of this.children.splice(0)) c.unload();
+    for (const c of this.elements.splice(0)) c.remove();
   }
+  elements: HTMLElement[] = [];
 }
 
 /** Renders a fenced code block of `language` with the processor a plugin registered. */
@@ -662,6 +879,9 @@ export async function renderCodeBlock(app: App, language: string, source: string
   const el = document.createElement('div');
   const ctx = new MarkdownPostProcessorContext(sourcePath, frontmatter);
   await handler(source, el, ctx);
+  // The rendered section is put on the page (a note open in a pane), where isShown() sees it.
+  document.body.appendChild(el);
+  ctx.elements.push(el);
   return { el, ctx };
 }
 
@@ -674,4 +894,7 @@ export const controlSignatures: [
   SameParams<O.DropdownComponent['addOptions'], DropdownComponent['addOptions']>,
   SameParams<O.DropdownComponent['onChange'], DropdownComponent['onChange']>,
   SameParams<O.Setting['setDesc'], Setting['setDesc']>,
-] = [true, true, true, true, true, true];
+  SameParams<O.ToggleComponent['onChange'], ToggleComponent['onChange']>,
+  SameParams<O.SecretComponent['onChange'], SecretComponent['onChange']>,
+  SameParams<O.SecretComponent['setValue'], SecretComponent['setValue']>,
+] = [true, true, true, true, true, true, true, true, true];

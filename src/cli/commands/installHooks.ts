@@ -4,6 +4,7 @@ import { rewriteFileKeepingMode, writeFileAtomic } from '../../core/fs/atomicFil
 import { gitTopLevel } from '../../core/project.js';
 import { mergeHookSettings, SettingsError } from '../claudeSettings.js';
 import { str, type Command } from '../command.js';
+import { mergeMcpConfig } from '../mcpConfig.js';
 import { CliError, UsageError } from '../errors.js';
 import { isUneditedGenerated, slashCommands } from '../slashCommands.js';
 
@@ -23,7 +24,7 @@ export function hasJsonComments(text: string): boolean {
 
 export const installHooks: Command = {
   name: 'install-hooks',
-  summary: 'Add the SessionStart, PostToolUse and SessionEnd hooks to the project\'s .claude/settings.json and write the /session-* slash commands. Safe to run again: it changes nothing the second time, keeps every other setting and never overwrites a command file you edited.',
+  summary: 'Add the SessionStart, PostToolUse and SessionEnd hooks to the project\'s .claude/settings.json, register the claude-family MCP server in its .mcp.json and write the /session-* slash commands. Safe to run again: it changes nothing the second time, keeps every other setting and never overwrites a command file you edited.',
   usage: '[--project-dir DIR]',
   details: ['  --project-dir DIR  the project to install into (default: $CLAUDE_PROJECT_DIR, else the git top level of the current directory, else the current directory)'],
   options: { 'project-dir': { type: 'string' } },
@@ -38,41 +39,40 @@ export const installHooks: Command = {
     }
     const claudeDir = join(dir, '.claude');
     const settingsPath = join(claudeDir, 'settings.json');
-    let current: unknown = {};
-    let bom = '';
-    if (existsSync(settingsPath)) {
-      let text = readFileSync(settingsPath, 'utf8');
-      // A byte order mark (some Windows editors write one) is not JSON, but it is kept as it was.
-      if (text.startsWith('\uFEFF')) {
-        bom = '\uFEFF';
-        text = text.slice(1);
-      }
-      if (text.trim() !== '') {
-        try {
-          current = JSON.parse(text);
-        } catch (err) {
-          if (hasJsonComments(text)) {
-            throw new CliError(`${settingsPath} contains comments (// or /* */), which plain JSON does not allow and install-hooks could not keep; remove them first, nothing was changed`);
-          }
-          throw new CliError(`${settingsPath} is not valid JSON (${(err as Error).message}); fix it first, nothing was changed`);
-        }
-      }
-    }
+    const mcpPath = join(dir, '.mcp.json');
+    // Both files are read and merged before either is written: a broken one leaves both as they were.
+    const settingsFile = readJsonObject(settingsPath);
+    const mcpFile = readJsonObject(mcpPath);
     let merged;
     try {
-      merged = mergeHookSettings(current, distDir);
+      merged = mergeHookSettings(settingsFile.value, distDir);
     } catch (err) {
       if (err instanceof SettingsError) throw new CliError(`${settingsPath}: ${err.message}; nothing was changed`);
+      throw err;
+    }
+    let mcp;
+    try {
+      mcp = mergeMcpConfig(mcpFile.value, distDir);
+    } catch (err) {
+      if (err instanceof SettingsError) throw new CliError(`${mcpPath}: ${err.message}; nothing was changed`);
       throw err;
     }
     mkdirSync(join(claudeDir, 'commands'), { recursive: true });
     const report: string[] = [];
     if (merged.changes.length > 0) {
       // Through a symlink to its target, keeping its mode and owner (it may hold secrets in "env").
-      rewriteFileKeepingMode(settingsPath, `${bom}${JSON.stringify(merged.settings, null, 2)}\n`);
+      rewriteFileKeepingMode(settingsPath, `${settingsFile.bom}${JSON.stringify(merged.settings, null, 2)}\n`);
       report.push(`Updated ${settingsPath}:`, ...merged.changes.map((c) => `  ${c}`));
     } else {
       report.push(`${settingsPath}: hooks already installed, unchanged.`);
+    }
+    if (mcp.changes.length > 0) {
+      const text = `${mcpFile.bom}${JSON.stringify(mcp.config, null, 2)}\n`;
+      if (existsSync(mcpPath)) rewriteFileKeepingMode(mcpPath, text);
+      else writeFileAtomic(mcpPath, text);
+      report.push(`Updated ${mcpPath}:`, ...mcp.changes.map((c) => `  ${c}`));
+    } else {
+      report.push(`${mcpPath}: MCP server already registered, unchanged.`);
     }
     for (const cmd of slashCommands(join(distDir, 'cli.mjs'))) {
       const path = join(claudeDir, 'commands', cmd.file);
@@ -91,3 +91,27 @@ export const installHooks: Command = {
     ctx.io.out(report.join('\n'));
   },
 };
+
+/**
+ * A JSON file's parsed content ({} when it is missing or blank) and its byte order mark, kept as it was
+ * (some Windows editors write one). Refuses (CliError) a file that is not valid JSON, naming JSONC
+ * comments in words, and changes nothing.
+ */
+function readJsonObject(path: string): { value: unknown; bom: string } {
+  if (!existsSync(path)) return { value: {}, bom: '' };
+  let text = readFileSync(path, 'utf8');
+  let bom = '';
+  if (text.startsWith('\uFEFF')) {
+    bom = '\uFEFF';
+    text = text.slice(1);
+  }
+  if (text.trim() === '') return { value: {}, bom };
+  try {
+    return { value: JSON.parse(text), bom };
+  } catch (err) {
+    if (hasJsonComments(text)) {
+      throw new CliError(`${path} contains comments (// or /* */), which plain JSON does not allow and install-hooks could not keep; remove them first, nothing was changed`);
+    }
+    throw new CliError(`${path} is not valid JSON (${(err as Error).message}); fix it first, nothing was changed`);
+  }
+}

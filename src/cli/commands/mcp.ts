@@ -1,8 +1,11 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { cleanupAllEndedSessions, cleanupOrphans, formatCleanup, runDeferredCleanup, type CleanupResult } from '../../core/housekeeping/mcpProcesses.js';
 import { summariseMcpUsage } from '../../core/repos/mcpUsage.js';
 import { flag, json, str, type Command } from '../command.js';
 import { withDb } from '../context.js';
-import { UsageError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 
 /** A whole number from 1 to `max`, checked before it gets anywhere near SQL. */
 function wholeNumber(text: string | undefined, name: string, cmd: string, max: number): number | undefined {
@@ -76,5 +79,26 @@ export const mcpUsage: Command = {
     if (rows.length === 0) return void ctx.io.out(`No MCP calls recorded in the last ${days} days.`);
     const width = Math.max(...rows.map((r) => `${r.mcp_server} ${r.tool_name}`.length));
     ctx.io.out(rows.map((r) => `${`${r.mcp_server} ${r.tool_name}`.padEnd(width)}  ${String(r.calls).padStart(6)} calls  ${r.failures} failed`).join('\n'));
+  },
+};
+
+export const mcpServe: Command = {
+  name: 'mcp serve',
+  summary:
+    'Run the claude-family MCP server over stdio (Claude Code starts it from the project\'s .mcp.json, which install-hooks writes). ' +
+    'Tools: handoff, search, get, add_knowledge, list_todos, send_message.',
+  usage: '[--project NAME]',
+  details: [
+    '  --project NAME   the project the tools default to (else CLAUDE_FAMILY_PROJECT, the config file, or the git top level',
+    '                   of the directory Claude Code starts it in)',
+    'It speaks JSON-RPC on stdin/stdout until stdin closes; diagnostics go to stderr. The database is opened on the',
+    'first tool call (the embedded one only for the length of each call).',
+  ],
+  options: {},
+  async run(_args, ctx) {
+    // Normally dist/cli.mjs hands `mcp serve` to the server bundle before the CLI loads; this is the same.
+    const launcher = join(ctx.io.distDir, 'mcp', 'server.cjs');
+    if (!existsSync(launcher)) throw new CliError(`${launcher} is missing; run npm run build first`);
+    createRequire(import.meta.url)(launcher);
   },
 };

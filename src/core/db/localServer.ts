@@ -105,11 +105,13 @@ export function connectionOf(server: ServerFile): LocalConnection {
   return { host: server.host, port: server.port, user: server.user, database: server.database, ...(password ? { password } : {}) };
 }
 
-/** A connection string for the local server (tools such as psql or pg_dump, and tests). */
+/**
+ * A connection string for the local server (tools such as psql or pg_dump, and tests), in libpq's
+ * key=value form: a URL cannot name a socket directory without an empty host, which URL parsers refuse.
+ */
 export function connectionUrl(c: LocalConnection, database = c.database): string {
-  const auth = c.password ? `${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}` : encodeURIComponent(c.user);
-  if (c.host.startsWith('/')) return `postgres://${auth}@/${database}?host=${encodeURIComponent(c.host)}&port=${c.port}`;
-  return `postgres://${auth}@${c.host}:${c.port}/${database}`;
+  const q = (v: string | number) => `'${String(v).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  return [`host=${q(c.host)}`, `port=${c.port}`, `user=${q(c.user)}`, `dbname=${q(database)}`, ...(c.password ? [`password=${q(c.password)}`] : [])].join(' ');
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -508,10 +510,13 @@ async function freePort(): Promise<number> {
 async function initCluster(paths: LocalPaths, binaries: Binaries, env?: Record<string, string | undefined>): Promise<ServerFile> {
   const account = serverAccount(env);
   const windows = process.platform === 'win32';
-  // A cluster directory left half-made by an interrupted initdb is removed; initdb wants it empty.
-  rmSync(paths.pgData, { recursive: true, force: true });
-  ownedDir(paths.pgData, account);
-  const args = ['-D', paths.pgData, '-U', LOCAL_USER, '-E', 'UTF8', '--locale=C', '--no-instructions'];
+  // initdb works in a folder beside the cluster's, renamed into place when it is complete: a hook killed
+  // at its timeout in the middle leaves no half-made cluster that would pass for one.
+  const building = `${paths.pgData}.initdb`;
+  rmSync(building, { recursive: true, force: true });
+  rmSync(paths.pgData, { recursive: true, force: true }); // no PG_VERSION: not a cluster
+  ownedDir(building, account);
+  const args = ['-D', building, '-U', LOCAL_USER, '-E', 'UTF8', '--locale=C', '--no-instructions'];
   let port: number | undefined;
   if (windows) {
     port = await freePort();
@@ -524,7 +529,7 @@ async function initCluster(paths: LocalPaths, binaries: Binaries, env?: Record<s
   await run(binaries.initdb, args, account, paths.logFile);
   const server = describeServer(paths, binaries, account, new Date().toISOString(), port);
   writeFileSync(
-    join(paths.pgData, 'postgresql.auto.conf'),
+    join(building, 'postgresql.auto.conf'),
     [
       '# Written by claude-family: a small per-user server.',
       "max_connections = '40'",
@@ -536,7 +541,8 @@ async function initCluster(paths: LocalPaths, binaries: Binaries, env?: Record<s
     ].join('\n'),
     { mode: 0o600 },
   );
-  if (account) chownSync(join(paths.pgData, 'postgresql.auto.conf'), account.uid, account.gid);
+  if (account) chownSync(join(building, 'postgresql.auto.conf'), account.uid, account.gid);
+  renameSync(building, paths.pgData);
   writeServerFile(paths, server);
   return server;
 }

@@ -3,6 +3,7 @@
 import m001 from '../../../migrations/001_core_schema.sql';
 import m002 from '../../../migrations/002_change_notify.sql';
 import m003 from '../../../migrations/003_todo_order_index.sql';
+import m005 from '../../../migrations/005_search.sql';
 
 export interface MigrationFile {
   /** File name, e.g. "001_core_schema.sql"; the number before the underscore orders them. */
@@ -14,4 +15,5 @@ export const MIGRATIONS: readonly MigrationFile[] = [
   { name: '001_core_schema.sql', sql: m001 },
   { name: '002_change_notify.sql', sql: m002 },
   { name: '003_todo_order_index.sql', sql: m003 },
+  { name: '005_search.sql', sql: m005 },
 ];

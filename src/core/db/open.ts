@@ -13,7 +13,7 @@ export interface OpenOptions {
   max?: number;
   /** Cancel any statement running longer than this (hooks must never hang on a lock). */
   statementTimeoutMs?: number;
-  /** Client-side deadline per statement: the socket is destroyed when the server does not answer in time. */
+  /** Client-side deadline per statement: the socket is destroyed when it passes (a frozen server). */
   queryTimeoutMs?: number;
   /** Embedded: how long starting the local server may take (a hook's budget; first init included). */
   startTimeoutMs?: number;

@@ -91,11 +91,11 @@ async function run<R>(client: pg.PoolClient, text: string, params: readonly unkn
 }
 
 export function openPostgres(options: PgOptions = {}): Db {
-  // The local server's fields, or a URL / libpq key=value pairs (an unusable one fails here, saying how to fix it).
-  const target = options.connection ?? (options.connectionString === undefined ? {} : parseConnectionString(options.connectionString));
+  // A URL or libpq key=value pairs (an unusable one fails here, saying how to fix it), or the fields.
+  const fields = options.connection ?? (options.connectionString === undefined ? {} : parseConnectionString(options.connectionString));
   const qt = options.queryTimeoutMs;
   const pool = new pg.Pool({
-    ...target,
+    ...fields,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     max: options.max ?? 4,
     statement_timeout: options.statementTimeoutMs,
@@ -156,7 +156,7 @@ export function openPostgres(options: PgOptions = {}): Db {
     },
     async listen(channel: string, onNotify: (payload: string) => void, listenOptions: ListenOptions = {}): Promise<Unlisten> {
       // A dedicated client: LISTEN belongs to one connection for its whole life.
-      const client = new pg.Client({ ...target, connectionTimeoutMillis: options.connectTimeoutMs ?? 5000 });
+      const client = new pg.Client({ ...fields, connectionTimeoutMillis: options.connectTimeoutMs ?? 5000 });
       let closing = false;
       let reported = false;
       const lost = (err?: Error) => {

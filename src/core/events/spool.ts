@@ -324,7 +324,7 @@ async function applyBatch(db: Db, lines: string[], deadline: number): Promise<Ba
   });
   const result: BatchResult = { processed: 0, outcomes: [], rejected: [] };
   if (parsed.every((p) => 'reason' in p)) {
-    result.rejected = parsed as { line: string; reason: string }[];
+    result.rejected = parsed;
     result.processed = parsed.length;
     return result;
   }

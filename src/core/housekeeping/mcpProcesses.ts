@@ -312,7 +312,8 @@ export interface CleanupOptions {
 const POLL_MS = 50;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function signal(pid: number, sig: NodeJS.Signals): 'sent' | 'gone' | string {
+/** 'sent', 'gone', or why the signal could not be sent. */
+function signal(pid: number, sig: NodeJS.Signals): string {
   try {
     process.kill(pid, sig);
     return 'sent';

@@ -34,7 +34,7 @@ export function parseVaultNote(path: string, absPath: string, text: string): { n
   let data: Record<string, unknown>;
   try {
     // Passing options keeps gray-matter from caching every note's text for the life of the process.
-    data = matter(text, {}).data as Record<string, unknown>;
+    data = matter(text, {}).data;
   } catch (err) {
     return { problem: `${path}: unreadable frontmatter (${err instanceof Error ? err.message.split('\n')[0] : String(err)})` };
   }

@@ -1,6 +1,7 @@
 // Notes the plugin writes are shared with their reader: only the part between the markers and the
 // frontmatter keys the plugin owns are ever rewritten; everything else the user wrote stays as it is.
 import matter from 'gray-matter';
+import { joinNote, setFrontmatterKeys, splitNote } from './frontmatter.js';
 
 export const BEGIN_MARKER = '<!-- claude-family:begin -->';
 export const END_MARKER = '<!-- claude-family:end -->';
@@ -50,11 +51,12 @@ export function stringifyNote(data: Record<string, unknown>, body: string): stri
 }
 
 /**
- * Merges a generated note into what is on disk: the plugin's frontmatter keys are set (other keys keep
- * their value and order), the marked section is replaced, the user's text outside it is kept.
+ * Merges a generated note into what is on disk: the plugin's frontmatter keys are set line by line
+ * (every other frontmatter line keeps its bytes: value, quoting, comments, order), the marked section
+ * is replaced, the user's text outside it is kept as it was.
  */
 export function mergeNote(existing: string | undefined, owned: Record<string, unknown>, generated: string): string {
-  const current = existing === undefined ? { data: {}, body: '' } : parseNote(existing);
-  const body = mergeGenerated(current.body, generated);
-  return stringifyNote({ ...current.data, ...owned }, body);
+  if (existing === undefined) return setFrontmatterKeys(mergeGenerated(undefined, generated), owned);
+  const { frontmatter, body, eol } = splitNote(existing);
+  return setFrontmatterKeys(joinNote(frontmatter, mergeGenerated(body, generated), eol), owned);
 }

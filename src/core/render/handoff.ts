@@ -63,6 +63,10 @@ export function renderHandoffText(h: Handoff, options: HandoffTextOptions = {}):
     lines.push('', `Pending messages: ${h.pendingMessageCount}`);
     for (const m of h.messages) lines.push(`  - from ${oneLine(m.from_project, 80)}: ${oneLine(m.body, 200)} (id ${m.message_id})`);
   }
+  if (h.knowledge && h.knowledge.length > 0) {
+    lines.push('', 'Knowledge that may help (full entry: the claude-family MCP tool get, or claude-family knowledge show ID):');
+    for (const k of h.knowledge) lines.push(`  - ${oneLine(k.pattern_name, 80)} [${oneLine(k.category, 30)}] (id ${k.knowledge_id})`);
+  }
   return lines.join('\n');
 }
 
@@ -76,6 +80,9 @@ export interface HandoffMarkdownOptions {
   /** Heading level of the section headings (default 2). */
   headingLevel?: number;
 }
+
+/** How a todo's status shows in a note: a symbol, not a task checkbox. */
+export const TODO_MARK = { pending: '○', in_progress: '◐', completed: '✓' } as const;
 
 /** Escapes text for a Markdown list item or paragraph (no links, tags or embeds sneak in). */
 export function escapeMarkdown(text: string): string {
@@ -113,10 +120,12 @@ export function renderHandoffMarkdown(h: Handoff, options: HandoffMarkdownOption
       case 'todos': {
         const totals = handoffTotals(h);
         out.push(`${hx} Todos`, '', `${totals.total} active: ${totals.inProgress} in progress, ${totals.pending} pending.`, '');
-        for (const t of h.inProgress) out.push(`- [/] ${escapeMarkdown(t.active_form || t.content)} (P${t.priority})`);
+        // Not Markdown tasks (`- [ ]`): a tick in the note would change only the file and be lost at the next
+        // rewrite. Todos are checked off where the database is written: the live `claude-handoff` block.
+        for (const t of h.inProgress) out.push(`- ${TODO_MARK.in_progress} ${escapeMarkdown(t.active_form || t.content)} (P${t.priority})`);
         if (totals.inProgress > h.inProgress.length) out.push(`- … and ${totals.inProgress - h.inProgress.length} more in progress`);
         const shown = h.pending.slice(0, limit);
-        for (const t of shown) out.push(`- [ ] ${escapeMarkdown(t.content)} (P${t.priority})`);
+        for (const t of shown) out.push(`- ${TODO_MARK.pending} ${escapeMarkdown(t.content)} (P${t.priority})`);
         if (totals.pending > shown.length) out.push(`- … and ${totals.pending - shown.length} more pending`);
         out.push('');
         break;

@@ -6,6 +6,10 @@ import { handoffTotals, renderHandoffMarkdown, type HandoffMarkdownOptions } fro
 import { mergeNote } from './generatedSection.js';
 import { safeFileName } from './sessionNote.js';
 
+/** Says where the note comes from and where todos are checked off (○ pending, ◐ in progress). */
+export const HANDOFF_NOTE_HINT =
+  '_Written from the Claude database and kept current by the Claude Family plugin: edits between the markers are replaced. ○ pending, ◐ in progress; check todos off in a `claude-handoff` block._';
+
 /** The newest timestamp among the rows the handoff shows (not "now", so an unchanged handoff renders the same). */
 export function handoffUpdatedAt(h: Handoff): Date | undefined {
   const times: Date[] = [];
@@ -31,7 +35,7 @@ export function handoffNoteFrontmatter(h: Handoff): Record<string, unknown> {
 }
 
 export function renderHandoffNoteBody(h: Handoff, options: HandoffMarkdownOptions = {}): string {
-  return `# Where we left off: ${h.projectName}\n\n${renderHandoffMarkdown(h, options)}`;
+  return `# Where we left off: ${h.projectName}\n\n${HANDOFF_NOTE_HINT}\n\n${renderHandoffMarkdown(h, options)}`;
 }
 
 /** The note's full text; `existing` keeps whatever the user wrote outside the generated section. */

@@ -1,7 +1,7 @@
 // One Markdown note per Claude Code session: frontmatter for search and Dataview, a body with the
 // summary, tasks, learnings and the todos completed in the session, inside the generated section.
 import type { SessionRow, TodoRow } from '../models.js';
-import { escapeMarkdown } from './handoff.js';
+import { TODO_MARK, escapeMarkdown } from './handoff.js';
 import { mergeNote } from './generatedSection.js';
 
 export interface SessionNoteInput {
@@ -15,6 +15,7 @@ export const SESSION_NOTE_KEYS = ['session_id', 'project', 'start', 'end', 'task
 
 /** Replaces characters that are not allowed (or mean something) in an Obsidian file name. */
 export function safeFileName(text: string, max = 80): string {
+  // eslint-disable-next-line no-control-regex -- control characters are not allowed in file names
   const clean = text.replace(/[\\/:*?"<>|#^[\]\u0000-\u001f]/g, '-').replace(/\s+/g, ' ').trim().replace(/^\.+/, '');
   return (clean.slice(0, max).trim() || 'untitled');
 }
@@ -48,7 +49,7 @@ export function renderSessionNoteBody(input: SessionNoteInput): string {
   if (s.tasks_completed.length > 0) out.push('## Tasks completed', '', ...s.tasks_completed.map((t) => `- ${escapeMarkdown(t)}`), '');
   if (s.learnings_gained.length > 0) out.push('## Learnings', '', ...s.learnings_gained.map((t) => `- ${escapeMarkdown(t)}`), '');
   if (input.completedTodos.length > 0) {
-    out.push('## Todos completed', '', ...input.completedTodos.map((t) => `- [x] ${escapeMarkdown(t.content)} (P${t.priority})`), '');
+    out.push('## Todos completed', '', ...input.completedTodos.map((t) => `- ${TODO_MARK.completed} ${escapeMarkdown(t.content)} (P${t.priority})`), '');
   }
   return out.join('\n').trimEnd();
 }

@@ -17,6 +17,15 @@ export interface Handoff {
   messages: MessageRow[];
   pendingMessageCount: number;
   lastSession?: SessionRow;
+  /** Knowledge entries matching the focus and next steps, best first (only when asked for: knowledgeLimit). */
+  knowledge?: KnowledgeHint[];
+}
+
+/** Enough of a knowledge entry to say it exists; the MCP tool `get` (or `knowledge show`) gives the rest. */
+export interface KnowledgeHint {
+  knowledge_id: string;
+  pattern_name: string;
+  category: string;
 }
 
 export interface LoadHandoffOptions {
@@ -25,7 +34,26 @@ export interface LoadHandoffOptions {
   messageLimit?: number;
   /** Most todos of each status to load (default 200); totals are always exact. */
   todoLimit?: number;
+  /**
+   * Most knowledge entries to recall (default 0: none). They are those matching any word of the current
+   * focus and next steps (full-text search, migration 005), ranked by ts_rank: the more words, the higher.
+   */
+  knowledgeLimit?: number;
 }
+
+/**
+ * The recall sub-select ($5: the limit). The focus and next steps become one tsquery of their words joined
+ * by OR: plainto_tsquery's output (quoted lexemes joined by & and <->) with each & made |, which cannot
+ * change anything inside a quoted lexeme (lexemes have no spaces). At most 2000 characters are read.
+ */
+const RECALL_SQL = `(SELECT coalesce(json_agg(k), '[]') FROM (
+          SELECT kn.knowledge_id, kn.pattern_name, kn.category
+          FROM claude.knowledge kn, (
+            SELECT replace(plainto_tsquery('english', left(concat_ws(' ', st.current_focus,
+                     (SELECT string_agg(x, ' ') FROM jsonb_array_elements_text(st.next_steps) x)), 2000))::text, ' & ', ' | ')::tsquery AS tsq
+            FROM claude.session_state st WHERE st.project_name = (SELECT project_name FROM p)) r
+          WHERE kn.search_vector @@ r.tsq
+          ORDER BY ts_rank(kn.search_vector, r.tsq) DESC, kn.pattern_name LIMIT $5) k) AS knowledge`;
 
 type Json = Record<string, unknown>;
 
@@ -47,6 +75,7 @@ const TODO_DATES = ['created_at', 'updated_at', 'completed_at', 'deleted_at'] as
  * InitPlan, as in listSessions).
  */
 export async function loadHandoff(q: Queryable, projectName: string, options: LoadHandoffOptions = {}): Promise<Handoff> {
+  const recall = Math.max(0, Math.trunc(options.knowledgeLimit ?? 0));
   const todoList = (status: string) => `(SELECT coalesce(json_agg(t), '[]') FROM (
       SELECT ${TODO_COLUMNS} FROM claude.todos
       WHERE project_id = (SELECT project_id FROM p) AND NOT is_deleted AND status = '${status}'
@@ -60,6 +89,7 @@ export async function loadHandoff(q: Queryable, projectName: string, options: Lo
     messages: Json[];
     message_count: number;
     last_session: Json | null;
+    knowledge?: KnowledgeHint[];
   }>(
     `WITH p AS (SELECT project_id, project_name FROM claude.projects WHERE project_name = $1)
      SELECT
@@ -82,8 +112,8 @@ export async function loadHandoff(q: Queryable, projectName: string, options: Lo
           SELECT session_id, project_id, claude_session_id, session_start, session_end, session_summary, tasks_completed, learnings_gained
           FROM claude.sessions
           WHERE project_id = (SELECT project_id FROM p) AND ($4::uuid IS NULL OR session_id <> $4::uuid)
-          ORDER BY session_start DESC LIMIT 1) s) AS last_session`,
-    [projectName.trim(), options.todoLimit ?? 200, options.messageLimit ?? 10, options.currentSessionId ?? null],
+          ORDER BY session_start DESC LIMIT 1) s) AS last_session${recall ? `,\n       ${RECALL_SQL}` : ''}`,
+    [projectName.trim(), options.todoLimit ?? 200, options.messageLimit ?? 10, options.currentSessionId ?? null, ...(recall ? [recall] : [])],
   );
   const r = rows[0];
   if (!r?.project_name) return { projectName, known: false, inProgress: [], pending: [], messages: [], pendingMessageCount: 0 };
@@ -97,5 +127,6 @@ export async function loadHandoff(q: Queryable, projectName: string, options: Lo
     messages: r.messages.map((m) => withDates<MessageRow>(m, ['created_at', 'read_at'])),
     pendingMessageCount: r.message_count,
     lastSession: r.last_session ? withDates<SessionRow>(r.last_session, ['session_start', 'session_end']) : undefined,
+    ...(recall ? { knowledge: r.knowledge ?? [] } : {}),
   };
 }

@@ -1,0 +1,151 @@
+// The MCP server's tools: recall for Claude in the middle of a session. Progressive disclosure: `search`
+// returns at most 10 short hits (ids and snippets); `get` returns one entry in full. Every input is
+// validated by its zod schema (the SDK refuses a call that does not match) and again by the repositories.
+import * as z from 'zod/mini';
+import type { Db } from '../core/db/db.js';
+import { getProjectByName } from '../core/repos/projects.js';
+import { upsertKnowledge } from '../core/repos/knowledge.js';
+import { sendMessage } from '../core/repos/messages.js';
+import { countTodos, listActiveTodos } from '../core/repos/todos.js';
+import { oneLine, renderHandoffText } from '../core/render/handoff.js';
+import { renderEntry, renderHits } from '../core/render/memory.js';
+import { loadHandoff } from '../core/session/handoff.js';
+import { getEntry } from '../core/search/entry.js';
+import { SEARCH_KINDS, searchMemory } from '../core/search/search.js';
+
+/** What the tools need: the project the server runs for, and the database for one call at a time. */
+export interface ToolHost {
+  project: string;
+  withDb<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+}
+
+/** Most search hits a tool returns, and most characters of one full entry. */
+export const TOOL_MAX_HITS = 10;
+export const TOOL_MAX_ENTRY_CHARS = 20_000;
+
+/** A schema with a description (it becomes the JSON Schema's "description", which Claude reads). */
+function describe<T extends z.ZodMiniType>(schema: T, description: string): T {
+  z.globalRegistry.add(schema, { description });
+  return schema;
+}
+const project = z.optional(describe(z.string().check(z.trim(), z.minLength(1), z.maxLength(200)), 'a project name (default: the project this server runs in)'));
+
+export interface ToolDef {
+  name: string;
+  title: string;
+  description: string;
+  inputSchema: Record<string, z.ZodMiniType>;
+  readOnly: boolean;
+  run(host: ToolHost, args: Record<string, unknown>): Promise<string>;
+}
+
+function tool<S extends Record<string, z.ZodMiniType>>(def: Omit<ToolDef, 'inputSchema' | 'run'> & { inputSchema: S; run(host: ToolHost, args: z.infer<z.ZodMiniObject<S>>): Promise<string> }): ToolDef {
+  return def;
+}
+
+export const TOOLS: readonly ToolDef[] = [
+  tool({
+    name: 'handoff',
+    title: 'Where we left off',
+    description: "The project's current focus, last session, next steps, active todos and pending messages.",
+    readOnly: true,
+    inputSchema: { project },
+    run: (host, args) => host.withDb(async (db) => renderHandoffText(await loadHandoff(db, args.project ?? host.project, { todoLimit: 10, messageLimit: 5 }))),
+  }),
+  tool({
+    name: 'search',
+    title: 'Search memory',
+    description:
+      'Full-text search over knowledge entries (shared by all projects), past sessions (summary, tasks, learnings) and todos. ' +
+      'Web-search syntax: all words must match, "a phrase", this OR that, -excluded. Returns at most 10 hits, each with its ' +
+      'kind, id, project, date and a short snippet; call get with an id for the full entry.',
+    readOnly: true,
+    inputSchema: {
+      query: describe(z.string(), 'what to look for'),
+      kinds: z.optional(describe(z.array(z.enum(SEARCH_KINDS)).check(z.maxLength(3)), 'which of knowledge, sessions, todos (default all)')),
+      project,
+      all_projects: z.optional(describe(z.boolean(), 'sessions and todos of every project, not just this one')),
+      limit: z.optional(describe(z.int().check(z.gte(1), z.lte(TOOL_MAX_HITS)), `how many hits (1-${TOOL_MAX_HITS}, default 5)`)),
+    },
+    run: async (host, args) => {
+      const hits = await host.withDb((db) =>
+        searchMemory(db, { query: args.query, kinds: args.kinds, project: args.all_projects ? undefined : (args.project ?? host.project), limit: args.limit ?? 5 }),
+      );
+      return renderHits(hits, args.query);
+    },
+  }),
+  tool({
+    name: 'get',
+    title: 'Get an entry',
+    description: 'One knowledge entry, session or todo in full, by the id search (or the SessionStart handoff) gave.',
+    readOnly: true,
+    inputSchema: { id: describe(z.uuid(), 'the id of a knowledge entry, session or todo') },
+    run: async (host, args) => {
+      const entry = await host.withDb((db) => getEntry(db, args.id));
+      if (!entry) throw new Error(`no knowledge entry, session or todo has the id ${args.id}`);
+      return renderEntry(entry, TOOL_MAX_ENTRY_CHARS);
+    },
+  }),
+  tool({
+    name: 'add_knowledge',
+    title: 'Add knowledge',
+    description: 'Store a reusable pattern you discovered, so later sessions (of any project) find it. An entry with the same pattern name is updated.',
+    readOnly: false,
+    inputSchema: {
+      pattern_name: describe(z.string().check(z.maxLength(300)), 'a short, unique name for the pattern'),
+      category: describe(z.string().check(z.maxLength(100)), 'e.g. testing, postgres, typescript'),
+      description: describe(z.string().check(z.maxLength(50_000)), 'what it is and when to use it'),
+      example_code: z.optional(describe(z.string().check(z.maxLength(100_000)), 'example code')),
+      gotchas: z.optional(describe(z.array(z.string().check(z.maxLength(10_000))).check(z.maxLength(50)), 'pitfalls, one per item')),
+      confidence: z.optional(describe(z.int().check(z.gte(1), z.lte(10)), '1 (a hunch) to 10 (proven); default 5')),
+    },
+    run: async (host, args) => {
+      const { knowledge, created } = await host.withDb((db) =>
+        upsertKnowledge(db, {
+          patternName: args.pattern_name,
+          category: args.category,
+          description: args.description,
+          exampleCode: args.example_code ?? null,
+          gotchas: args.gotchas ?? [],
+          ...(args.confidence !== undefined ? { confidenceLevel: args.confidence } : {}),
+        }),
+      );
+      return `${created ? 'Added' : 'Updated'} knowledge "${oneLine(knowledge.pattern_name, 120)}" (${oneLine(knowledge.category, 40)}), id ${knowledge.knowledge_id}.`;
+    },
+  }),
+  tool({
+    name: 'list_todos',
+    title: 'List todos',
+    description: "The project's active todos: in progress, then pending, by priority.",
+    readOnly: true,
+    inputSchema: { project, limit: z.optional(describe(z.int().check(z.gte(1), z.lte(50)), 'most todos of each status (default 20)')) },
+    run: async (host, args) => {
+      const name = args.project ?? host.project;
+      const limit = args.limit ?? 20;
+      const { todos, totals } = await host.withDb(async (db) => {
+        const p = await getProjectByName(db, name);
+        if (!p) return { todos: [], totals: 0 };
+        const [active, counts] = await Promise.all([listActiveTodos(db, p.project_id, limit), countTodos(db, p.project_id)]);
+        return { todos: [...active.inProgress, ...active.pending], totals: counts.in_progress + counts.pending };
+      });
+      if (todos.length === 0) return `No active todos for ${oneLine(name, 100)}.`;
+      const lines = todos.map((t) => `[${t.status === 'in_progress' ? '>' : ' '}] [P${t.priority}] ${oneLine(t.content, 200)} (id ${t.todo_id})`);
+      if (totals > todos.length) lines.push(`… and ${totals - todos.length} more`);
+      return lines.join('\n');
+    },
+  }),
+  tool({
+    name: 'send_message',
+    title: 'Send a message to another project',
+    description: "Leave a message for another project; its next session shows it in \"where we left off\".",
+    readOnly: false,
+    inputSchema: {
+      to: describe(z.string().check(z.maxLength(200)), 'the project to send it to'),
+      body: describe(z.string().check(z.maxLength(20_000)), 'the message'),
+    },
+    run: async (host, args) => {
+      const m = await host.withDb((db) => sendMessage(db, { fromProject: host.project, toProject: args.to, body: args.body }));
+      return `Message sent to ${oneLine(m.to_project, 100)}, id ${m.message_id}.`;
+    },
+  }),
+];
