@@ -16,7 +16,7 @@ import { noNul, ValidationError } from '../core/models.js';
 import { resolveProjectName } from '../core/project.js';
 import { appendRejected, appendToSpool, replaySpool, spoolPaths, SpoolWriteError, type ReplayReport } from '../core/events/spool.js';
 import type { FileLock } from '../core/fs/fileLock.js';
-import { errorText, HookFailure, hookState, OversizedStdin, OVERSIZED_HEAD, readStdin, warn } from './run.js';
+import { errorText, HookFailure, hookState, note, OversizedStdin, OVERSIZED_HEAD, readStdin } from './run.js';
 
 export { errorText, HookFailure, readStdin, runHook, warn } from './run.js';
 
@@ -246,7 +246,8 @@ export async function deliver(config: Config, event: HookEvent, options: { migra
       statementTimeoutMs: HOOK_STATEMENT_TIMEOUT_MS,
       queryTimeoutMs: HOOK_QUERY_DEADLINE_MS,
       startTimeoutMs: HOOK_START_TIMEOUT_MS,
-      onNotice: (message) => warn('claude-family', message),
+      // Server created or started, old data imported: said in the hook's one stderr line.
+      onNotice: note,
       importLegacy: options.importLegacy,
       max: 1,
     });

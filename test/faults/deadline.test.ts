@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/core/db/migrate.js';
 import { pendingSpoolCount } from '../../src/core/events/spool.js';
 import { tempDirs } from '../support/tempDirs.js';
-import { faultDb, hook, mcpCall, scenario, stderrLines, type FaultDb } from './support.js';
+import { cli, faultDb, hook, mcpCall, scenario, stderrLines, type FaultDb } from './support.js';
 
 const tempDir = tempDirs('cf-deadline');
 
@@ -55,8 +55,25 @@ describe('faults: a server that freezes mid-conversation [postgres]', { timeout:
     await fdb?.dispose();
   });
 
+  it('a hook killed by Claude Code in the middle of a database call loses nothing: its event was kept first', async () => {
+    const relay = await freezingRelay(3);
+    try {
+      const url = new URL(fdb.url);
+      url.port = String(relay.port);
+      const s = scenario(tempDir('killed'), url.toString(), 'killed');
+      const r = await hook('post-tool-use', mcpCall(s, 'mcp__killed__call'), s.env, { timeoutMs: 1500 });
+      expect(r.killed).toBe(true);
+      expect(pendingSpoolCount(s.dataDir)).toBe(1);
+      const replay = await cli(['spool', 'replay', '--json'], { ...s.env, CLAUDE_FAMILY_DATABASE_URL: fdb.url });
+      expect(JSON.parse(replay.stdout)).toMatchObject({ applied: 1, remaining: 0 });
+      expect((await fdb.db.query("SELECT 1 FROM claude.mcp_usage WHERE mcp_server = 'killed'")).rowCount).toBe(1);
+    } finally {
+      await relay.close();
+    }
+  });
+
   for (const n of [3, 5, 7]) {
-    it(`frozen after the ${n}th message: SessionStart and PostToolUse finish inside their timeouts, say so, and keep their events`, async () => {
+    it(`frozen after the ${n}th message: SessionStart, PostToolUse and SessionEnd finish inside their timeouts, say so, and keep their events`, async () => {
       const relay = await freezingRelay(n);
       try {
         const url = new URL(fdb.url);
@@ -64,14 +81,16 @@ describe('faults: a server that freezes mid-conversation [postgres]', { timeout:
         const s = scenario(tempDir(`freeze-${n}`), url.toString(), `freeze-${n}`);
         const start = await hook('session-start', { session_id: s.claudeId, cwd: s.home }, s.env, { timeoutMs: 30_000 });
         const post = await hook('post-tool-use', mcpCall(s), s.env, { timeoutMs: 10_000 });
-        for (const r of [start, post]) {
+        const end = await hook('session-end', { session_id: s.claudeId, cwd: s.home }, s.env, { timeoutMs: 30_000 });
+        for (const r of [start, post, end]) {
           expect(r.killed).toBeUndefined();
           expect(r.code).toBe(0);
           expect(stderrLines(r)).toEqual([expect.stringMatching(/did not answer|timeout|event kept in .*spool\.jsonl/)]);
         }
         expect(post.ms).toBeLessThan(10_000);
         expect(start.ms).toBeLessThan(30_000);
-        expect(pendingSpoolCount(s.dataDir)).toBe(2);
+        expect(end.ms).toBeLessThan(30_000);
+        expect(pendingSpoolCount(s.dataDir)).toBe(3);
       } finally {
         await relay.close();
       }

@@ -98,7 +98,7 @@ describe('FileLock: exactly one winner of a takeover', { timeout: 120_000 }, () 
   const children: ChildProcess[] = [];
   beforeAll(async () => {
     worker = await bundleScript(`
-      import { existsSync, writeFileSync } from 'node:fs';
+      import { existsSync, renameSync, writeFileSync } from 'node:fs';
       import { join } from 'node:path';
       import { FileLock } from ${JSON.stringify(join(ROOT, 'src/core/fs/fileLock.ts'))};
       const [dir, id, rounds] = process.argv.slice(2);
@@ -106,7 +106,9 @@ describe('FileLock: exactly one winner of a takeover', { timeout: 120_000 }, () 
       for (let round = 0; round < Number(rounds); round++) {
         await wait(join(dir, 'go-' + round));
         const lock = FileLock.tryAcquire(join(dir, 'the.lock'));
-        writeFileSync(join(dir, 'result-' + round + '-' + id), lock ? 'won' : 'lost');
+        // Written whole before it appears: the test counts the files, then reads them.
+        writeFileSync(join(dir, 'tmp-' + id), lock ? 'won' : 'lost');
+        renameSync(join(dir, 'tmp-' + id), join(dir, 'result-' + round + '-' + id));
         await wait(join(dir, 'end-' + round));
         lock?.release();
         writeFileSync(join(dir, 'done-' + round + '-' + id), '');
@@ -130,9 +132,11 @@ describe('FileLock: exactly one winner of a takeover', { timeout: 120_000 }, () 
     const winners: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const dead = await deadProcess();
-      // Alternate the kinds of stale lock: a dead owner, and an old empty file.
-      writeFileSync(join(dir, 'the.lock'), round % 2 === 0 ? JSON.stringify({ pid: dead.pid, start: dead.start }) : '');
-      if (round % 2 === 1) ageBy(join(dir, 'the.lock'), 10);
+      // Three kinds of stale lock in turn: a dead owner as an older build wrote it (a bare pid), a dead
+      // owner with its start time, and an old empty file.
+      const kind = round % 3;
+      writeFileSync(join(dir, 'the.lock'), kind === 0 ? String(dead.pid) : kind === 1 ? JSON.stringify({ pid: dead.pid, start: dead.start }) : '');
+      if (kind === 2) ageBy(join(dir, 'the.lock'), 10);
       writeFileSync(join(dir, `go-${round}`), '');
       await waitFor(() => readdirSync(dir).filter((f) => f.startsWith(`result-${round}-`)).length === TAKERS);
       winners.push(readdirSync(dir).filter((f) => f.startsWith(`result-${round}-`) && readFileSync(join(dir, f), 'utf8') === 'won').length);

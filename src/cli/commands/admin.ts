@@ -52,23 +52,24 @@ export const spoolReplay: Command = {
   },
 };
 
-/** The lock files in the data directory: the spool's, the embedded database's, snapshots', anything *.lock. */
+/**
+ * Our lock files: those directly in the data directory (spool.lock, server.lock, ...) and the session
+ * snapshots' (sessions/*.lock). Never anything inside the local server's own directories: Postgres keeps
+ * its socket lock (.s.PGSQL.*.lock) there, in a format of its own, and must be left alone.
+ */
 function lockFiles(dataDir: string): string[] {
   const found: string[] = [];
-  const walk = (dir: string, depth: number) => {
+  for (const dir of [dataDir, join(dataDir, 'sessions')]) {
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch {
-      return;
+      continue;
     }
     for (const e of entries) {
-      const p = join(dir, e.name);
-      if (e.isFile() && (e.name.endsWith('.lock') || e.name.endsWith('.lock.break'))) found.push(p);
-      else if (e.isDirectory() && depth < 2 && !e.name.startsWith('pglite')) walk(p, depth + 1);
+      if (e.isFile() && !e.name.startsWith('.') && (e.name.endsWith('.lock') || e.name.endsWith('.lock.break'))) found.push(join(dir, e.name));
     }
-  };
-  walk(dataDir, 0);
+  }
   return found.sort();
 }
 

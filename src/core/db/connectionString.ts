@@ -36,7 +36,9 @@ export function parseConnectionString(text: string): PgConnectionFields {
     if (!/^postgres(ql)?:\/\//i.test(s)) throw new ConnectionStringError(`the connection string must start with postgres:// or postgresql:// (it starts with ${JSON.stringify(s.slice(0, s.indexOf('://') + 3))})`);
     let url: URL;
     try {
-      url = new URL(s);
+      // An empty host is allowed (libpq: the default socket; `?host=/dir` names a socket directory), but
+      // WHATWG URL refuses it: check the rest with a stand-in host. pg is given the string as it is.
+      url = new URL(s.replace(/^(postgres(?:ql)?:\/\/(?:[^@/?#]*@)?)(?=[/?]|$)/i, '$1localhost'));
     } catch {
       throw new ConnectionStringError(`the connection string is not a valid URL: ${PERCENT_ENCODE_HINT}`);
     }

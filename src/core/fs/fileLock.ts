@@ -179,17 +179,20 @@ export class FileLock {
     mkdirSync(dirname(path), { recursive: true });
     const nonce = randomBytes(8).toString('hex');
     const tmp = `${path}.${process.pid}.${nonce}.tmp`;
-    writeFileSync(tmp, ownerText({ pid: process.pid, start: myStart(), host: hostname(), at: Date.now(), nonce }), { mode: 0o600 });
+    writeOwnerFile(tmp, { pid: process.pid, start: myStart(), host: hostname(), at: Date.now(), nonce });
     try {
-      for (let attempt = 0; attempt < 50; attempt++) {
+      // Bounded in time, not in attempts: a process that has just removed a stale lock must still get to
+      // link its own, however long it waited for another breaker.
+      const giveUp = Date.now() + 1000;
+      for (;;) {
         if (takeWith(tmp, path)) return new FileLock(path, nonce);
         const seen = look(path);
-        if (seen.state.state === 'free') continue;
         if (seen.state.state === 'held') return undefined;
-        const broken = breakStale(path, seen, tmp);
-        if (broken === 'busy') sleepSync(2); // another process is removing it right now: look again
+        if (seen.state.state === 'stale' && breakStale(path, seen, tmp) !== 'busy') continue;
+        // Freed or being broken by another process right now: look again, briefly.
+        if (Date.now() > giveUp) return undefined;
+        sleepSync(2);
       }
-      return undefined;
     } finally {
       rmSync(tmp, { force: true });
     }
@@ -220,7 +223,7 @@ export class FileLock {
     if (seen.state.state !== 'stale') return false;
     const nonce = randomBytes(8).toString('hex');
     const tmp = `${path}.${process.pid}.${nonce}.tmp`;
-    writeFileSync(tmp, ownerText({ pid: process.pid, start: myStart(), host: hostname(), at: Date.now(), nonce }), { mode: 0o600 });
+    writeOwnerFile(tmp, { pid: process.pid, start: myStart(), host: hostname(), at: Date.now(), nonce });
     try {
       return breakStale(path, seen, tmp) === 'removed';
     } finally {
@@ -241,8 +244,13 @@ export class FileLock {
     if (this.released) throw new Error(`${this.path}: not held`);
     const nonce = randomBytes(8).toString('hex');
     const tmp = `${this.path}.${process.pid}.${nonce}.tmp`;
-    writeFileSync(tmp, ownerText({ pid, start: startOf(pid), host: hostname(), at: Date.now(), nonce }), { mode: 0o600 });
-    renameSync(tmp, this.path);
+    writeOwnerFile(tmp, { pid, start: startOf(pid), host: hostname(), at: Date.now(), nonce });
+    try {
+      renameSync(tmp, this.path);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw err;
+    }
     this.released = true;
   }
 
@@ -251,6 +259,16 @@ export class FileLock {
     this.released = true;
     const owner = look(this.path).state.owner;
     if (owner && (owner.nonce === this.nonce || (owner.nonce === undefined && owner.pid === process.pid))) rmSync(this.path, { force: true });
+  }
+}
+
+/** Writes a lock's owner to a new temporary file; on failure (a full disk) nothing is left behind. */
+function writeOwnerFile(tmp: string, owner: LockOwner): void {
+  try {
+    writeFileSync(tmp, ownerText(owner), { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
   }
 }
 
