@@ -33,5 +33,5 @@ void runHook(
     await recordToolUse(raw);
   },
   // HOOK_DEADLINE_MS['post-tool-use'] (common.ts), inlined to keep this file from loading it for every tool.
-  8000,
+  7000,
 );
