@@ -4,9 +4,9 @@
 // append that cannot write all its bytes (a full disk: a 64 KiB tmpfs, or an injected fs) says
 // "not kept" and never claims otherwise.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as nodeFs from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeEvent } from '../../src/core/events/events.js';
 import { appendToSpool, pendingSpoolCount, SpoolWriteError, spoolPaths, type SpoolFs } from '../../src/core/events/spool.js';
@@ -28,8 +28,24 @@ function nobodyProject(label: string): { dir: string; claude: string; settings: 
   return { dir, claude, settings: join(claude, 'settings.json') };
 }
 
+let nobodyCli: string | undefined;
+/**
+ * The CLI as nobody can run it: a copy of dist/ in a folder nobody can read, since this checkout may sit
+ * where nobody cannot (under /root, say).
+ */
+function cliForNobody(): string {
+  if (!nobodyCli) {
+    const dir = tempDir('dist');
+    chmodSync(dir, 0o755);
+    cpSync(dirname(CLI), join(dir, 'dist'), { recursive: true });
+    execFileSync('chmod', ['-R', 'a+rX', dir]);
+    nobodyCli = join(dir, 'dist', basename(CLI));
+  }
+  return nobodyCli;
+}
+
 function installAsNobody(dir: string) {
-  return runNode(CLI, { args: ['install-hooks', '--project-dir', dir], env: { PATH: process.env.PATH, HOME: dir }, cwd: dir, ...NOBODY });
+  return runNode(cliForNobody(), { args: ['install-hooks', '--project-dir', dir], env: { PATH: process.env.PATH, HOME: dir }, cwd: dir, ...NOBODY });
 }
 
 function ownedFile(path: string, text: string, mode: number): void {
