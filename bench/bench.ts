@@ -32,6 +32,7 @@ import { Connection } from '../src/plugin/connection.js';
 import { loadHandoffView } from '../src/plugin/handoffBlock.js';
 import { renderHandoffView } from '../src/plugin/handoffView.js';
 import { DEFAULT_SETTINGS } from '../src/plugin/settings.js';
+import { installDomHelpers } from '../test/fakes/obsidian.js';
 import { loadHandoff } from '../src/core/session/handoff.js';
 import { migrate } from '../src/core/db/migrate.js';
 import { openPostgres } from '../src/core/db/pg.js';
@@ -296,6 +297,7 @@ async function embedded({ work, bare, hook, payload, results }: EmbeddedArgs): P
     // into the DOM. Longest event-loop stall over 20 refreshes (the loop is Obsidian's UI thread).
     const window = new Window();
     (globalThis as { document?: unknown }).document = window.document;
+    installDomHelpers(window.HTMLElement as unknown as typeof HTMLElement, window.Node as unknown as typeof Node);
     const connection = new Connection({ settings: () => ({ ...DEFAULT_SETTINGS, mode: 'embedded', dataDir }) });
     try {
       const container = window.document.createElement('div') as unknown as HTMLElement;

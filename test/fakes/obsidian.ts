@@ -21,9 +21,14 @@ function applyInfo(el: HTMLElement, o?: DomInfo | string): void {
   for (const [k, v] of Object.entries(o?.attr ?? {})) if (v !== null && v !== false) el.setAttribute(k, String(v));
 }
 
-if (typeof HTMLElement !== 'undefined' && !('isShown' in HTMLElement.prototype)) {
-  const proto = HTMLElement.prototype as unknown as Record<string, unknown>;
-  const nodeProto = Node.prototype as unknown as Record<string, unknown>;
+/**
+ * Obsidian's DOM helpers (createEl, createDiv, setText, isShown...), as obsidian.d.ts declares them, on the
+ * given DOM's prototypes: the test environment's (happy-dom) at import, or a window made later (the bench).
+ */
+export function installDomHelpers(HTMLElementClass: typeof HTMLElement, NodeClass: typeof Node): void {
+  if ('isShown' in HTMLElementClass.prototype) return;
+  const proto = HTMLElementClass.prototype as unknown as Record<string, unknown>;
+  const nodeProto = NodeClass.prototype as unknown as Record<string, unknown>;
   nodeProto.empty = function (this: Node) {
     while (this.firstChild) this.removeChild(this.firstChild);
   };
@@ -59,6 +64,7 @@ if (typeof HTMLElement !== 'undefined' && !('isShown' in HTMLElement.prototype))
     return true;
   };
 }
+if (typeof HTMLElement !== 'undefined') installDomHelpers(HTMLElement, Node);
 
 // ---------------------------------------------------------------------------------------------
 // Components
