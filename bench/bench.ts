@@ -43,19 +43,19 @@ import { makeEvent } from '../src/core/events/events.js';
 import { appendToSpool, pendingSpoolCount, spoolPaths } from '../src/core/events/spool.js';
 import { FileLock } from '../src/core/fs/fileLock.js';
 import { searchMemory, searchStatement, SEARCH_KINDS } from '../src/core/search/search.js';
+import { fmt, percentile, type BenchSection, type Result } from './support.js';
+
+/**
+ * Sections beyond the core rows, each measuring one area on its own database and data. The full run
+ * runs them all after the core rows; `BENCH_ONLY=<name> npm run bench` runs one alone.
+ */
+const SECTIONS: Record<string, BenchSection> = {};
 
 const ROOT = process.env.CF_ROOT ?? process.cwd();
 const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 const MAIN_PROJECT = 'bench-main';
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[idx]!;
-}
-
-const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
 async function createDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `cf_bench_${process.pid}`;
@@ -196,8 +196,6 @@ const fake = require(${JSON.stringify(join(dir, 'obsidian.cjs'))});
   }
   return out;
 }
-
-type Result = { what: string; value: string; target: string; ok: boolean };
 
 async function pluginStartup(work: string, results: Result[]): Promise<void> {
   const load = await measurePluginLoad(work, Math.min(RUNS, 20));
@@ -383,6 +381,13 @@ async function main(): Promise<void> {
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
+    return report(results);
+  }
+  const only = process.env.BENCH_ONLY;
+  if (only !== undefined && only !== '') {
+    const section = SECTIONS[only];
+    if (!section) throw new Error(`BENCH_ONLY=${only}: no such section (plugin${Object.keys(SECTIONS).map((k) => `, ${k}`).join('')})`);
+    await section(results);
     return report(results);
   }
   const { url, drop } = await createDatabase();
@@ -641,6 +646,10 @@ backlog of ${BACKLOG} spooled events:`);
   } finally {
     rmSync(work, { recursive: true, force: true });
     await drop();
+  }
+  for (const [name, section] of Object.entries(SECTIONS)) {
+    console.log(`\n---- ${name} ----`);
+    await section(results);
   }
 
   report(results);

@@ -5,6 +5,7 @@ import m002 from '../../../migrations/002_change_notify.sql';
 import m003 from '../../../migrations/003_todo_order_index.sql';
 import m004 from '../../../migrations/004_task_tools.sql';
 import m005 from '../../../migrations/005_search.sql';
+import m006 from '../../../migrations/006_knowledge_vault.sql';
 
 export interface MigrationFile {
   /** File name, e.g. "001_core_schema.sql"; the number before the underscore orders them. */
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly MigrationFile[] = [
   { name: '003_todo_order_index.sql', sql: m003 },
   { name: '004_task_tools.sql', sql: m004 },
   { name: '005_search.sql', sql: m005 },
+  { name: '006_knowledge_vault.sql', sql: m006 },
 ];

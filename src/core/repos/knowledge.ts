@@ -15,12 +15,13 @@ export interface UpsertedKnowledge {
  */
 export async function upsertKnowledge(q: Queryable, input: KnowledgeInput): Promise<UpsertedKnowledge> {
   const d = parseInput(KnowledgeInput, input, 'knowledge');
-  const conflictTarget = d.knowledgeId ? 'knowledge_id' : 'pattern_name';
+  // Names are unique among live entries only (migration 006): an archived entry frees its name.
+  const conflictTarget = d.knowledgeId ? '(knowledge_id)' : '(pattern_name) WHERE archived_at IS NULL';
   const { rows } = await q.query<KnowledgeRow & { inserted: boolean }>(
     `INSERT INTO claude.knowledge (knowledge_id, pattern_name, category, description, example_code, gotchas,
        confidence_level, source_note_path)
      VALUES (COALESCE($1::uuid, gen_random_uuid()), $2, $3, $4, $5, $6, $7, $8)
-     ON CONFLICT (${conflictTarget}) DO UPDATE SET
+     ON CONFLICT ${conflictTarget} DO UPDATE SET
        pattern_name = EXCLUDED.pattern_name, category = EXCLUDED.category, description = EXCLUDED.description,
        example_code = EXCLUDED.example_code, gotchas = EXCLUDED.gotchas, confidence_level = EXCLUDED.confidence_level,
        source_note_path = COALESCE(EXCLUDED.source_note_path, claude.knowledge.source_note_path), updated_at = now()
@@ -47,7 +48,7 @@ export async function getKnowledge(q: Queryable, knowledgeId: string): Promise<K
 }
 
 export async function findKnowledgeByName(q: Queryable, patternName: string): Promise<KnowledgeRow | undefined> {
-  const { rows } = await q.query<KnowledgeRow>(`SELECT ${COLUMNS} FROM claude.knowledge WHERE pattern_name = $1`, [
+  const { rows } = await q.query<KnowledgeRow>(`SELECT ${COLUMNS} FROM claude.knowledge WHERE pattern_name = $1 AND archived_at IS NULL`, [
     patternName.trim(),
   ]);
   return rows[0];
