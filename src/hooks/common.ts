@@ -229,7 +229,7 @@ export function startDetachedReplay(lock: FileLock): boolean {
  * cannot take the event (a full disk), it is written directly, as the one place left. Throws a
  * HookFailure only when the event could be kept nowhere.
  */
-export async function deliver(config: Config, event: HookEvent, options: { migrate: boolean | 'if-behind'; replayBudgetMs: number; importLegacy?: boolean }): Promise<Delivery> {
+export async function deliver(config: Config, event: HookEvent, options: { migrate: boolean | 'if-behind'; replayBudgetMs: number; importLegacy?: boolean; upgrade?: boolean }): Promise<Delivery> {
   const { live } = spoolPaths(config.dataDir);
   let notKept: SpoolWriteError | undefined;
   try {
@@ -249,6 +249,7 @@ export async function deliver(config: Config, event: HookEvent, options: { migra
       // Server created or started, old data imported: said in the hook's one stderr line.
       onNotice: note,
       importLegacy: options.importLegacy,
+      upgrade: options.upgrade,
       max: 1,
     });
     const needed = options.migrate === 'if-behind' ? (await pendingMigrationCount(db)) > 0 : options.migrate;

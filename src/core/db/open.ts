@@ -24,6 +24,11 @@ export interface OpenOptions {
    * runs once; the plugin never does it (it would load PGlite inside Obsidian).
    */
   importLegacy?: boolean;
+  /**
+   * Embedded: upgrade a cluster of an older Postgres major now (default true). PostToolUse says false: it
+   * runs the old cluster as it is, and the next SessionStart (or `db start`) upgrades it.
+   */
+  upgrade?: boolean;
 }
 
 /** Resolves the platform package of Postgres binaries from where this code is installed. */
@@ -60,5 +65,5 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir
 }
 
 async function startLocal(dataDir: string, options: OpenOptions): Promise<EnsureResult> {
-  return ensureLocalServer(dataDir, { resolve: resolveFromHere, timeoutMs: options.startTimeoutMs, onNotice: options.onNotice });
+  return ensureLocalServer(dataDir, { resolve: resolveFromHere, timeoutMs: options.startTimeoutMs, onNotice: options.onNotice, upgrade: options.upgrade });
 }
