@@ -194,6 +194,8 @@ export interface Delivery {
   outcome?: ApplyOutcome;
   /** Set when the event is waiting in the spool instead: why. */
   spooledBecause?: string;
+  /** The event was applied, by another process's replay (its outcome is not known here). */
+  appliedElsewhere?: boolean;
   replay?: ReplayReport;
 }
 
@@ -263,12 +265,22 @@ export async function deliver(config: Config, event: HookEvent, options: { migra
     const replay = await replaySpool(db, config.dataDir, { budgetMs: options.replayBudgetMs, handOff: startDetachedReplay });
     const outcome = replay.outcomes.get(event.event_id);
     if (outcome) return { db, outcome, replay };
+    // Another process's replay may have applied it (it took the event with its batch): then nothing waits.
+    if (await appliedAlready(db, event.event_id)) return { db, replay, appliedElsewhere: true };
     return { db, replay, spooledBecause: waitingText(config, event, replay) };
   } catch (err) {
     await db?.close().catch(() => {});
     if (notKept) throw new HookFailure(`event NOT kept: the spool could not take it (${notKept.message}) and ${errorText(err)}`);
     const what = err instanceof DbUnavailableError ? 'database unavailable' : 'database write failed';
     return { spooledBecause: `${what} (${describeTarget(config)}): ${errorText(err)}; event kept in ${live} for the next replay` };
+  }
+}
+
+async function appliedAlready(db: Db, eventId: string): Promise<boolean> {
+  try {
+    return (await db.query('SELECT 1 FROM claude.applied_events WHERE event_id = $1', [eventId])).rowCount > 0;
+  } catch {
+    return false;
   }
 }
 

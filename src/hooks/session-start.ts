@@ -28,7 +28,12 @@ void runHook(NAME, async () => {
   let familySessionId: string | undefined;
   const compact = payload.source === 'compact';
   let context = `=== WHERE WE LEFT OFF ===\nProject: ${project}\n(not available: the claude-family database could not be reached; this session is recorded once it can be. Run /session-resume later.)`;
-  const started = delivery.outcome?.status === 'applied' ? delivery.outcome.session : undefined;
+  let started = delivery.outcome?.status === 'applied' ? delivery.outcome.session : undefined;
+  if (!started && delivery.appliedElsewhere && delivery.db) {
+    // Applied by another process's replay: the session is there all the same.
+    const { findSessionByClaudeId } = await import('../core/repos/sessions.js');
+    started = await findSessionByClaudeId(delivery.db, payload.session_id).catch(() => undefined);
+  }
   if (delivery.db && started) {
     const db = delivery.db;
     familySessionId = started.session_id;
