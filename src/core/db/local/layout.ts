@@ -133,7 +133,14 @@ export function serverHome(dataDir: string, account: Account | undefined): strin
   if (!account || exists(join(dataDir, 'postgres'))) return dataDir;
   const separate = rootServerHome(dataDir);
   if (exists(join(separate, 'postgres'))) return separate;
-  return reachableBy(dirname(dataDir), account) ? dataDir : separate;
+  return reachableBy(nearestExisting(dirname(dataDir)), account) ? dataDir : separate;
+}
+
+/** `dir`, or its nearest ancestor that exists (the folders between are created as the home's: traversable). */
+function nearestExisting(dir: string): string {
+  let at = dir;
+  while (!exists(at) && dirname(at) !== at) at = dirname(at);
+  return at;
 }
 
 export function localPaths(dataDir: string, account: Account | undefined = serverAccountIfAny()): LocalPaths {
