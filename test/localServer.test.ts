@@ -207,7 +207,7 @@ describe('running as root', { timeout: 180_000 }, () => {
     const dataDir = join(home, '.local', 'share', 'claude-family');
     const serverHome = rootServerHome(dataDir);
     try {
-      const env = { ...baseEnv(home), CLAUDE_FAMILY_PROJECT: 'private-home' };
+      const env: Record<string, string | undefined> = { ...baseEnv(home), CLAUDE_FAMILY_PROJECT: 'private-home' };
       delete env.XDG_DATA_HOME; // the default data directory: ~/.local/share/claude-family
       const start = await runNode(hookScript('session-start'), { stdin: JSON.stringify({ session_id: 'cc-private' }), env });
       expect(start.code).toBe(0);
