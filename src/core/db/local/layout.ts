@@ -84,6 +84,8 @@ export interface DataPaths {
   startError: string;
   /** Written while a major-version upgrade swaps clusters (upgrade.ts). */
   upgradeState: string;
+  /** Written when an upgrade starts, removed when it succeeds: an attempt that failed or was cut short. */
+  upgradeAttempt: string;
 }
 
 export function dataPaths(dataDir: string): DataPaths {
@@ -95,6 +97,7 @@ export function dataPaths(dataDir: string): DataPaths {
     passwordFile: join(dataDir, 'postgres.password'),
     startError: join(dataDir, 'server.error'),
     upgradeState: join(dataDir, 'upgrade.json'),
+    upgradeAttempt: join(dataDir, 'upgrade.attempt'),
   };
 }
 

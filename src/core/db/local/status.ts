@@ -8,6 +8,7 @@ import { ClusterProblemError, inspectCluster, keptAside, type ClusterState } fro
 import { readDescription, type ServerFile } from './description.js';
 import { localPaths, type LocalPaths } from './layout.js';
 import { isOurPostmaster, readPidFile } from './process.js';
+import { readUpgradeAttempt } from './upgrade.js';
 
 export interface LocalStatus {
   /** A usable cluster exists. */
@@ -69,6 +70,10 @@ export function localStatus(dataDir: string, options: { resolve?: (id: string) =
   if (!running) {
     const problem = whyNotRunning(paths, cluster, server, notes, options.resolve);
     if (problem) status.problem = problem;
+  }
+  const attempt = readUpgradeAttempt(paths);
+  if (attempt) {
+    notes.push(`an upgrade from Postgres ${attempt.from} to ${attempt.to} started ${attempt.at} did not finish (${attempt.error ?? 'cut short'}); the old cluster is kept and used: \`claude-family db start\` tries again`);
   }
   return status;
 }

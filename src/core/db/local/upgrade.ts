@@ -51,7 +51,43 @@ interface SwapState {
   record: UpgradeRecord;
 }
 
+/** An upgrade that started and has not succeeded (it failed, or its process was cut short). */
+export interface UpgradeAttempt {
+  from: number;
+  to: number;
+  at: string;
+  pid: number;
+  error?: string;
+}
+
+export function readUpgradeAttempt(paths: Pick<LocalPaths, 'upgradeAttempt'>): UpgradeAttempt | undefined {
+  try {
+    return JSON.parse(readFileSync(paths.upgradeAttempt, 'utf8')) as UpgradeAttempt;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function upgradeCluster(u: UpgradeInput): Promise<UpgradeReport> {
+  const attempt: UpgradeAttempt = { from: u.from.major, to: u.to.major, at: new Date().toISOString(), pid: process.pid };
+  writeFileAtomic(u.paths.upgradeAttempt, `${JSON.stringify(attempt)}\n`, 0o600);
+  try {
+    const report = await upgrade(u);
+    rmSync(u.paths.upgradeAttempt, { force: true });
+    return report;
+  } catch (err) {
+    writeFileAtomic(u.paths.upgradeAttempt, `${JSON.stringify({ ...attempt, error: (err as Error).message })}\n`, 0o600);
+    throw err;
+  }
+}
+
+/** Stops what an upgrade that was cut short left running: its temporary servers. */
+export async function stopUpgradeLeftovers(paths: LocalPaths, to: number): Promise<void> {
+  const staging = `${paths.pgData}.upgrade-${to}`;
+  if (existsSync(staging)) await stopPostmaster(staging, undefined, {});
+}
+
+async function upgrade(u: UpgradeInput): Promise<UpgradeReport> {
   const { paths, account } = u;
   const staging = `${paths.pgData}.upgrade-${u.to.major}`;
   u.onNotice?.(`upgrading the local Postgres from ${u.from.major} to ${u.to.major}: copying every row into a new cluster (once; the old cluster is kept)`);
