@@ -93,6 +93,9 @@ describe('a cluster that cannot be used is never deleted or initialised over', {
     expect(status.stdout).toMatch(/^Local Postgres: not running: the local Postgres cannot start: /);
     expect(status.stdout).toMatch(reason);
     expect(status.stdout).toMatch(/\n {2}last start failed: \d{4}-\d\d-\d\dT\S+ the local Postgres cannot start/);
+    const doctor = await runNode(CLI, { args: ['doctor'], env });
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toMatch(/\nLocal Postgres: not running: the local Postgres cannot start: .*\n {2}last start failed: /);
     const start = await runNode(CLI, { args: ['db', 'start'], env });
     expect(start.code).toBe(1);
     expect(lines(start)).toEqual([expect.stringMatching(/^claude-family db start: database unavailable .*: the local Postgres cannot start: .*--new-cluster/)]);
@@ -163,6 +166,9 @@ describe('binaries that stay', { timeout: 180_000 }, () => {
 
     const status = JSON.parse((await runNode(b.cli, { args: ['db', 'status', '--json'], env })).stdout);
     expect(status.problem).toBeNull();
+    const doctor = await runNode(b.cli, { args: ['doctor'], env });
+    expect(doctor.code).toBe(0);
+    expect(doctor.stdout).toMatch(/\nLocal Postgres: stopped; the next hook or `claude-family db start` starts it\.\n {2}note: the binaries server\.json names are gone/);
     expect(status.notes).toEqual([expect.stringMatching(/^the binaries server\.json names are gone \(.*build-a.*\/postgres\); the next start copies the installed Postgres 18\.\S+ and writes server\.json again$/)]);
     const hook = await runNode(b.hook('post-tool-use'), { stdin: todoWrite('After the update'), env });
     expect(hook.code).toBe(0);
