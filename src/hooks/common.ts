@@ -34,8 +34,20 @@ export const HOOK_QUERY_DEADLINE_MS = 2000;
 export const HOOK_START_TIMEOUT_MS = 5000;
 /** Replay budget on the hot path (PostToolUse); the rest goes to one detached `spool replay`. */
 export const HOT_REPLAY_BUDGET_MS = 200;
-/** Replay budget of SessionStart and SessionEnd (Claude Code gives them 30 s). */
+/** Replay budget of SessionEnd (Claude Code gives it 30 s). */
 export const SESSION_REPLAY_BUDGET_MS = 3000;
+/** SessionStart's whole budget, however long the backlog: the session waits for it. */
+export const SESSION_START_BUDGET_MS = 3000;
+/** What SessionStart keeps of its budget for the work after the replay: the handoff, the env file, exiting. */
+const SESSION_START_AFTER_REPLAY_MS = 900;
+
+/**
+ * SessionStart's replay budget: what is left of its 3 s once Node has started and read its input (on a
+ * loaded machine that alone can take half a second), less what the handoff needs; at least 250 ms.
+ */
+export function sessionStartReplayBudgetMs(): number {
+  return Math.max(250, Math.round(SESSION_START_BUDGET_MS - SESSION_START_AFTER_REPLAY_MS - process.uptime() * 1000));
+}
 /** Whole-hook deadlines, well inside the timeouts install-hooks writes (PostToolUse 10 s, the others 30 s). */
 export const HOOK_DEADLINE_MS = { 'post-tool-use': 7000, 'session-start': 20_000, 'session-end': 20_000 } as const;
 /** A payload nested deeper than this is not parsed (it would exhaust the stack): it is kept as rejected. */

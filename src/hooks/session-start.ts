@@ -7,7 +7,7 @@
 // there and the hook says so.
 import { spoolBacklog } from '../core/events/spool.js';
 import { appendEnvFile } from '../core/fs/envFile.js';
-import { deliver, errorText, eventFor, HOOK_DEADLINE_MS, hookContext, payloadOrReject, readHookStdin, runHook, SESSION_REPLAY_BUDGET_MS, SessionStartPayload, warn } from './common.js';
+import { deliver, errorText, eventFor, HOOK_DEADLINE_MS, hookContext, payloadOrReject, readHookStdin, runHook, sessionStartReplayBudgetMs, SessionStartPayload, warn } from './common.js';
 
 const NAME = 'session-start';
 /** Most knowledge entries "where we left off" names. */
@@ -22,7 +22,7 @@ void runHook(NAME, async () => {
   // The handoff loader and renderer (needed on no other hook's path) load while the database is opened.
   const handoffModules = Promise.all([import('../core/session/handoff.js'), import('../core/render/handoff.js')]);
   handoffModules.catch(() => {}); // a failure is reported where it is awaited
-  const delivery = await deliver(config, event, { migrate: 'if-behind', replayBudgetMs: SESSION_REPLAY_BUDGET_MS });
+  const delivery = await deliver(config, event, { migrate: 'if-behind', replayBudgetMs: sessionStartReplayBudgetMs() });
   const problems: string[] = [];
   if (delivery.spooledBecause) problems.push(delivery.spooledBecause);
   let familySessionId: string | undefined;
