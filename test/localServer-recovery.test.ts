@@ -117,6 +117,20 @@ describe('a cluster that cannot be used is never deleted or initialised over', {
   });
 });
 
+describe('a recognisably empty cluster folder', { timeout: 60_000 }, () => {
+  it('(nothing in it but a desktop\'s .DS_Store) is taken as no cluster: the first hook creates one there', async () => {
+    const dataDir = freshDataDir('empty');
+    const pgData = localPaths(dataDir).pgData;
+    mkdirSync(pgData, { recursive: true });
+    writeFileSync(join(pgData, '.DS_Store'), '');
+    const r = await runNode(hookScript('post-tool-use'), { stdin: todoWrite('Into an empty folder'), env: envOf(dataDir, 'empty') });
+    expect(r.code).toBe(0);
+    expect(lines(r)).toEqual([expect.stringMatching(/creating the local Postgres database in .*\/postgres \(first use only/)]);
+    expect(readFileSync(join(pgData, 'PG_VERSION'), 'utf8').trim()).toBe('18');
+    expect(readdirSync(dirname(pgData)).filter((n) => n.startsWith('postgres.broken'))).toEqual([]);
+  });
+});
+
 /** An install of the built hooks and CLI with the platform package beside them, as `npm ci` + build make one. */
 function install(dir: string): { hook: (name: 'session-start' | 'post-tool-use') => string; cli: string } {
   cpSync(DIST, join(dir, 'dist'), { recursive: true });

@@ -20,7 +20,7 @@ import { DbUnavailableError } from './db.js';
 import { binariesIn, copiesIn, copyDirOf, fetchMajor, installedPackage, keepCopy, majorOf, removeUnusedCopies, versionOfBinDir, type Binaries, type InstalledPackage } from './local/binaries.js';
 import { ClusterProblemError, initCluster, inspectCluster, moveAside, removeEmpty, type ClusterState } from './local/cluster.js';
 import { connectionOf, describeServer, readDescription, sameDescription, writeServerFile, type LocalConnection, type ServerFile, type UpgradeRecord } from './local/description.js';
-import { dataPaths, localPaths, prepareHome, serverAccount, socketDirFor, type Account, type LocalPaths } from './local/layout.js';
+import { dataPaths, localPaths, makePrivateDir, prepareHome, serverAccount, serverHome, socketDirFor, type Account, type LocalPaths } from './local/layout.js';
 import { isOurPostmaster, readPidFile, removeStaleFiles, startPostmaster, stopPostmaster, waitReady, type PidFile, type StopResult } from './local/process.js';
 import { readUpgradeAttempt, resumeUpgrade, stopUpgradeLeftovers, upgradeCluster, type UpgradeReport } from './local/upgrade.js';
 
@@ -88,7 +88,8 @@ export async function ensureLocalServer(dataDir: string, options: EnsureOptions 
   }
   const timeoutMs = options.timeoutMs ?? 15_000;
   const account = serverAccount(options.env);
-  prepareHome(localPaths(dataDir, account), account);
+  const home = serverHome(dataDir, account);
+  makePrivateDir(dataDir, account && home === dataDir ? 0o711 : 0o700);
   let lock: FileLock;
   try {
     lock = await FileLock.acquire(data.lock, timeoutMs);

@@ -2,7 +2,7 @@
 // that is not recognisably empty is never removed or initialised over: the caller refuses to start and
 // says what to do, and only on the user's word (`db start --new-cluster`) is it renamed aside, kept.
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DbUnavailableError } from '../db.js';
 import type { Binaries } from './binaries.js';
@@ -85,7 +85,7 @@ export function removeEmpty(pgData: string): void {
     if (!DESKTOP_FILES.has(e)) throw new DbUnavailableError(`${pgData} is no longer empty; not removed`);
     rmSync(join(pgData, e), { force: true });
   }
-  rmSync(pgData, { recursive: false, force: true });
+  rmdirSync(pgData);
 }
 
 export interface InitOptions {

@@ -208,16 +208,14 @@ export function ownedDir(dir: string, account: Account | undefined): void {
 }
 
 /**
- * Makes the server's home ready. In root's separate home: /var/lib/claude-family (root's, 0755),
- * <uid>/ (root's, 0711) and the home itself (the account's, 0700), with a note naming the data
- * directory it belongs to.
+ * Makes the data directory and the server's home ready. The data directory is 0700, or 0711 when root
+ * keeps the cluster inside it. Root's separate home: /var/lib/claude-family (root's, 0755), <uid>/
+ * (root's, 0711) and the home itself (the account's, 0700), with a note naming the data directory it
+ * belongs to. A cluster elsewhere (server.json names one outside both) is left as it is.
  */
 export function prepareHome(paths: LocalPaths, account: Account | undefined): void {
-  if (paths.home === paths.dataDir) {
-    makePrivateDir(paths.dataDir, account ? 0o711 : 0o700);
-    return;
-  }
-  makePrivateDir(paths.dataDir, 0o700);
+  makePrivateDir(paths.dataDir, account && paths.home === paths.dataDir ? 0o711 : 0o700);
+  if (!account || paths.home !== rootServerHome(paths.dataDir)) return;
   for (const [dir, mode] of [[SERVER_HOMES, 0o755], [dirname(paths.home), 0o711]] as const) {
     if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode });
     const st = statSync(dir);
