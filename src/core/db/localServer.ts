@@ -18,7 +18,7 @@ import { FileLock, LockBusyError } from '../fs/fileLock.js';
 import { defaultProcessSource } from '../housekeeping/processes.js';
 import { DbUnavailableError } from './db.js';
 import { binariesIn, copiesIn, copyDirOf, fetchMajor, installedPackage, keepCopy, majorOf, removeUnusedCopies, versionOfBinDir, type Binaries, type InstalledPackage } from './local/binaries.js';
-import { ClusterProblemError, initCluster, inspectCluster, moveAside, removeEmpty, type ClusterState } from './local/cluster.js';
+import { ClusterProblemError, initCluster, inspectCluster, moveAside, removeEmpty } from './local/cluster.js';
 import { connectionOf, describeServer, readDescription, sameDescription, writeServerFile, type LocalConnection, type ServerFile, type UpgradeRecord } from './local/description.js';
 import { dataPaths, localPaths, makePrivateDir, prepareHome, serverAccount, serverHome, socketDirFor, type Account, type LocalPaths } from './local/layout.js';
 import { isOurPostmaster, readPidFile, removeStaleFiles, startPostmaster, stopPostmaster, waitReady, type PidFile, type StopResult } from './local/process.js';
