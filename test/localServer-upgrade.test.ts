@@ -91,7 +91,7 @@ async function cluster17(dataDir: string, project: string): Promise<Record<strin
 }
 
 describe('a cluster of an older Postgres major', { timeout: 300_000 }, () => {
-  it('17 -> 18: PostToolUse runs the old cluster as it is; SessionStart copies every row into a new cluster and keeps the old one', async () => {
+  it('17 -> 18: PostToolUse runs the old cluster as it is; after a stop, SessionStart copies every row into a new cluster and keeps the old one', async () => {
     const dataDir = freshDataDir('17to18');
     const project = 'upgrade-project';
     const before = await cluster17(dataDir, project);
@@ -109,7 +109,11 @@ describe('a cluster of an older Postgres major', { timeout: 300_000 }, () => {
     const late = await withServer(dataDir, allRows);
     expect(late.mcp_usage!.length).toBe(before.mcp_usage!.length + 1);
 
-    // SessionStart upgrades it (the 17 server running meanwhile is stopped first), and says so in its one line.
+    // While it runs, hooks leave it be (db status says what comes); once it stops (a reboot), the next
+    // SessionStart upgrades it and says so in its one line.
+    const running = JSON.parse((await runNode(CLI, { args: ['db', 'status', '--json'], env })).stdout);
+    expect(running.notes).toEqual([expect.stringMatching(/^it runs Postgres 17; `claude-family db start` \(or the first SessionStart after it stops\) copies every row into a new Postgres 18 cluster/)]);
+    await stopLocalServer(dataDir);
     const start = await runNode(hookScript('session-start'), { stdin: JSON.stringify({ session_id: 'cc-after-upgrade' }), env });
     expect(start.code).toBe(0);
     expect(lines(start)).toEqual([
@@ -182,7 +186,7 @@ describe('a cluster of an older Postgres major', { timeout: 300_000 }, () => {
     expect(after.sessions!.length).toBe(before.sessions!.length + 1);
   });
 
-  it('an upgrade cut short by a hook\'s deadline: its temporary server is stopped, hooks run the old cluster and say to run `db start`, which finishes it', async () => {
+  it('an upgrade cut short by a hook\'s deadline: its temporary server is stopped, hooks run the old cluster and say to run `db start`, which stops it and finishes the upgrade', async () => {
     const dataDir = freshDataDir('cut');
     const project = 'cut-project';
     await cluster17(dataDir, project);
@@ -204,7 +208,10 @@ describe('a cluster of an older Postgres major', { timeout: 300_000 }, () => {
     expect(readPidFile(paths.pgData)!.port).toBe(5432);
     expect(await scalar<string>(dataDir, "SELECT current_setting('server_version_num') AS v")).toMatch(/^17/);
     const status = JSON.parse((await runNode(CLI, { args: ['db', 'status', '--json'], env })).stdout);
-    expect(status.notes).toEqual([expect.stringMatching(/^an upgrade from Postgres 17 to 18 started \S+ did not finish \(cut short\); the old cluster is kept and used: `claude-family db start` tries again$/)]);
+    expect(status.notes).toEqual([
+      expect.stringMatching(/^it runs Postgres 17; `claude-family db start`/),
+      expect.stringMatching(/^an upgrade from Postgres 17 to 18 started \S+ did not finish \(cut short\); the old cluster is kept and used: `claude-family db start` tries again$/),
+    ]);
 
     const finish = await runNode(CLI, { args: ['db', 'start'], env });
     expect(finish.code, finish.stderr).toBe(0);

@@ -19,10 +19,10 @@ import { defaultProcessSource } from '../housekeeping/processes.js';
 import { DbUnavailableError } from './db.js';
 import { binariesIn, copiesIn, copyDirOf, fetchMajor, installedPackage, keepCopy, majorOf, removeUnusedCopies, versionOfBinDir, type Binaries, type InstalledPackage } from './local/binaries.js';
 import { ClusterProblemError, initCluster, inspectCluster, moveAside, removeEmpty } from './local/cluster.js';
-import { connectionOf, describeServer, readDescription, sameDescription, writeServerFile, type LocalConnection, type ServerFile, type UpgradeRecord } from './local/description.js';
+import { connectionOf, describeServer, readDescription, readUpgradeAttempt, sameDescription, writeServerFile, type LocalConnection, type ServerFile, type UpgradeRecord } from './local/description.js';
 import { dataPaths, localPaths, makePrivateDir, prepareHome, serverAccount, serverHome, socketDirFor, type Account, type LocalPaths } from './local/layout.js';
 import { isOurPostmaster, readPidFile, removeStaleFiles, startPostmaster, stopPostmaster, waitReady, type PidFile, type StopResult } from './local/process.js';
-import { readUpgradeAttempt, resumeUpgrade, stopUpgradeLeftovers, upgradeCluster, type UpgradeReport } from './local/upgrade.js';
+import type { UpgradeReport } from './local/upgrade.js';
 
 export { ClusterProblemError, inspectCluster, keptAside, type ClusterState } from './local/cluster.js';
 export { connectionOf, connectionUrl, LOCAL_DATABASE, LOCAL_USER, readDescription, type LocalConnection, type ServerFile } from './local/description.js';
@@ -52,9 +52,11 @@ export interface EnsureOptions {
   /** The user's word (`db start --new-cluster`): a cluster that cannot be used is renamed aside, kept, and a new one created. */
   newCluster?: boolean;
   /**
-   * Upgrade a cluster of an older Postgres major here. true (the CLI): try, every time until it works.
-   * 'unless-failed' (SessionStart, SessionEnd): try, unless an earlier attempt failed or was cut short
-   * by a hook's deadline; then run the old cluster as it is and say to run `db start`. false
+   * Upgrade a cluster of an older Postgres major here. true (the CLI): try, every time until it works,
+   * stopping a server of the old major that runs.
+   * 'unless-failed' (SessionStart, SessionEnd): try when the server is down, unless an earlier attempt
+   * failed or was cut short by a hook's deadline; then run the old cluster as it is and say to run
+   * `db start`. false
    * (PostToolUse, under a short deadline): run the old cluster as it is; a later hook upgrades it.
    */
   upgrade?: boolean | 'unless-failed';
@@ -82,7 +84,7 @@ export async function ensureLocalServer(dataDir: string, options: EnsureOptions 
   const known = readDescription(data.serverJson).server;
   if (known) {
     const pid = readPidFile(known.pgData);
-    if (pid?.status === 'ready' && listensAsDescribed(pid, known) && isOurPostmaster(known.pgData, pid) && !upgradeDue(dataDir, known, options)) {
+    if (pid?.status === 'ready' && listensAsDescribed(pid, known) && isOurPostmaster(known.pgData, pid) && !upgradeDue(known, options)) {
       return { connection: connectionOf(known), server: known, did: 'none', ms: Date.now() - t0 };
     }
   }
@@ -117,7 +119,8 @@ async function startUnderLock(dataDir: string, account: Account | undefined, opt
   const notice = options.onNotice ?? (() => {});
   // 1. The cluster: a swap an upgrade left half-done is finished first.
   let paths = localPaths(dataDir, account);
-  const resumed = resumeUpgrade(paths);
+  // (The upgrade module, with the copy and the migrations, is loaded only when an upgrade is under way.)
+  const resumed = existsSync(paths.upgradeState) ? (await import('./local/upgrade.js')).resumeUpgrade(paths) : undefined;
   const description = readDescription(paths.serverJson);
   let known = description.server;
   const repairs: string[] = description.problem ? [`${description.problem}; written again`] : [];
@@ -161,7 +164,7 @@ async function startUnderLock(dataDir: string, account: Account | undefined, opt
     const attempt = readUpgradeAttempt(paths);
     const mayUpgrade = options.upgrade === true || options.upgrade === undefined || (options.upgrade === 'unless-failed' && !attempt);
     if (pkg && pkg.major > major && !mayUpgrade && own) {
-      await stopUpgradeLeftovers(paths, pkg.major);
+      await (await import('./local/upgrade.js')).stopUpgradeLeftovers(paths, pkg.major);
       if (attempt) notice(`an upgrade of the local Postgres from ${major} to ${pkg.major} did not finish (${attempt.error ?? `cut short at ${attempt.at}`}); the Postgres ${major} cluster is used as it is: run \`claude-family db start\` to finish it`);
     }
     if (pkg && pkg.major > major && mayUpgrade) {
@@ -169,6 +172,7 @@ async function startUnderLock(dataDir: string, account: Account | undefined, opt
       if (!from) throw new DbUnavailableError(oldBinariesGone(paths.pgData, major, pkg.major));
       const to = keepCopy(paths.binRoot, pkg.root, pkg.version, account).binaries;
       const tcpPorts: [number, number] | undefined = process.platform === 'win32' ? [await freePort(), await freePort()] : undefined;
+      const { upgradeCluster } = await import('./local/upgrade.js');
       upgrade = await upgradeCluster({ paths, account, from: { major, binaries: from }, to: { major: pkg.major, binaries: to }, startTimeoutMs: Math.max(timeoutMs, 30_000), onNotice: notice, ...(tcpPorts ? { tcpPorts } : {}) });
       upgrades.push({ from: upgrade.from, to: upgrade.to, keptAs: upgrade.keptAs, at: upgrade.at, rows: upgrade.rows });
       notice(
@@ -228,11 +232,12 @@ function listensAsDescribed(pid: PidFile, server: Pick<ServerFile, 'port'>): boo
 
 /**
  * Whether a running server is of an older Postgres major than the installed binaries and this caller
- * may upgrade it (two small reads: the package's version and PG_VERSION). The plugin never does.
+ * upgrades it while it runs: the CLI only (`db start`, any command). Hooks leave a running server as it
+ * is (resolving the package costs a cold process 7-15 ms); they upgrade it once it has stopped (a reboot,
+ * `db stop`). The plugin never does.
  */
-function upgradeDue(dataDir: string, known: ServerFile, options: EnsureOptions): boolean {
-  if (options.upgrade === false || !options.resolve) return false;
-  if (options.upgrade === 'unless-failed' && existsSync(dataPaths(dataDir).upgradeAttempt)) return false;
+function upgradeDue(known: ServerFile, options: EnsureOptions): boolean {
+  if (!(options.upgrade === true || options.upgrade === undefined) || !options.resolve) return false;
   const { pkg } = findInstalled(options.resolve);
   if (!pkg) return false;
   const state = inspectMajor(known.pgData);

@@ -137,3 +137,20 @@ export function describeServer(
 export function sameDescription(a: ServerFile, b: ServerFile): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
+
+/** An upgrade that started and has not succeeded (it failed, or its process was cut short): upgrade.attempt. */
+export interface UpgradeAttempt {
+  from: number;
+  to: number;
+  at: string;
+  pid: number;
+  error?: string;
+}
+
+export function readUpgradeAttempt(paths: { upgradeAttempt: string }): UpgradeAttempt | undefined {
+  try {
+    return JSON.parse(readFileSync(paths.upgradeAttempt, 'utf8')) as UpgradeAttempt;
+  } catch {
+    return undefined;
+  }
+}

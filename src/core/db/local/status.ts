@@ -5,10 +5,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { copiesIn, installedPackage, majorOf, versionOfBinDir, type InstalledPackage } from './binaries.js';
 import { ClusterProblemError, inspectCluster, keptAside, type ClusterState } from './cluster.js';
-import { readDescription, type ServerFile } from './description.js';
+import { readDescription, readUpgradeAttempt, type ServerFile } from './description.js';
 import { localPaths, type LocalPaths } from './layout.js';
 import { isOurPostmaster, readPidFile } from './process.js';
-import { readUpgradeAttempt } from './upgrade.js';
 
 export interface LocalStatus {
   /** A usable cluster exists. */
@@ -70,6 +69,11 @@ export function localStatus(dataDir: string, options: { resolve?: (id: string) =
   if (!running) {
     const problem = whyNotRunning(paths, cluster, server, notes, options.resolve);
     if (problem) status.problem = problem;
+  } else if (cluster.kind === 'cluster') {
+    const pkg = installed(options.resolve);
+    if (pkg && pkg.major > cluster.major) {
+      notes.push(`it runs Postgres ${cluster.major}; \`claude-family db start\` (or the first SessionStart after it stops) copies every row into a new Postgres ${pkg.major} cluster (the old one is kept)`);
+    }
   }
   const attempt = readUpgradeAttempt(paths);
   if (attempt) {
@@ -83,12 +87,7 @@ function whyNotRunning(paths: LocalPaths, cluster: ClusterState, server: ServerF
   if (cluster.kind === 'absent' && server) return new ClusterProblemError(paths.pgData, `the cluster ${server.pgData} that server.json records is gone (a volume not mounted? a folder deleted?)`).message;
   if (cluster.kind !== 'cluster') return undefined;
   if (paths.runDirProblem) return paths.runDirProblem;
-  let pkg: InstalledPackage | undefined;
-  try {
-    pkg = resolve ? installedPackage(resolve) : undefined;
-  } catch {
-    pkg = undefined;
-  }
+  const pkg = installed(resolve);
   const M = cluster.major;
   const present = server !== undefined && existsSync(server.start.command);
   const version = present ? (server.binVersion ?? versionOfBinDir(dirname(server.start.command))) : undefined;
@@ -111,6 +110,14 @@ function whyNotRunning(paths: LocalPaths, cluster: ClusterState, server: ServerF
     else if (target === undefined || target === M) return `${gone}; run \`claude-family db start\` from an install of claude-family (it copies the installed binaries)`;
   }
   return undefined;
+}
+
+function installed(resolve: ((id: string) => string) | undefined): InstalledPackage | undefined {
+  try {
+    return resolve ? installedPackage(resolve) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function directorySize(dir: string): number {

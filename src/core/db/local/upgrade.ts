@@ -18,7 +18,7 @@ import { migrate } from '../migrate.js';
 import { openPostgres } from '../pg.js';
 import type { Binaries } from './binaries.js';
 import { initCluster, inspectCluster } from './cluster.js';
-import { LOCAL_DATABASE, LOCAL_USER, startCommand, type Listen, type UpgradeRecord } from './description.js';
+import { LOCAL_DATABASE, LOCAL_USER, startCommand, type Listen, type UpgradeAttempt, type UpgradeRecord } from './description.js';
 import type { Account, LocalPaths } from './layout.js';
 import { removeStaleFiles, startPostmaster, stopPostmaster, type StartSpec } from './process.js';
 
@@ -49,23 +49,6 @@ interface SwapState {
   staging: string;
   keptAs: string;
   record: UpgradeRecord;
-}
-
-/** An upgrade that started and has not succeeded (it failed, or its process was cut short). */
-export interface UpgradeAttempt {
-  from: number;
-  to: number;
-  at: string;
-  pid: number;
-  error?: string;
-}
-
-export function readUpgradeAttempt(paths: Pick<LocalPaths, 'upgradeAttempt'>): UpgradeAttempt | undefined {
-  try {
-    return JSON.parse(readFileSync(paths.upgradeAttempt, 'utf8')) as UpgradeAttempt;
-  } catch {
-    return undefined;
-  }
 }
 
 export async function upgradeCluster(u: UpgradeInput): Promise<UpgradeReport> {
