@@ -5,13 +5,13 @@
 // dist/cli.mjs) as child processes, exactly as Claude Code would call them, on the same database, and
 // stops the server at the end (`claude-family db stop`).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadHandoff } from './core/session/handoff.js';
 import { migrate } from './core/db/migrate.js';
-import { reachableBy, serverAccount, stopLocalServer } from './core/db/localServer.js';
+import { localPaths, stopLocalServer } from './core/db/localServer.js';
 import { openDatabase } from './core/db/open.js';
 import { renderHandoffMarkdown } from './core/render/handoff.js';
 import { upsertSessionState } from './core/repos/sessionState.js';
@@ -27,7 +27,7 @@ async function sampleSession(dataDir: string): Promise<void> {
   const db = await openDatabase({ dataDir }, { onNotice: (m) => console.error(`claude-family: ${m}`) });
   try {
     const report = await migrate(db);
-    console.error(`local Postgres in ${join(dataDir, 'postgres')} (created, started and migrated in ${Date.now() - started} ms; applied: ${report.applied.join(', ') || 'none'})`);
+    console.error(`local Postgres in ${localPaths(dataDir).pgData} (created, started and migrated in ${Date.now() - started} ms; applied: ${report.applied.join(', ') || 'none'})`);
     const { session } = await db.transaction(async (tx) => {
       const opened = await openSession(tx, { projectName: PROJECT, claudeSessionId: 'demo-session-0' });
       const projectId = opened.session.project_id;
@@ -114,18 +114,11 @@ function hooksLifecycle(root: string): void {
 }
 
 async function main(): Promise<void> {
-  let root = resolve('.demo');
-  const account = serverAccount();
-  if (account && !reachableBy(dirname(root), account)) {
-    // Root, in a checkout the server's account cannot reach (under /root, say): the demo's data goes
-    // to a folder it can, where the server runs as that account as for any root user.
-    const unreachable = dirname(root);
-    root = join(tmpdir(), 'claude-family-demo');
-    console.error(`demo: running as root, and ${account.name} (whom the server runs as) cannot reach ${unreachable}: using ${root}`);
-  }
-  await stopLocalServer(root); // a server left by an interrupted run
-  rmSync(root, { recursive: true, force: true });
-  mkdirSync(root, { recursive: true, mode: 0o711 });
+  const root = resolve('.demo');
+  // An earlier version of the demo, run as root, kept its data in the temporary directory: it goes.
+  await discard(join(tmpdir(), 'claude-family-demo'));
+  await discard(root); // the demo starts afresh each run
+  mkdirSync(root, { recursive: true, mode: 0o700 });
   try {
     await sampleSession(root);
     hooksLifecycle(root);
@@ -133,6 +126,18 @@ async function main(): Promise<void> {
     const stopped = await stopLocalServer(root);
     if (stopped.stopped) console.error(`demo: stopped the local Postgres server it had left running (pid ${stopped.pid})`);
   }
+}
+
+/**
+ * Removes a demo data directory and its server (stopped first, by pid). Running as root, the server of
+ * a data directory its account cannot reach (a checkout under /root) lives in /var/lib/claude-family.
+ */
+async function discard(dir: string): Promise<void> {
+  if (!existsSync(dir)) return;
+  await stopLocalServer(dir);
+  const home = localPaths(dir).home;
+  if (home !== dir) rmSync(home, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
 }
 
 main().catch((err: unknown) => {

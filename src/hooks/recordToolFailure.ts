@@ -47,7 +47,7 @@ export async function recordToolFailure(raw: string): Promise<void> {
     success: false,
     error: failureText(payload.error, payload.is_interrupt === true),
   });
-  const delivery = await deliver(config, event, { migrate: 'if-behind', replayBudgetMs: HOT_REPLAY_BUDGET_MS, importLegacy: false });
+  const delivery = await deliver(config, event, { migrate: 'if-behind', replayBudgetMs: HOT_REPLAY_BUDGET_MS, importLegacy: false, upgrade: false });
   await delivery.db?.close().catch(() => {});
   if (delivery.spooledBecause) warn(NAME, delivery.spooledBecause);
 }

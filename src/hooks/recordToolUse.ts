@@ -67,7 +67,7 @@ export async function recordToolUse(raw: string): Promise<void> {
   const event = eventFor(raw, NAME, { ...recorded, project, claude_session_id: payload.session_id });
 
   // The one-time import of old PGlite data takes seconds: SessionStart (30 s limit) does it, not this hot path.
-  const delivery = await deliver(config, event, { migrate: 'if-behind', replayBudgetMs: HOT_REPLAY_BUDGET_MS, importLegacy: false });
+  const delivery = await deliver(config, event, { migrate: 'if-behind', replayBudgetMs: HOT_REPLAY_BUDGET_MS, importLegacy: false, upgrade: false });
   await delivery.db?.close().catch(() => {});
   if (delivery.spooledBecause) problems.push(delivery.spooledBecause);
   // ONE line on stderr, whatever went wrong.

@@ -100,6 +100,13 @@ export async function runHook(name: string, body: () => Promise<void>, deadlineM
           process.exit(0);
         }, deadlineMs);
   timer?.unref();
+  // Never a stack trace and exit 1: whatever escapes (an 'error' event nobody listened to, say) is one line.
+  const last = (err: unknown) => {
+    process.stderr.write(line(name, `unexpected failure: ${errorText(err)}${hookState.kept ? `; its event is kept in ${hookState.kept} for the next replay` : ''}`));
+    process.exit(0);
+  };
+  process.on('uncaughtException', last);
+  process.on('unhandledRejection', last);
   try {
     await body();
   } catch (err) {

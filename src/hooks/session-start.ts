@@ -7,7 +7,7 @@
 // there and the hook says so.
 import { spoolBacklog } from '../core/events/spool.js';
 import { appendEnvFile } from '../core/fs/envFile.js';
-import { deliver, errorText, eventFor, HOOK_DEADLINE_MS, hookContext, payloadOrReject, readHookStdin, runHook, SESSION_REPLAY_BUDGET_MS, SessionStartPayload, warn } from './common.js';
+import { deliver, errorText, eventFor, HOOK_DEADLINE_MS, hookContext, payloadOrReject, readHookStdin, runHook, sessionStartReplayBudgetMs, SessionStartPayload, warn } from './common.js';
 
 const NAME = 'session-start';
 /** Most knowledge entries "where we left off" names. */
@@ -22,13 +22,18 @@ void runHook(NAME, async () => {
   // The handoff loader and renderer (needed on no other hook's path) load while the database is opened.
   const handoffModules = Promise.all([import('../core/session/handoff.js'), import('../core/render/handoff.js')]);
   handoffModules.catch(() => {}); // a failure is reported where it is awaited
-  const delivery = await deliver(config, event, { migrate: 'if-behind', replayBudgetMs: SESSION_REPLAY_BUDGET_MS });
+  const delivery = await deliver(config, event, { migrate: 'if-behind', replayBudgetMs: sessionStartReplayBudgetMs() });
   const problems: string[] = [];
   if (delivery.spooledBecause) problems.push(delivery.spooledBecause);
   let familySessionId: string | undefined;
   const compact = payload.source === 'compact';
   let context = `=== WHERE WE LEFT OFF ===\nProject: ${project}\n(not available: the claude-family database could not be reached; this session is recorded once it can be. Run /session-resume later.)`;
-  const started = delivery.outcome?.status === 'applied' ? delivery.outcome.session : undefined;
+  let started = delivery.outcome?.status === 'applied' ? delivery.outcome.session : undefined;
+  if (!started && delivery.appliedElsewhere && delivery.db) {
+    // Applied by another process's replay: the session is there all the same.
+    const { findSessionByClaudeId } = await import('../core/repos/sessions.js');
+    started = await findSessionByClaudeId(delivery.db, payload.session_id).catch(() => undefined);
+  }
   if (delivery.db && started) {
     const db = delivery.db;
     familySessionId = started.session_id;

@@ -6,7 +6,7 @@
 import { CHANGES_CHANNEL, parseChangeNotice, type ChangeNotice } from '../core/events/changes.js';
 import { ConfigError, defaultDataDir, describeTarget, loadConfig, type Env } from '../core/config.js';
 import type { Db, Unlisten } from '../core/db/db.js';
-import { ensureLocalServer, readServerFile } from '../core/db/localServer.js';
+import { ensureLocalServer, localServerExists } from '../core/db/localServer.js';
 import { migrate } from '../core/db/migrate.js';
 import { openPostgres } from '../core/db/pg.js';
 import { replaySpool } from '../core/events/spool.js';
@@ -101,7 +101,7 @@ export class Connection {
   }
 
   private openEmbedded(dataDir: string, key: string): Pool {
-    if (!readServerFile(dataDir)) {
+    if (!localServerExists(dataDir)) {
       throw new ConfigError(`no local database in ${dataDir} yet: run \`claude-family db start\` once (or start a Claude Code session with the hooks installed), which creates it`);
     }
     // The pool is created at once; it connects on first use, after `ready` has started the server.

@@ -1,6 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeTarget } from '../../core/config.js';
+import { localStatus } from '../../core/db/localServer.js';
+import { resolveFromHere } from '../../core/db/open.js';
 import { emptyReport, pendingSpoolCount, spoolPaths } from '../../core/events/spool.js';
 import { FileLock, type LockState } from '../../core/fs/fileLock.js';
 import { flag, json, type Command } from '../command.js';
@@ -75,7 +77,7 @@ function lockFiles(dataDir: string): string[] {
 
 export const doctor: Command = {
   name: 'doctor',
-  summary: 'Check the data directory: lock files (held, or stale and wedging everything) and the spool. Changes nothing unless --clear-stale-locks.',
+  summary: 'Check the data directory: the local server (and why it is not running), lock files (held, or stale and wedging everything) and the spool. Changes nothing unless --clear-stale-locks.',
   usage: '[--clear-stale-locks] [--json]',
   details: [
     '  --clear-stale-locks  remove the stale locks found (a lock whose owner is gone, or an empty or unreadable',
@@ -91,10 +93,33 @@ export const doctor: Command = {
       return clear && state.state === 'stale' ? { ...state, cleared: FileLock.clearIfStale(p) } : state;
     });
     const spooled = pendingSpoolCount(dataDir);
+    // The local server, when it is the database in use: running, or why not.
+    const local = ctx.config.databaseUrl ? undefined : localStatus(dataDir, { resolve: resolveFromHere });
+    const localServer = local && {
+      running: local.running,
+      pid: local.pid ?? null,
+      initialized: local.initialized,
+      problem: local.problem ?? null,
+      notes: local.notes,
+      lastStartError: local.running ? null : (local.lastStartError ?? null),
+    };
     if (flag(args, 'json')) {
-      ctx.io.out(json({ dataDir, locks, spooledEvents: spooled }));
+      ctx.io.out(json({ dataDir, locks, spooledEvents: spooled, localServer: localServer ?? null }));
     } else {
       const lines = [`Data directory: ${dataDir}`, `Spooled events waiting: ${spooled}`];
+      if (localServer) {
+        lines.push(
+          localServer.running
+            ? `Local Postgres: running, pid ${localServer.pid}.`
+            : localServer.problem
+              ? `Local Postgres: not running: ${localServer.problem}.`
+              : localServer.initialized
+                ? 'Local Postgres: stopped; the next hook or `claude-family db start` starts it.'
+                : 'Local Postgres: not created yet; `claude-family db start` or any hook creates it.',
+        );
+        if (localServer.lastStartError) lines.push(`  last start failed: ${localServer.lastStartError}`);
+        for (const note of localServer.notes) lines.push(`  note: ${note}`);
+      }
       if (locks.length === 0) lines.push('Locks: none');
       for (const l of locks) {
         lines.push(`Lock ${l.path}: ${l.state}${l.state === 'free' ? '' : ` (${l.reason})`}${l.cleared === true ? '; cleared' : l.cleared === false ? '; could not be cleared (it changed meanwhile)' : ''}`);
@@ -103,6 +128,6 @@ export const doctor: Command = {
       if (stale.length > 0) lines.push(`${stale.length} stale lock(s): run claude-family doctor --clear-stale-locks to remove them.`);
       ctx.io.out(lines.join('\n'));
     }
-    return locks.some((l) => l.state === 'stale' && !l.cleared) ? 1 : 0;
+    return locks.some((l) => l.state === 'stale' && !l.cleared) || localServer?.problem ? 1 : 0;
   },
 };

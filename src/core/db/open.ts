@@ -24,6 +24,8 @@ export interface OpenOptions {
    * runs once; the plugin never does it (it would load PGlite inside Obsidian).
    */
   importLegacy?: boolean;
+  /** Embedded: whether to upgrade a cluster of an older Postgres major now (see EnsureOptions.upgrade; default true). */
+  upgrade?: boolean | 'unless-failed';
 }
 
 /** Resolves the platform package of Postgres binaries from where this code is installed. */
@@ -60,5 +62,5 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir
 }
 
 async function startLocal(dataDir: string, options: OpenOptions): Promise<EnsureResult> {
-  return ensureLocalServer(dataDir, { resolve: resolveFromHere, timeoutMs: options.startTimeoutMs, onNotice: options.onNotice });
+  return ensureLocalServer(dataDir, { resolve: resolveFromHere, timeoutMs: options.startTimeoutMs, onNotice: options.onNotice, upgrade: options.upgrade });
 }

@@ -53,7 +53,8 @@ async function withDeadline<T>(client: pg.Client | pg.PoolClient, ms: number | u
   }
 }
 
-const UNAVAILABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN', '57P03', '3D000', '28P01', '28000']);
+// 57P01/57P02: the server is shutting down (db stop) or restarting after a crash, ending our connection.
+const UNAVAILABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN', '57P01', '57P02', '57P03', '3D000', '28P01', '28000']);
 
 function isUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
@@ -102,10 +103,17 @@ export function openPostgres(options: PgOptions = {}): Db {
     idleTimeoutMillis: 10_000,
     allowExitOnIdle: true,
   });
-  // An idle client losing its server must not crash the host process (Obsidian, a hook).
+  // A client losing its server must never crash the host process (Obsidian, a hook, the CLI): an idle
+  // one reports on the pool, a checked-out one on itself (a server stopped or killed between two
+  // statements of a transaction). Either way the client is discarded, not reused; the statement in
+  // flight, if any, fails with DbUnavailableError.
   pool.on('error', () => {});
   const clients = new Set<pg.PoolClient>();
-  pool.on('connect', (c) => clients.add(c));
+  const lost = new WeakSet<pg.PoolClient>();
+  pool.on('connect', (c) => {
+    clients.add(c);
+    c.on('error', () => lost.add(c));
+  });
   pool.on('remove', (c) => clients.delete(c));
 
   const connect = async (): Promise<pg.PoolClient> => {
@@ -125,7 +133,7 @@ export function openPostgres(options: PgOptions = {}): Db {
       if (err instanceof DbUnavailableError) broken = err;
       throw err;
     } finally {
-      client.release(broken);
+      client.release(broken ?? (lost.has(client) ? new Error('connection lost') : undefined));
     }
   };
 

@@ -35,6 +35,10 @@ export interface LockState {
   reason: string;
 }
 
+/** Locks this process holds, released when it exits. */
+const held = new Set<FileLock>();
+let exitHook: (() => void) | undefined;
+
 /** An empty or unreadable lock file older than this is stale (its writer crashed, or the disk filled up). */
 export const UNREADABLE_STALE_MS = 3000;
 
@@ -161,7 +165,16 @@ export class FileLock {
   private constructor(
     readonly path: string,
     private nonce: string,
-  ) {}
+  ) {
+    held.add(this);
+    if (!exitHook) {
+      // A process that exits holding a lock (a hook at its deadline) leaves none behind for the next to judge.
+      exitHook = () => {
+        for (const lock of [...held]) lock.release();
+      };
+      process.once('exit', exitHook);
+    }
+  }
 
   static async acquire(path: string, waitMs: number): Promise<FileLock> {
     mkdirSync(dirname(path), { recursive: true });
@@ -252,11 +265,13 @@ export class FileLock {
       throw err;
     }
     this.released = true;
+    held.delete(this);
   }
 
   release(): void {
     if (this.released) return;
     this.released = true;
+    held.delete(this);
     const owner = look(this.path).state.owner;
     if (owner && (owner.nonce === this.nonce || (owner.nonce === undefined && owner.pid === process.pid))) rmSync(this.path, { force: true });
   }
