@@ -3,13 +3,14 @@
 // lazily by openDatabase; the exit-0 wrapper lives in run.ts.
 import * as z from 'zod/mini';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultDataDir, describeTarget, loadConfig, type Config } from '../core/config.js';
 import { openDatabase } from '../core/db/open.js';
 import { DbUnavailableError, type Db } from '../core/db/db.js';
-import { migrate, pendingMigrationCount } from '../core/db/migrate.js';
+import { migrate, MigrationNotPermittedError, pendingMigrationCount } from '../core/db/migrate.js';
+import { writeFileAtomic } from '../core/fs/atomicFile.js';
 import { applyEvent, makeEvent, type ApplyOutcome, type EventBody, type HookEvent } from '../core/events/events.js';
 import { issuesText } from '../core/issueText.js';
 import { noNul, ValidationError } from '../core/models.js';
@@ -202,6 +203,8 @@ export function eventFor<B extends EventBody>(raw: string, hookName: string, bod
 export interface Delivery {
   /** The database, still open (the caller closes it), when it could be opened. */
   db?: Db;
+  /** Migrations are pending that the configured role may not apply: why, in words (the event waits in the spool). */
+  schemaBehind?: string;
   /** Set when the event itself was applied (by the replay that follows its append, or directly). */
   outcome?: ApplyOutcome;
   /** Set when the event is waiting in the spool instead: why. */
@@ -270,6 +273,7 @@ export async function deliver(config: Config, event: HookEvent, options: { migra
     });
     const needed = options.migrate === 'if-behind' ? (await pendingMigrationCount(db)) > 0 : options.migrate;
     if (needed) await migrate(db);
+    forgetSchemaBehind(config.dataDir);
     if (notKept) {
       // Nowhere else to keep it: write it now, even if older events wait in the spool.
       const outcome = await applyEvent(db, event);
@@ -285,6 +289,11 @@ export async function deliver(config: Config, event: HookEvent, options: { migra
   } catch (err) {
     await db?.close().catch(() => {});
     if (notKept) throw new HookFailure(`event NOT kept: the spool could not take it (${notKept.message}) and ${errorText(err)}`);
+    if (err instanceof MigrationNotPermittedError) {
+      // Said once (per set of pending migrations), not on every tool call: the events wait meanwhile.
+      const why = `${errorText(err)}; until then events wait in ${live}`;
+      return { schemaBehind: why, spooledBecause: sayOnce(config.dataDir, err.pending.join(',')) ? why : undefined };
+    }
     const what = err instanceof DbUnavailableError ? 'database unavailable' : 'database write failed';
     return { spooledBecause: `${what} (${describeTarget(config)}): ${errorText(err)}; event kept in ${live} for the next replay` };
   }
@@ -296,6 +305,31 @@ async function appliedAlready(db: Db, eventId: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Remembers that the hooks said the schema is behind (with these pending migrations), in the data directory. */
+const schemaBehindFile = (dataDir: string) => join(dataDir, 'schema-behind.said');
+
+/** True the first time `key` is seen (and remembered); false while it stays the same. */
+function sayOnce(dataDir: string, key: string): boolean {
+  const file = schemaBehindFile(dataDir);
+  try {
+    if (readFileSync(file, 'utf8') === key) return false;
+  } catch {
+    // not said yet
+  }
+  try {
+    writeFileAtomic(file, key, 0o600);
+  } catch {
+    // saying it again next time is the lesser harm
+  }
+  return true;
+}
+
+/** The schema is current: a later lag is said again. */
+function forgetSchemaBehind(dataDir: string): void {
+  const file = schemaBehindFile(dataDir);
+  if (existsSync(file)) rmSync(file, { force: true });
 }
 
 /** Why an event appended to the spool was not applied by the replay that followed. */

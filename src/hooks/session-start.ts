@@ -27,7 +27,8 @@ void runHook(NAME, async () => {
   if (delivery.spooledBecause) problems.push(delivery.spooledBecause);
   let familySessionId: string | undefined;
   const compact = payload.source === 'compact';
-  let context = `=== WHERE WE LEFT OFF ===\nProject: ${project}\n(not available: the claude-family database could not be reached; this session is recorded once it can be. Run /session-resume later.)`;
+  const unavailable = delivery.schemaBehind ?? 'the claude-family database could not be reached';
+  let context = `=== WHERE WE LEFT OFF ===\nProject: ${project}\n(not available: ${unavailable}; this session is recorded once it can be. Run /session-resume later.)`;
   let started = delivery.outcome?.status === 'applied' ? delivery.outcome.session : undefined;
   if (!started && delivery.appliedElsewhere && delivery.db) {
     // Applied by another process's replay: the session is there all the same.

@@ -12,6 +12,25 @@ export class MigrationError extends Error {
   }
 }
 
+/**
+ * Migrations are pending and the connected role may not apply them (an application role with DML
+ * rights only): the message names the migrations and says who must run `claude-family migrate`.
+ */
+export class MigrationNotPermittedError extends MigrationError {
+  constructor(
+    message: string,
+    /** The pending migrations, by file name. */
+    readonly pending: string[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'MigrationNotPermittedError';
+  }
+}
+
+/** 42501 insufficient_privilege: "permission denied for ...", "must be owner of ...". */
+const notPermitted = (err: unknown) => (err as { code?: string })?.code === '42501';
+
 export interface MigrationReport {
   applied: string[];
   alreadyApplied: string[];
@@ -29,15 +48,56 @@ function versionOf(name: string): number {
   return Number(match[1]);
 }
 
-async function ensureLedger(tx: Queryable): Promise<void> {
+/**
+ * Makes sure the schema and the ledger exist, creating only what is missing: a role that owns (or may
+ * create in) a `claude` schema a DBA made for it needs no CREATE right on the database, and a role
+ * with DML rights only runs no DDL at all once both exist. (CREATE ... IF NOT EXISTS checks the right to
+ * create before it looks, so it is not used.) Returns the connected role's name, for messages.
+ */
+async function ensureLedger(tx: Queryable, pendingIfRefused: () => string[]): Promise<string> {
   await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-  await tx.query('CREATE SCHEMA IF NOT EXISTS claude');
-  await tx.query(`CREATE TABLE IF NOT EXISTS claude.schema_migrations (
-    version    integer PRIMARY KEY,
-    name       text NOT NULL,
-    checksum   text NOT NULL,
-    applied_at timestamptz NOT NULL DEFAULT now()
-  )`);
+  const { rows } = await tx.query<{ role: string; database: string; schema: boolean; ledger: boolean }>(
+    `SELECT current_user AS role, current_database() AS database,
+            EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'claude') AS schema,
+            EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                     WHERE n.nspname = 'claude' AND c.relname = 'schema_migrations') AS ledger`,
+  );
+  const { role, database, schema, ledger } = rows[0]!;
+  try {
+    if (!schema) await tx.query('CREATE SCHEMA claude');
+    if (!ledger) {
+      await tx.query(`CREATE TABLE claude.schema_migrations (
+        version    integer PRIMARY KEY,
+        name       text NOT NULL,
+        checksum   text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    }
+  } catch (err) {
+    if (!notPermitted(err)) throw err;
+    const why = schema
+      ? `the role "${role}" may not create tables in the claude schema (${(err as Error).message})`
+      : `the database ${database} has no claude schema and the role "${role}" may not create one (${(err as Error).message}); ` +
+        `a database owner can create it for this role: CREATE SCHEMA claude AUTHORIZATION "${role}"`;
+    throw new MigrationNotPermittedError(`the database is not set up for claude-family yet: ${why}`, pendingIfRefused(), { cause: err });
+  }
+  return role;
+}
+
+/**
+ * The statement 001 opens with, `CREATE SCHEMA IF NOT EXISTS claude;`: the runner has made sure the
+ * schema exists, and the statement would need the CREATE right on the database even so. It is left
+ * out when a file is run (the file, and its checksum, stay as shipped).
+ */
+const CREATE_SCHEMA_STATEMENT = /^[ \t]*CREATE SCHEMA IF NOT EXISTS claude;[ \t]*$/im;
+
+function notPermittedMessage(pending: string[], role: string, err: unknown): string {
+  const [first, ...rest] = pending;
+  const which = rest.length === 0 ? `migration ${first} is` : `migrations ${first} and ${rest.length} more (${rest.join(', ')}) are`;
+  return (
+    `the database's claude schema is older than this version of claude-family: ${which} not applied, and the role "${role}" ` +
+    `may not apply ${rest.length === 0 ? 'it' : 'them'} (${(err as Error).message}). Someone connected as the owner of the claude schema must run \`claude-family migrate\``
+  );
 }
 
 interface LedgerRow {
@@ -61,9 +121,12 @@ export async function migrate(db: Db, files: readonly MigrationFile[] = MIGRATIO
   }
 
   const report: MigrationReport = { applied: [], alreadyApplied: [], unknown: [] };
+  let role = '';
+  const recorded = new Set<number>();
   await db.transaction(async (tx) => {
-    await ensureLedger(tx);
+    role = await ensureLedger(tx, () => ordered.map((f) => f.name));
     const { rows } = await tx.query<LedgerRow>('SELECT version, name, checksum FROM claude.schema_migrations ORDER BY version');
+    for (const row of rows) recorded.add(row.version);
     const known = new Map(ordered.map((f) => [versionOf(f.name), f]));
     for (const row of rows) {
       const file = known.get(row.version);
@@ -88,8 +151,12 @@ export async function migrate(db: Db, files: readonly MigrationFile[] = MIGRATIO
         return;
       }
       try {
-        await tx.exec(file.sql);
+        await tx.exec(file.sql.replace(CREATE_SCHEMA_STATEMENT, ''));
       } catch (err) {
+        if (notPermitted(err)) {
+          const pending = ordered.filter((f) => f === file || (versionOf(f.name) > version && !recorded.has(versionOf(f.name)))).map((f) => f.name);
+          throw new MigrationNotPermittedError(notPermittedMessage(pending, role, err), pending, { cause: err });
+        }
         throw new MigrationError(`migration ${file.name} failed: ${(err as Error).message}`, { cause: err });
       }
       await tx.query('INSERT INTO claude.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
