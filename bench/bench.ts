@@ -44,12 +44,15 @@ import { appendToSpool, pendingSpoolCount, spoolPaths } from '../src/core/events
 import { FileLock } from '../src/core/fs/fileLock.js';
 import { searchMemory, searchStatement, SEARCH_KINDS } from '../src/core/search/search.js';
 import { fmt, percentile, type BenchSection, type Result } from './support.js';
+import { remote } from './remote.js';
 
 /**
  * Sections beyond the core rows, each measuring one area on its own database and data. The full run
  * runs them all after the core rows; `BENCH_ONLY=<name> npm run bench` runs one alone.
  */
-const SECTIONS: Record<string, BenchSection> = {};
+const SECTIONS: Record<string, BenchSection> = {
+  remote,
+};
 
 const ROOT = process.env.CF_ROOT ?? process.cwd();
 const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -2,10 +2,13 @@
 // Obsidian. Postgres: the server at the connection string. Embedded: the per-user local server the hooks
 // use, found through <data dir>/server.json and started from it when it is down (no node needed: the
 // binary's absolute path is in the file). One small pool while the plugin runs, plus a dedicated LISTEN
-// connection that reconnects with backoff, in both modes.
+// connection that reconnects with backoff, in both modes. Where LISTEN cannot work (a connection pooler
+// in transaction mode hands each transaction to any server connection, so notifications go astray),
+// the plugin polls at the refresh interval instead: when the settings say the server is behind a
+// pooler, or when a test notification sent after LISTEN does not arrive.
 import { CHANGES_CHANNEL, parseChangeNotice, type ChangeNotice } from '../core/events/changes.js';
 import { ConfigError, defaultDataDir, describeTarget, loadConfig, type Env } from '../core/config.js';
-import type { Db, Unlisten } from '../core/db/db.js';
+import { DbUnavailableError, redact, type Db, type Unlisten } from '../core/db/db.js';
 import { ensureLocalServer, localServerExists } from '../core/db/localServer.js';
 import { migrate } from '../core/db/migrate.js';
 import { openPostgres } from '../core/db/pg.js';
@@ -36,6 +39,12 @@ export interface ConnectionOptions {
   startTimeoutMs?: number;
 }
 
+/** How the plugin learns of changes, for the status bar's tooltip. */
+export type UpdateMode = { kind: 'listen' } | { kind: 'polling'; everySeconds: number; reason: string };
+
+/** How long a test notification may take to arrive on the LISTEN connection before polling takes over. */
+export const LISTEN_PROBE_MS = 3000;
+
 interface Pool {
   /** What the pool was made for: a connection string, or the embedded data directory. */
   key: string;
@@ -55,6 +64,12 @@ export class Connection {
 
   describe(): string {
     return describeConnection(this.settings, this.options.env);
+  }
+
+  /** How changes arrive now (undefined before the first watch has found out). */
+  updateMode(): UpdateMode | undefined {
+    for (const w of this.watches) if (w.mode) return w.mode;
+    return undefined;
   }
 
   /** Runs `fn` with an open, migrated database. */
@@ -166,8 +181,11 @@ class Watch {
   private stopped = true;
   private unlisten?: Unlisten;
   private timer?: number;
+  private poller?: number;
   private backoff = 1000;
   private dropped = false;
+  /** How changes arrive, once known. */
+  mode?: UpdateMode;
 
   constructor(
     private readonly connection: Connection,
@@ -178,29 +196,84 @@ class Watch {
   start(): void {
     this.stopped = false;
     this.backoff = 1000;
+    this.mode = undefined;
+    if (this.connection.settings.behindPooler && this.connection.settings.mode !== 'embedded') {
+      this.poll('the setting "Server is behind a pooler" is on');
+      return;
+    }
     void this.listen();
   }
 
   private async listen(): Promise<void> {
     if (this.stopped) return;
+    let db: Db;
+    let unlisten: Unlisten;
     try {
-      const db = await this.connection.database();
-      const unlisten = await db.listen(CHANGES_CHANNEL, (payload) => void this.onChange(parseChangeNotice(payload)), {
+      db = await this.connection.database();
+      unlisten = await db.listen(CHANGES_CHANNEL, (payload) => void this.onChange(parseChangeNotice(payload)), {
         onClose: () => this.retry(),
       });
-      if (this.stopped) {
-        await unlisten();
-        return;
-      }
-      this.unlisten = unlisten;
-      this.backoff = 1000;
-      // Changes made while the connection was down were never notified: refresh once.
-      if (this.dropped) void this.onChange(undefined);
-      this.dropped = false;
     } catch (err) {
       this.onError?.(err);
+      // LISTEN itself refused (not a lost connection): a pooler that does not pass it on.
+      if (!(err instanceof DbUnavailableError) && err instanceof Error && /LISTEN|not supported|unsupported/i.test(err.message)) {
+        this.poll(`LISTEN failed on this server (${redact(err.message)})`);
+        return;
+      }
       this.retry();
+      return;
     }
+    if (this.stopped) {
+      await unlisten();
+      return;
+    }
+    this.unlisten = unlisten;
+    if (db.backend !== 'embedded' && !(await this.notificationsArrive(db))) {
+      this.unlisten = undefined;
+      await unlisten().catch(() => {});
+      if (!this.stopped) this.poll(`a test notification did not arrive within ${LISTEN_PROBE_MS / 1000} s, so LISTEN does not work through this connection (a pooler in transaction mode?)`);
+      return;
+    }
+    if (this.stopped) return;
+    this.mode = { kind: 'listen' };
+    this.backoff = 1000;
+    // Changes made while the connection was down were never notified: refresh once.
+    if (this.dropped) void this.onChange(undefined);
+    this.dropped = false;
+  }
+
+  /**
+   * Sends a notification on a channel of its own and waits for it on a LISTEN connection made the same
+   * way as the real one. Through a pooler in transaction mode it never arrives: the LISTEN ran on a
+   * server connection that went back to the pool, and the NOTIFY on whichever one the pool gave next.
+   */
+  private async notificationsArrive(db: Db): Promise<boolean> {
+    const channel = `claude_probe_${Math.random().toString(36).slice(2, 12)}`;
+    let arrived: () => void = () => {};
+    const got = new Promise<boolean>((resolve) => (arrived = () => resolve(true)));
+    let stop: Unlisten | undefined;
+    let timer: number | undefined;
+    try {
+      stop = await db.listen(channel, arrived);
+      await db.query('SELECT pg_notify($1, $2)', [channel, 'probe']);
+      return await Promise.race([got, new Promise<boolean>((resolve) => (timer = window.setTimeout(() => resolve(false), LISTEN_PROBE_MS)))]);
+    } catch {
+      // The probe could not be made (the server went away): keep LISTEN; a lost connection is retried anyway.
+      return true;
+    } finally {
+      window.clearTimeout(timer);
+      await stop?.().catch(() => {});
+    }
+  }
+
+  /** Polls at the refresh interval: every change source refreshes as if notified of "something". */
+  private poll(reason: string): void {
+    const everySeconds = this.connection.settings.refreshSeconds;
+    this.mode = { kind: 'polling', everySeconds, reason };
+    window.clearInterval(this.poller);
+    this.poller = window.setInterval(() => void this.onChange(undefined), everySeconds * 1000);
+    // Now, once: what was missed while finding out, and the status bar's tooltip.
+    void this.onChange(undefined);
   }
 
   private retry(): void {
@@ -215,7 +288,9 @@ class Watch {
   async stop(): Promise<void> {
     this.stopped = true;
     window.clearTimeout(this.timer);
+    window.clearInterval(this.poller);
     this.timer = undefined;
+    this.poller = undefined;
     const unlisten = this.unlisten;
     this.unlisten = undefined;
     await unlisten?.();

@@ -13,7 +13,7 @@ import { ClaudeFamilySettingTab } from './settingsTab.js';
 import { StatusBar } from './statusBar.js';
 
 /** Settings whose change means a new connection. */
-const CONNECTION_KEYS: (keyof ClaudeFamilySettings)[] = ['mode', 'connectionString', 'passwordSecret', 'dataDir', 'refreshSeconds'];
+const CONNECTION_KEYS: (keyof ClaudeFamilySettings)[] = ['mode', 'connectionString', 'passwordSecret', 'dataDir', 'refreshSeconds', 'behindPooler'];
 
 export default class ClaudeFamilyPlugin extends Plugin {
   declare settings: ClaudeFamilySettings;

@@ -22,8 +22,11 @@ export interface ClaudeFamilySettings {
   handoffFolder: string;
   sessionsFolder: string;
   knowledgeFolder: string;
-  /** Seconds between the status bar's refreshes (changes themselves arrive by NOTIFY). */
+  /** Seconds between the status bar's refreshes (changes themselves arrive by NOTIFY), and between
+   *  refreshes of everything when the plugin polls (behind a pooler). */
   refreshSeconds: number;
+  /** The server is reached through a connection pooler in transaction mode (LISTEN cannot work): poll. */
+  behindPooler: boolean;
   /** Rewrite the handoff notes and session notes by themselves when the data changes. */
   autoWriteNotes: boolean;
 }
@@ -38,6 +41,7 @@ export const DEFAULT_SETTINGS: ClaudeFamilySettings = {
   sessionsFolder: 'Claude/Sessions',
   knowledgeFolder: 'Claude/Knowledge',
   refreshSeconds: 30,
+  behindPooler: false,
   autoWriteNotes: true,
 };
 
@@ -62,6 +66,7 @@ export const SettingsSchema = z.object({
   sessionsFolder: Folder,
   knowledgeFolder: Folder,
   refreshSeconds: z.coerce.number().check(z.refine((n) => Number.isInteger(n), 'must be a whole number'), z.minimum(1), z.maximum(3600)),
+  behindPooler: z.boolean(),
   autoWriteNotes: z.boolean(),
 });
 

@@ -112,6 +112,16 @@ export class ClaudeFamilySettingTab extends PluginSettingTab {
         .addText((t) => t.setPlaceholder(fallback).setValue(s.dataDir).onChange((v) => this.later('dataDir', { dataDir: v.trim() })));
     }
 
+    if (s.mode !== 'embedded') {
+      new Setting(c)
+        .setName('Server is behind a pooler')
+        .setDesc(
+          'PgBouncer, Supavisor or RDS Proxy in transaction mode: notifications (LISTEN) cannot work through them, so changes are polled at the refresh interval instead. ' +
+            'The plugin also finds this out by itself; the status bar\'s tooltip says when it polls.',
+        )
+        .addToggle((t) => t.setValue(s.behindPooler).onChange(async (v) => this.host.updateSettings({ behindPooler: v })));
+    }
+
     const test = new Setting(c).setName('Test connection').setDesc(this.host.connection.describe());
     test.addButton((b) => b.setButtonText('Test connection').onClick(() => void this.testConnection()));
     this.testResultEl = test.descEl.createDiv({ cls: 'claude-family-test-result' });
@@ -130,7 +140,7 @@ export class ClaudeFamilySettingTab extends PluginSettingTab {
     this.folderSetting(c, 'Session notes folder', 'One note per Claude Code session.', 'sessionsFolder');
     this.folderSetting(c, 'Knowledge folder', 'Where knowledge entries are written as notes.', 'knowledgeFolder');
 
-    const refresh = new Setting(c).setName('Refresh interval (seconds)').setDesc('How often the embedded database is re-read (a Postgres server pushes changes as they happen).');
+    const refresh = new Setting(c).setName('Refresh interval (seconds)').setDesc('How often the status bar is re-read; behind a pooler, how often everything is (otherwise the database pushes changes as they happen).');
     refresh.addText((t) =>
       t.setValue(String(s.refreshSeconds)).onChange((v) => {
         const ok = SettingsSchema.shape.refreshSeconds.safeParse(v);

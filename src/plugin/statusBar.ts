@@ -4,8 +4,8 @@ import { getProjectByName } from '../core/repos/projects.js';
 import { listSessions } from '../core/repos/sessions.js';
 import { countTodos } from '../core/repos/todos.js';
 import { ConfigError } from '../core/config.js';
-import { MigrationError } from '../core/db/migrate.js';
-import type { Connection } from './connection.js';
+import { MigrationError, MigrationNotPermittedError } from '../core/db/migrate.js';
+import type { Connection, UpdateMode } from './connection.js';
 import { connectionProblem } from './problems.js';
 
 export interface ProjectStatus {
@@ -33,15 +33,26 @@ export function statusText(s: ProjectStatus): string {
 export function offlineText(err: unknown): string {
   if (/no local database in/i.test((err as Error)?.message ?? '')) return 'Claude: offline, no local database yet';
   if (err instanceof ConfigError) return 'Claude: offline, not configured';
+  if (err instanceof MigrationNotPermittedError) return 'Claude: offline, the schema owner must migrate';
   if (err instanceof MigrationError) return 'Claude: offline, schema could not be updated';
   const e = err as { code?: string; message?: string } | undefined;
   const text = `${e?.code ?? ''} ${e?.message ?? ''}`;
+  if (/(certificate|key) file .* (does not exist|cannot be read)|private key file .* may be read/i.test(text)) return 'Claude: offline, TLS file missing';
+  if (/TLS certificate is not trusted/i.test(text)) return 'Claude: offline, TLS certificate not trusted';
+  if (/TLS certificate does not name the host/i.test(text)) return 'Claude: offline, TLS host name mismatch';
+  if (/requires TLS|does not accept TLS|refuses this connection encrypted|requires a client certificate/i.test(text)) return 'Claude: offline, TLS settings do not match the server';
   if (/refused the credentials|28P01|28000|password authentication|SASL|password must be a string/i.test(text)) return 'Claude: offline, wrong password';
   if (/does not resolve|ENOTFOUND|EAI_AGAIN|getaddrinfo/i.test(text)) return 'Claude: offline, unknown host';
   if (/ECONNREFUSED|ENOENT|nothing is listening|socket is missing|did not start/i.test(text)) return 'Claude: offline, server not running';
   if (/timeout|timed out|ETIMEDOUT/i.test(text)) return 'Claude: offline, server not answering';
   if (/3D000|does not exist/i.test(text)) return 'Claude: offline, no such database';
   return 'Claude: offline, cannot reach the database';
+}
+
+/** The tooltip while the data is shown: how changes arrive, when that is not by notification. */
+export function onlineTooltip(mode: UpdateMode | undefined): string {
+  if (mode?.kind === 'polling') return `Updates by polling every ${mode.everySeconds} s: ${mode.reason}. Click to open the Claude Family settings.`;
+  return 'Claude Family settings';
 }
 
 export class StatusBar {
@@ -84,7 +95,7 @@ export class StatusBar {
         return;
       }
       this.el.textContent = statusText(await loadStatus(this.connection, project));
-      this.el.setAttribute('aria-label', 'Claude Family settings');
+      this.el.setAttribute('aria-label', onlineTooltip(this.connection.updateMode()));
     } catch (err) {
       this.el.textContent = offlineText(err);
       this.el.setAttribute('aria-label', `${connectionProblem(err)} Click to open the Claude Family settings.`);

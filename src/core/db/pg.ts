@@ -1,9 +1,14 @@
 import pg from 'pg';
 import { DbUnavailableError, redact, type Backend, type Db, type ListenOptions, type QueryResult, type Queryable, type Unlisten } from './db.js';
 import { parseConnectionString } from './connectionString.js';
+import { pgpassLookup } from './pgpass.js';
+import { callsForNextAttempt, describeTlsFailure, isTlsFailure, tlsPlan, type TlsAttempt, type TlsPlan } from './tls.js';
 
 export interface PgOptions {
-  /** postgres://user:pass@host:port/db; when absent node-postgres reads the PG* environment variables. */
+  /**
+   * A URL or libpq key=value pairs, read as libpq reads them (sslmode and friends: tls.ts); when absent,
+   * the PG* environment variables say where to connect.
+   */
   connectionString?: string;
   /** Instead of a connection string: the fields (the local server: a Unix socket directory as host). */
   connection?: { host: string; port: number; user: string; database: string; password?: string };
@@ -13,7 +18,11 @@ export interface PgOptions {
   connectTimeoutMs?: number;
   /** Pool size; hooks need 1, the plugin a few. */
   max?: number;
-  /** Cancels any single statement that runs longer than this (enforced by the server). */
+  /**
+   * Cancels any single statement that runs longer than this (enforced by the server). Set per
+   * transaction (SET LOCAL), never for the session or in the startup packet: a pooler in transaction
+   * mode refuses startup parameters and would carry session settings over to other clients.
+   */
   statementTimeoutMs?: number;
   /**
    * Client-side deadline for each statement: when the server does not answer in time (frozen, or the
@@ -21,6 +30,8 @@ export interface PgOptions {
    * DbUnavailableError. Hooks use it: a server-side timeout cannot help when the server is not there.
    */
   queryTimeoutMs?: number;
+  /** Where libpq's environment variables (PGSSLMODE, PGSSLROOTCERT, PGPASSWORD, ...) are read; default process.env. */
+  env?: Record<string, string | undefined>;
 }
 
 /** The client-side deadline passed. */
@@ -54,32 +65,103 @@ async function withDeadline<T>(client: pg.Client | pg.PoolClient, ms: number | u
 }
 
 // 57P01/57P02: the server is shutting down (db stop) or restarting after a crash, ending our connection.
-const UNAVAILABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN', '57P01', '57P02', '57P03', '3D000', '28P01', '28000']);
+// 53300: too many connections; 08P01: a pooler refusing a startup parameter or a protocol step.
+const UNAVAILABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN', '57P01', '57P02', '57P03', '3D000', '28P01', '28000', '53300', '08P01']);
 
 function isUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   if (e?.code && UNAVAILABLE_CODES.has(e.code)) return true;
+  if (isTlsFailure(err)) return true;
   return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/i.test(e?.message ?? '');
 }
 
-/** Says in plain words why a connection failed (the password redacted). */
-export function describe(err: unknown): string {
+/** Says in plain words why a connection failed (the password redacted); `plan` names the TLS settings. */
+export function describe(err: unknown, plan?: TlsPlan): string {
   const e = err as { code?: string; message?: string };
   const msg = redact(e?.message ?? String(err));
+  const tls = describeTlsFailure(err, plan);
+  if (tls !== undefined) return redact(tls);
   switch (e?.code) {
     case 'ENOENT': return `the local Postgres socket is missing: the server is not running (${msg})`;
     case 'ECONNREFUSED': return `nothing is listening at the Postgres address (${msg})`;
     case 'ENOTFOUND': case 'EAI_AGAIN': return `the Postgres host name does not resolve (${msg})`;
     case '3D000': return `the database does not exist (${msg})`;
     case '28P01': case '28000': return `Postgres refused the credentials (${msg})`;
-    default: return msg;
+    case '53300': return `the server has no connection slot left (${msg})`;
+    case '08P01': return `the server (or a connection pooler in front of it) refused the connection's protocol (${msg})`;
+    default:
+      if (/client password must be a string/i.test(msg)) return 'the server asks for a password and none is given (in the connection string, PGPASSWORD or a ~/.pgpass only its owner may read)';
+      return msg;
   }
 }
 
 /** Wraps connection failures in DbUnavailableError; statement errors pass through untouched. */
-function wrap(err: unknown): never {
-  if (isUnavailable(err)) throw new DbUnavailableError(`Postgres unavailable: ${describe(err)}`, { cause: err });
+function wrap(err: unknown, plan?: TlsPlan): never {
+  if (err instanceof DbUnavailableError) throw err;
+  if (isUnavailable(err)) throw new DbUnavailableError(`Postgres unavailable: ${describe(err, plan)}`, { cause: err });
   throw err;
+}
+
+/**
+ * Connecting failed: whatever the reason, the database is unavailable (said in words). When libpq's
+ * rules made several attempts (sslmode prefer or allow), each one's reason is given, in order.
+ */
+function wrapConnect(errors: { err: unknown; attempt: TlsAttempt }[], plan: TlsPlan): never {
+  const last = errors[errors.length - 1]!.err;
+  if (last instanceof DbUnavailableError) throw last;
+  const words = errors.map(({ err, attempt }) => (errors.length > 1 ? `${attempt === false ? 'without TLS' : 'with TLS'}: ${describe(err, plan)}` : describe(err, plan)));
+  throw new DbUnavailableError(`Postgres unavailable: ${[...new Set(words)].join('; then ')}`, { cause: last });
+}
+
+interface Target {
+  /** What every client of this database is made with, except `ssl`. */
+  base: pg.ClientConfig;
+  plan: TlsPlan;
+}
+
+/**
+ * The pool's clients: one whose connecting failed closes its socket at once. pg leaves it open, so a
+ * failure on our side of the handshake (no password to answer the server's SCRAM request) would keep a
+ * hook or the CLI alive until the server gives up on the login, a minute later.
+ */
+class PoolMember extends pg.Client {
+  constructor(config?: pg.ClientConfig) {
+    super(config);
+    const self = this as pg.Client;
+    const connect = self.connect.bind(self) as (callback?: (err: Error | null) => void) => unknown;
+    (self as { connect: unknown }).connect = (callback?: (err: Error | null) => void) =>
+      callback
+        ? connect((err) => {
+            if (err) destroyClient(self);
+            callback(err);
+          })
+        : connect();
+  }
+}
+
+const PLAIN: TlsPlan = { mode: 'disable', modeFrom: 'the default', attempts: [false] };
+
+/** The client settings and TLS attempts for `options` (a connection string read as libpq reads it, or the local server's fields). */
+function targetOf(options: PgOptions): Target {
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+  if (options.connection) return { base: { ...options.connection, connectionTimeoutMillis: connectTimeoutMs }, plan: PLAIN };
+  const env = options.env ?? process.env;
+  const fields = options.connectionString === undefined ? {} : parseConnectionString(options.connectionString);
+  const plan = tlsPlan(fields, env, env.HOME || undefined);
+  const own = fields.connect_timeout ? Math.max(2, fields.connect_timeout) * 1000 : Infinity; // libpq: at least 2 s
+  const base: pg.ClientConfig = {
+    host: fields.hostaddr ?? fields.host ?? env.PGHOSTADDR ?? env.PGHOST,
+    port: fields.port ?? (env.PGPORT ? Number(env.PGPORT) : undefined),
+    database: fields.database ?? env.PGDATABASE,
+    user: fields.user ?? env.PGUSER,
+    // libpq's order: the string, PGPASSWORD, the password file (read by us: pg's reader prints warnings).
+    // (pg calls the function with the parameters it resolved; undefined means no password.)
+    password: fields.password ?? env.PGPASSWORD ?? (((p: pg.ClientConfig) => pgpassLookup({ host: fields.host ?? p.host, port: p.port, database: p.database, user: p.user }, env)) as unknown as () => string),
+    ...(fields.application_name !== undefined ? { application_name: fields.application_name } : {}),
+    ...(fields.options !== undefined ? { options: fields.options } : {}),
+    connectionTimeoutMillis: Math.min(connectTimeoutMs, own),
+  };
+  return { base, plan };
 }
 
 async function run<R>(client: pg.PoolClient, text: string, params: readonly unknown[] | undefined, queryTimeoutMs: number | undefined): Promise<QueryResult<R>> {
@@ -92,35 +174,51 @@ async function run<R>(client: pg.PoolClient, text: string, params: readonly unkn
 }
 
 export function openPostgres(options: PgOptions = {}): Db {
-  // A URL or libpq key=value pairs (an unusable one fails here, saying how to fix it), or the fields.
-  const fields = options.connection ?? (options.connectionString === undefined ? {} : parseConnectionString(options.connectionString));
+  // A URL or libpq key=value pairs (an unusable one, or a TLS file that cannot be read, fails here
+  // saying how to fix it), or the local server's fields.
+  const { base, plan } = targetOf(options);
   const qt = options.queryTimeoutMs;
-  const pool = new pg.Pool({
-    ...fields,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
-    max: options.max ?? 4,
-    statement_timeout: options.statementTimeoutMs,
-    idleTimeoutMillis: 10_000,
-    allowExitOnIdle: true,
-  });
-  // A client losing its server must never crash the host process (Obsidian, a hook, the CLI): an idle
-  // one reports on the pool, a checked-out one on itself (a server stopped or killed between two
-  // statements of a transaction). Either way the client is discarded, not reused; the statement in
-  // flight, if any, fails with DbUnavailableError.
-  pool.on('error', () => {});
+  const timeoutMs = options.statementTimeoutMs ? Math.max(1, Math.floor(options.statementTimeoutMs)) : undefined;
+  /** Opens a transaction with the statement timeout of this Db, in one round trip. */
+  const begin = timeoutMs ? `BEGIN; SET LOCAL statement_timeout = ${timeoutMs}` : 'BEGIN';
   const clients = new Set<pg.PoolClient>();
   const lost = new WeakSet<pg.PoolClient>();
-  pool.on('connect', (c) => {
-    clients.add(c);
-    c.on('error', () => lost.add(c));
-  });
-  pool.on('remove', (c) => clients.delete(c));
+  // The pool's attempt (TLS or not): libpq tries them in order on every connection; one Db keeps to
+  // the one that worked, and moves on (a new pool) when it stops working.
+  let current = 0;
+  const makePool = (attempt: TlsAttempt): pg.Pool => {
+    const p = new pg.Pool({ ...base, ssl: attempt, max: options.max ?? 4, idleTimeoutMillis: 10_000, allowExitOnIdle: true, Client: PoolMember });
+    // A client losing its server must never crash the host process (Obsidian, a hook, the CLI): an
+    // idle one reports on the pool, a checked-out one on itself (a server stopped or killed between
+    // two statements of a transaction). Either way the client is discarded, not reused; the statement
+    // in flight, if any, fails with DbUnavailableError.
+    p.on('error', () => {});
+    p.on('connect', (c) => {
+      clients.add(c);
+      c.on('error', () => lost.add(c));
+    });
+    p.on('remove', (c) => clients.delete(c));
+    return p;
+  };
+  let pool = makePool(plan.attempts[0]!);
+  const retired: pg.Pool[] = [];
 
   const connect = async (): Promise<pg.PoolClient> => {
-    try {
-      return await pool.connect();
-    } catch (err) {
-      return wrap(err);
+    const errors: { err: unknown; attempt: TlsAttempt }[] = [];
+    for (let tried = 1; ; tried++) {
+      const at = current;
+      try {
+        return await pool.connect();
+      } catch (err) {
+        errors.push({ err, attempt: plan.attempts[at]! });
+        if (tried >= plan.attempts.length || !callsForNextAttempt(err, plan.attempts[at]!)) return wrapConnect(errors, plan);
+        if (current === at) {
+          current = (at + 1) % plan.attempts.length;
+          retired.push(pool);
+          void pool.end().catch(() => {});
+          pool = makePool(plan.attempts[current]!);
+        }
+      }
     }
   };
   /** Runs `fn` on one client; a client whose connection failed or timed out is discarded, not reused. */
@@ -137,50 +235,71 @@ export function openPostgres(options: PgOptions = {}): Db {
     }
   };
 
+  /** Runs `fn` in a transaction on `client` (opened with this Db's statement timeout). */
+  const inTransaction = async <T>(client: pg.PoolClient, fn: (tx: Queryable) => Promise<T>): Promise<T> => {
+    const tx: Queryable = {
+      query: (text, params) => run(client, text, params, qt),
+      exec: async (sql) => {
+        await run(client, sql, undefined, qt);
+      },
+    };
+    try {
+      await run(client, begin, undefined, qt);
+      const result = await fn(tx);
+      await run(client, 'COMMIT', undefined, qt);
+      return result;
+    } catch (err) {
+      if (!(err instanceof DbUnavailableError)) await withDeadline(client, qt, 'ROLLBACK', client.query('ROLLBACK')).catch(() => {});
+      throw err;
+    }
+  };
+  /** One statement (or script): with a statement timeout, in a transaction of its own that sets it. */
+  const single = <R>(text: string, params: readonly unknown[] | undefined): Promise<QueryResult<R>> =>
+    withClient((c) => (timeoutMs ? inTransaction(c, (tx) => tx.query<R>(text, params)) : run<R>(c, text, params, qt)));
+
   return {
     backend: options.backend ?? 'postgres',
-    query: (text, params) => withClient((c) => run(c, text, params, qt)),
+    query: (text, params) => single(text, params),
     exec: async (sql) => {
-      await withClient((c) => run(c, sql, undefined, qt));
+      await single(sql, undefined);
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      return withClient(async (client) => {
-        const tx: Queryable = {
-          query: (text, params) => run(client, text, params, qt),
-          exec: async (sql) => {
-            await run(client, sql, undefined, qt);
-          },
-        };
-        try {
-          await run(client, 'BEGIN', undefined, qt);
-          const result = await fn(tx);
-          await run(client, 'COMMIT', undefined, qt);
-          return result;
-        } catch (err) {
-          if (!(err instanceof DbUnavailableError)) await withDeadline(client, qt, 'ROLLBACK', client.query('ROLLBACK')).catch(() => {});
-          throw err;
-        }
-      });
+      return withClient((client) => inTransaction(client, fn));
     },
     async listen(channel: string, onNotify: (payload: string) => void, listenOptions: ListenOptions = {}): Promise<Unlisten> {
-      // A dedicated client: LISTEN belongs to one connection for its whole life.
-      const client = new pg.Client({ ...fields, connectionTimeoutMillis: options.connectTimeoutMs ?? 5000 });
+      // A dedicated client: LISTEN belongs to one connection for its whole life. It connects with the
+      // TLS attempt that works for the pool, and the next ones if that fails as libpq would go on.
+      let client!: pg.Client;
       let closing = false;
       let reported = false;
-      const lost = (err?: Error) => {
+      const ended = (err?: Error) => {
         if (closing || reported) return;
         reported = true;
         listenOptions.onClose?.(err);
       };
-      client.on('error', (err) => lost(err));
-      client.on('end', () => lost());
+      const errors: { err: unknown; attempt: TlsAttempt }[] = [];
+      // From the attempt the pool uses (the pool finds out about a change by itself).
+      for (let tried = 1, at = current; ; tried++, at = (at + 1) % plan.attempts.length) {
+        const attempt = plan.attempts[at]!;
+        const candidate = new pg.Client({ ...base, ssl: attempt });
+        candidate.on('error', (err) => (candidate === client ? ended(err) : undefined));
+        try {
+          await candidate.connect();
+          client = candidate;
+          break;
+        } catch (err) {
+          destroyClient(candidate);
+          errors.push({ err, attempt });
+          if (tried >= plan.attempts.length || !callsForNextAttempt(err, attempt)) return wrapConnect(errors, plan);
+        }
+      }
+      client.on('end', () => ended());
       try {
-        await client.connect();
         await client.query(`LISTEN ${quoteIdent(channel)}`);
       } catch (err) {
         closing = true;
         await client.end().catch(() => {});
-        return wrap(err);
+        return wrap(err, plan);
       }
       client.on('notification', (msg) => {
         if (msg.channel === channel) onNotify(msg.payload ?? '');
@@ -193,7 +312,7 @@ export function openPostgres(options: PgOptions = {}): Db {
     async close() {
       // A frozen server never answers the goodbye: after a second, the sockets are destroyed.
       let timer: NodeJS.Timeout | undefined;
-      const ended = pool.end().catch(() => {});
+      const ended = Promise.all([pool, ...retired].map((p) => p.end().catch(() => {})));
       await Promise.race([ended, new Promise<void>((r) => (timer = setTimeout(r, 1000)))]);
       clearTimeout(timer);
       for (const c of clients) destroyClient(c);
