@@ -5,6 +5,7 @@
 // Postgres cannot take (NUL bytes, control characters) or should not have to (a 100 KB paste) is
 // normalised away here first.
 import type { Queryable } from '../db/db.js';
+import { normalizeQuery } from './query.js';
 
 export const SEARCH_KINDS = ['knowledge', 'sessions', 'todos'] as const;
 export type SearchKind = (typeof SEARCH_KINDS)[number];
@@ -38,33 +39,7 @@ export interface SearchOptions {
 
 export const MAX_SEARCH_LIMIT = 100;
 export const SNIPPET_MAX = 200;
-/** Longer queries are cut (at a word): nobody types more, and a pasted 100 KB must not cost seconds. */
-export const QUERY_MAX_CHARS = 500;
-export const QUERY_MAX_WORDS = 32;
-
-/**
- * The query as Postgres is given it: control characters (NUL included, which Postgres text cannot hold)
- * become spaces, whitespace is collapsed, and it is cut to QUERY_MAX_WORDS words and QUERY_MAX_CHARS
- * characters. The empty string means there is nothing to search for.
- */
-export function normalizeQuery(query: string): string {
-  const words = query
-    // eslint-disable-next-line no-control-regex -- control characters are exactly what this removes
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
-    // A lone surrogate would reach Postgres as U+FFFD; drop it instead.
-    .replace(LONE_SURROGATE, ' ')
-    .split(/\s+/)
-    .filter((w) => w !== '');
-  let text = words.slice(0, QUERY_MAX_WORDS).join(' ');
-  if (text.length > QUERY_MAX_CHARS) {
-    text = text.slice(0, QUERY_MAX_CHARS);
-    const cut = text.lastIndexOf(' ');
-    text = (cut > 0 ? text.slice(0, cut) : text).replace(LONE_SURROGATE, '');
-  }
-  return text.trim();
-}
-
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+export { normalizeQuery, QUERY_MAX_CHARS, QUERY_MAX_WORDS } from './query.js';
 
 /**
  * `knowledge,sessions` (or repeated flags) as kinds; singular forms are accepted too. Throws a RangeError

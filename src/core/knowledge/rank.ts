@@ -1,0 +1,119 @@
+// Which knowledge entries are relevant to a text, in ONE statement over the full-text index (migration
+// 006: title weighted A, tags B, body C). Shared by the UserPromptSubmit hook and SessionStart's knowledge
+// lines (relevance: accepted entries only, a threshold, at most 3), and by `search` / MCP `search` (the
+// same project filter; pending entries shown there, labelled).
+//
+// A prompt is not a search query: "how do I end a session and save state for the next one?" has no entry
+// containing every word. So the prompt's words (stemmed, stop words dropped) are OR-ed, and an entry is
+// scored by ts_rank, which for an OR query is about the mean over the prompt's words of the weight of the
+// best place each occurs (1.0 in the title, 0.4 in tags, 0.2 in the body): a weighted coverage. An entry
+// must also contain at least MIN_MATCHED_WORDS of the words, so one common word ("thanks", "commit")
+// never delivers anything on its own. The threshold was tuned on the relevance table
+// (test/knowledge-relevance.test.ts), not by eye.
+import type { Queryable } from '../db/db.js';
+import { normalizeQuery } from '../search/query.js';
+
+/** Least score an entry needs to be delivered at the prompt (ts_rank, weights below). */
+export const RELEVANCE_THRESHOLD = 0.12;
+/** Least number of the prompt's distinct words an entry must contain to be delivered. */
+export const MIN_MATCHED_WORDS = 2;
+/** Most entries one delivery carries. */
+export const DELIVERY_LIMIT = 3;
+/** ts_rank's weights, in its order {D, C, B, A}: example code, body, tags, title. */
+const WEIGHTS = `'{0.05, 0.2, 0.4, 1.0}'::float4[]`;
+
+/** Characters of an entry's body the statement returns (the renderer trims further). */
+export const BODY_CHARS = 4000;
+
+export interface RankedEntry {
+  knowledge_id: string;
+  title: string;
+  projects: string[];
+  tags: string[];
+  /** The note's path in the vault, when the entry came from one. */
+  path: string | null;
+  /** The note's body (or an old entry's description, gotchas and example), at most BODY_CHARS. */
+  body: string;
+  review: 'pending' | 'accepted';
+  entry_hash: string;
+  score: number;
+  /** How many of the text's distinct words the entry contains. */
+  matched: number;
+}
+
+/**
+ * An entry applies to a project when its `projects` is empty (every project) or names it. `param` is the
+ * placeholder of the project name. Archived entries never apply.
+ */
+export function appliesToProject(alias: string, param: string): string {
+  return `${alias}.archived_at IS NULL AND (cardinality(${alias}.projects) = 0 OR ${alias}.projects @> ARRAY[${param}::text])`;
+}
+
+/** The prompt's words OR-ed into a tsquery ($1): plainto_tsquery's ANDs made ORs (lexemes have no spaces). */
+export const OR_QUERY = `replace(plainto_tsquery('english', $1::text)::text, ' & ', ' | ')::tsquery`;
+
+export interface RankStatementOptions {
+  /** Only entries a person accepted (delivery); false: pending ones too (search). */
+  acceptedOnly: boolean;
+  /**
+   * Placeholder of a Claude Code session id: entries already delivered to it, unchanged since (same
+   * entry_hash), are left out before the limit is applied.
+   */
+  notDeliveredTo?: string;
+}
+
+/**
+ * The ranking statement: $1 the text, $2 the project, $3 the limit, $4 the threshold, $5 the least number
+ * of matched words. The tsquery is written out in the WHERE so the GIN index is used.
+ */
+export function rankStatement(options: RankStatementOptions): string {
+  const notDelivered = options.notDeliveredTo
+    ? `\n        AND NOT EXISTS (SELECT 1 FROM claude.knowledge_retrievals r
+          WHERE r.claude_session_id = ${options.notDeliveredTo}::text AND r.knowledge_id = k.knowledge_id AND r.entry_hash = k.entry_hash)`
+    : '';
+  return `SELECT c.knowledge_id, c.pattern_name AS title, c.projects, c.tags, c.source_note_path AS path,
+      left(coalesce(c.body, concat_ws(E'\\n\\n', c.description, claude.text_list(c.gotchas), c.example_code)), ${BODY_CHARS}) AS body,
+      c.review, c.entry_hash, c.score::float8 AS score, c.matched::int AS matched
+    FROM (
+      SELECT k.*, ts_rank(${WEIGHTS}, k.search_vector, ${OR_QUERY}) AS score,
+        length(k.search_vector) - length(ts_delete(k.search_vector, tsvector_to_array(to_tsvector('english', $1::text)))) AS matched
+      FROM claude.knowledge k
+      WHERE k.search_vector @@ ${OR_QUERY} AND ${appliesToProject('k', '$2')}${options.acceptedOnly ? ` AND k.review = 'accepted'` : ''}${notDelivered}
+    ) c
+    WHERE c.score >= $4::float8 AND c.matched >= $5::int
+    ORDER BY c.score DESC, c.matched DESC, c.pattern_name
+    LIMIT $3::int`;
+}
+
+export interface RankOptions {
+  /** The prompt (or the focus and next steps). */
+  text: string;
+  project: string;
+  /** Default DELIVERY_LIMIT. */
+  limit?: number;
+  /** Default RELEVANCE_THRESHOLD. */
+  threshold?: number;
+  /** Default MIN_MATCHED_WORDS. */
+  minMatched?: number;
+  /** Default true. */
+  acceptedOnly?: boolean;
+}
+
+/** The parameters of rankStatement for these options; undefined when the text has nothing to match. */
+export function rankParams(options: RankOptions): unknown[] | undefined {
+  const text = normalizeQuery(options.text);
+  if (!/[\p{L}\p{N}]/u.test(text)) return undefined;
+  return [text, options.project.trim(), options.limit ?? DELIVERY_LIMIT, options.threshold ?? RELEVANCE_THRESHOLD, options.minMatched ?? MIN_MATCHED_WORDS];
+}
+
+export function toRanked(r: RankedEntry): RankedEntry {
+  return { ...r, score: Number(r.score), matched: Number(r.matched) };
+}
+
+/** The entries relevant to `text` in `project`, best first; none when nothing passes the threshold. */
+export async function rankKnowledge(q: Queryable, options: RankOptions): Promise<RankedEntry[]> {
+  const params = rankParams(options);
+  if (!params) return [];
+  const { rows } = await q.query<RankedEntry>(rankStatement({ acceptedOnly: options.acceptedOnly ?? true }), params);
+  return rows.map(toRanked);
+}
