@@ -20,7 +20,7 @@ export const NODE_ENTRIES = {
  * launcher dist/hooks/<name>.cjs through V8's code cache (src/hooks/codeCache.ts: 15-24 ms more).
  * A lazily imported module stays lazy inside the file: evaluated on first use, only pre-parsed before.
  */
-export const HOOK_NAMES = ['session-start', 'post-tool-use', 'post-tool-use-failure', 'session-end'];
+export const HOOK_NAMES = ['session-start', 'user-prompt-submit', 'post-tool-use', 'post-tool-use-failure', 'session-end'];
 
 const common = {
   bundle: true,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // What the Claude Code plugin runs (hooks/hooks.json, commands/*.md):
 //
-//   node "${CLAUDE_PLUGIN_ROOT}/scripts/plugin-run.cjs" <session-start|post-tool-use|post-tool-use-failure|session-end> < payload
+//   node "${CLAUDE_PLUGIN_ROOT}/scripts/plugin-run.cjs" <session-start|user-prompt-submit|post-tool-use|post-tool-use-failure|session-end> < payload
 //   node "${CLAUDE_PLUGIN_ROOT}/scripts/plugin-run.cjs" cli <claude-family arguments...>
 //
 // A plugin is a plain checkout of this repository: no node_modules, no dist/. On first use (the first
@@ -21,7 +21,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const ROOT = path.resolve(process.env.CLAUDE_PLUGIN_ROOT || path.join(__dirname, '..'));
-const HOOKS = ['session-start', 'post-tool-use', 'post-tool-use-failure', 'session-end'];
+const HOOKS = ['session-start', 'user-prompt-submit', 'post-tool-use', 'post-tool-use-failure', 'session-end'];
 const what = process.argv[2];
 
 function fail(message) {

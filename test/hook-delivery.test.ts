@@ -16,7 +16,7 @@ describe('a hook\'s one line about its event', { timeout: 60_000 }, () => {
       const hb = await createHookBackend(backend);
       try {
         const project = uniqueProject('delivery');
-        const config: Config = { dataDir: hb.dataDir, project, sessionStartKnowledge: true, source: 'env', ...(hb.url ? { databaseUrl: hb.url } : {}) };
+        const config: Config = { dataDir: hb.dataDir, project, sessionStartKnowledge: true, promptKnowledge: true, source: 'env', ...(hb.url ? { databaseUrl: hb.url } : {}) };
         const mcp = (tool: string) => makeEvent({ kind: 'mcp_call', project, claude_session_id: `cc-${project}`, server: 'delivery', tool, success: true });
         const applied = mcp('applied-elsewhere');
         // Another process appended the same kind of work and its replay applied this event already; it

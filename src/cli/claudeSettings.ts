@@ -1,12 +1,12 @@
-// Merging our four hooks into a Claude Code settings.json without disturbing anything else in it.
+// Merging our five hooks into a Claude Code settings.json without disturbing anything else in it.
 // Pure functions over parsed JSON; the install-hooks command does the file work.
 
-export type HookEventName = 'SessionStart' | 'PostToolUse' | 'PostToolUseFailure' | 'SessionEnd';
+export type HookEventName = 'SessionStart' | 'UserPromptSubmit' | 'PostToolUse' | 'PostToolUseFailure' | 'SessionEnd';
 
 export interface HookSpec {
   event: HookEventName;
   /** The hook script's base name: dist/hooks/<script>.cjs */
-  script: 'session-start' | 'post-tool-use' | 'post-tool-use-failure' | 'session-end';
+  script: 'session-start' | 'user-prompt-submit' | 'post-tool-use' | 'post-tool-use-failure' | 'session-end';
   matcher?: string;
   /** Claude Code's per-hook timeout, in seconds. */
   timeout: number;
@@ -19,6 +19,7 @@ export const POST_TOOL_USE_FAILURE_MATCHER = 'mcp__.*';
 
 export const HOOKS: readonly HookSpec[] = [
   { event: 'SessionStart', script: 'session-start', timeout: 30 },
+  { event: 'UserPromptSubmit', script: 'user-prompt-submit', timeout: 10 },
   { event: 'PostToolUse', script: 'post-tool-use', matcher: POST_TOOL_USE_MATCHER, timeout: 10 },
   { event: 'PostToolUseFailure', script: 'post-tool-use-failure', matcher: POST_TOOL_USE_FAILURE_MATCHER, timeout: 10 },
   { event: 'SessionEnd', script: 'session-end', timeout: 30 },

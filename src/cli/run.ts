@@ -8,6 +8,7 @@ import { doctor, migrateCommand, spoolReplay } from './commands/admin.js';
 import { dbCopy, dbImportLegacy, dbStart, dbStatus, dbStop } from './commands/db.js';
 import { installHooks } from './commands/installHooks.js';
 import { knowledgeAdd, knowledgeList, knowledgeShow } from './commands/knowledge.js';
+import { knowledgeRetrievals } from './commands/retrievals.js';
 import { mcpCleanup, mcpServe, mcpUsage } from './commands/mcp.js';
 import { messageList, messageRead, messageSend } from './commands/messages.js';
 import { sessionCommit, sessionEnd, sessionResume, sessionSave, sessionStatus } from './commands/session.js';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly Command[] = [
   todosList, todosArchive,
   search,
   knowledgeAdd, knowledgeList, knowledgeShow,
+  knowledgeRetrievals,
   messageSend, messageList, messageRead,
   mcpServe, mcpCleanup, mcpUsage,
   dbStart, dbStop, dbStatus, dbImportLegacy, dbCopy,

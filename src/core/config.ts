@@ -25,12 +25,17 @@ export interface Config {
    * config "sessionStartKnowledge": false, or CLAUDE_FAMILY_SESSION_START_KNOWLEDGE=0 (or false, off, no).
    */
   sessionStartKnowledge: boolean;
+  /**
+   * The UserPromptSubmit hook puts the knowledge relevant to each prompt into Claude's context (default
+   * true); false: config "promptKnowledge": false, or CLAUDE_FAMILY_PROMPT_KNOWLEDGE=0 (or false, off, no).
+   */
+  promptKnowledge: boolean;
   /** Where the config came from, for `status` output (never the secret itself). */
   source: 'env' | 'file' | 'default';
 }
 
 const Setting = z.optional(z.string().check(z.trim(), z.minLength(1, 'must not be empty')));
-export const ConfigFile = z.strictObject({ databaseUrl: Setting, dataDir: Setting, project: Setting, vaultDir: Setting, sessionStartKnowledge: z.optional(z.boolean()) });
+export const ConfigFile = z.strictObject({ databaseUrl: Setting, dataDir: Setting, project: Setting, vaultDir: Setting, sessionStartKnowledge: z.optional(z.boolean()), promptKnowledge: z.optional(z.boolean()) });
 
 /** An on/off environment variable: undefined when unset or empty; a ConfigError for anything else unclear. */
 function envSwitch(env: Env, name: string): boolean | undefined {
@@ -86,7 +91,8 @@ export function loadConfig(env: Env = process.env): Config {
   const project = env.CLAUDE_FAMILY_PROJECT || file.project;
   const vaultDir = env.CLAUDE_FAMILY_VAULT_DIR || file.vaultDir;
   const sessionStartKnowledge = envSwitch(env, 'CLAUDE_FAMILY_SESSION_START_KNOWLEDGE') ?? file.sessionStartKnowledge ?? true;
-  const common = { dataDir, project, ...(vaultDir ? { vaultDir } : {}), sessionStartKnowledge };
+  const promptKnowledge = envSwitch(env, 'CLAUDE_FAMILY_PROMPT_KNOWLEDGE') ?? file.promptKnowledge ?? true;
+  const common = { dataDir, project, ...(vaultDir ? { vaultDir } : {}), sessionStartKnowledge, promptKnowledge };
   if (env.CLAUDE_FAMILY_DATABASE_URL) return { databaseUrl: env.CLAUDE_FAMILY_DATABASE_URL, ...common, source: 'env' };
   if (file.databaseUrl) return { databaseUrl: file.databaseUrl, ...common, source: 'file' };
   return { ...common, source: 'default' };

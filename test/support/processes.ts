@@ -12,7 +12,7 @@ import { attachDataDir, createEmbeddedDatabase } from './embeddedServer.js';
 export const ROOT = resolve(import.meta.dirname, '../..');
 /** The build under test (CF_TEST_DIST: another checkout's dist/, to check a test fails on older code). */
 export const DIST = process.env.CF_TEST_DIST ?? join(ROOT, 'dist');
-export const hookScript = (name: 'session-start' | 'post-tool-use' | 'post-tool-use-failure' | 'session-end') => join(DIST, 'hooks', `${name}.cjs`);
+export const hookScript = (name: 'session-start' | 'user-prompt-submit' | 'post-tool-use' | 'post-tool-use-failure' | 'session-end') => join(DIST, 'hooks', `${name}.cjs`);
 export const CLI = join(DIST, 'cli.mjs');
 
 export interface RunResult {

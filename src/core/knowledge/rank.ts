@@ -28,6 +28,7 @@ export const BODY_CHARS = 4000;
 export interface RankedEntry {
   knowledge_id: string;
   title: string;
+  category: string;
   projects: string[];
   tags: string[];
   /** The note's path in the vault, when the entry came from one. */
@@ -49,8 +50,10 @@ export function appliesToProject(alias: string, param: string): string {
   return `${alias}.archived_at IS NULL AND (cardinality(${alias}.projects) = 0 OR ${alias}.projects @> ARRAY[${param}::text])`;
 }
 
-/** The prompt's words OR-ed into a tsquery ($1): plainto_tsquery's ANDs made ORs (lexemes have no spaces). */
-export const OR_QUERY = `replace(plainto_tsquery('english', $1::text)::text, ' & ', ' | ')::tsquery`;
+/** The text's words OR-ed into a tsquery: plainto_tsquery's ANDs made ORs (lexemes have no spaces). */
+export function orQuery(text: string): string {
+  return `replace(plainto_tsquery('english', ${text})::text, ' & ', ' | ')::tsquery`;
+}
 
 export interface RankStatementOptions {
   /** Only entries a person accepted (delivery); false: pending ones too (search). */
@@ -60,29 +63,38 @@ export interface RankStatementOptions {
    * entry_hash), are left out before the limit is applied.
    */
   notDeliveredTo?: string;
+  /** SQL for the text, the project, the limit, the threshold, the least matched words (default $1 to $5). */
+  text?: string;
+  project?: string;
+  limit?: string;
+  threshold?: string;
+  minMatched?: string;
 }
 
 /**
- * The ranking statement: $1 the text, $2 the project, $3 the limit, $4 the threshold, $5 the least number
- * of matched words. The tsquery is written out in the WHERE so the GIN index is used.
+ * The ranking statement: by default $1 the text, $2 the project, $3 the limit, $4 the threshold, $5 the
+ * least number of matched words (each can be any SQL expression instead: the handoff passes its focus and
+ * next steps). The tsquery is written out in the WHERE so the GIN index is used.
  */
 export function rankStatement(options: RankStatementOptions): string {
+  const text = `${options.text ?? '$1'}::text`;
+  const project = options.project ?? '$2';
   const notDelivered = options.notDeliveredTo
     ? `\n        AND NOT EXISTS (SELECT 1 FROM claude.knowledge_retrievals r
           WHERE r.claude_session_id = ${options.notDeliveredTo}::text AND r.knowledge_id = k.knowledge_id AND r.entry_hash = k.entry_hash)`
     : '';
-  return `SELECT c.knowledge_id, c.pattern_name AS title, c.projects, c.tags, c.source_note_path AS path,
+  return `SELECT c.knowledge_id, c.pattern_name AS title, c.category, c.projects, c.tags, c.source_note_path AS path,
       left(coalesce(c.body, concat_ws(E'\\n\\n', c.description, claude.text_list(c.gotchas), c.example_code)), ${BODY_CHARS}) AS body,
       c.review, c.entry_hash, c.score::float8 AS score, c.matched::int AS matched
     FROM (
-      SELECT k.*, ts_rank(${WEIGHTS}, k.search_vector, ${OR_QUERY}) AS score,
-        length(k.search_vector) - length(ts_delete(k.search_vector, tsvector_to_array(to_tsvector('english', $1::text)))) AS matched
+      SELECT k.*, ts_rank(${WEIGHTS}, k.search_vector, ${orQuery(text)}) AS score,
+        length(k.search_vector) - length(ts_delete(k.search_vector, tsvector_to_array(to_tsvector('english', ${text})))) AS matched
       FROM claude.knowledge k
-      WHERE k.search_vector @@ ${OR_QUERY} AND ${appliesToProject('k', '$2')}${options.acceptedOnly ? ` AND k.review = 'accepted'` : ''}${notDelivered}
+      WHERE k.search_vector @@ ${orQuery(text)} AND ${appliesToProject('k', project)}${options.acceptedOnly ? ` AND k.review = 'accepted'` : ''}${notDelivered}
     ) c
-    WHERE c.score >= $4::float8 AND c.matched >= $5::int
+    WHERE c.score >= ${options.threshold ?? '$4'}::float8 AND c.matched >= ${options.minMatched ?? '$5'}::int
     ORDER BY c.score DESC, c.matched DESC, c.pattern_name
-    LIMIT $3::int`;
+    LIMIT ${options.limit ?? '$3'}::int`;
 }
 
 export interface RankOptions {
