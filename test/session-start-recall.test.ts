@@ -30,7 +30,12 @@ for (const backend of BACKENDS) {
       // First run migrates the database and creates the project.
       expect((await start(project)).code).toBe(0);
       const ids = await b.inspect(async (db) => {
-        const add = async (name: string, description: string) => (await upsertKnowledge(db, { patternName: name, category: 'test', description })).knowledge.knowledge_id;
+        // Delivered only once a person accepted it (an entry written by a command is pending review).
+        const add = async (name: string, description: string) => {
+          const id = (await upsertKnowledge(db, { patternName: name, category: 'test', description })).knowledge.knowledge_id;
+          await db.query(`UPDATE claude.knowledge SET review = 'accepted' WHERE knowledge_id = $1`, [id]);
+          return id;
+        };
         const best = await add(`Flaky ${tag} retries`, `Quarantine flaky ${tag} tests and add retries with a seed`);
         const others = [
           await add(`Seeded ${tag} data`, `Seed test data for ${tag}`),
@@ -63,6 +68,32 @@ for (const backend of BACKENDS) {
         expect(quiet.stdout).not.toContain('Knowledge that may help');
         expect(quiet.stdout).toContain(`Fix the flaky ${tag} tests`);
       }
+    });
+
+    it('ranks as the prompt does: accepted entries of this project or of every project; each naming logged', async () => {
+      const project = uniqueProject('recall-rank');
+      const tag = project.replace(/[^a-z0-9]/gi, '');
+      const session = `cc-${uniqueProject('s')}`;
+      const run = () => runNode(hookScript('session-start'), { stdin: JSON.stringify({ session_id: session, cwd: '/tmp', source: 'startup' }), env: { ...b.env, CLAUDE_FAMILY_PROJECT: project } });
+      expect((await run()).code).toBe(0);
+      const ids = await b.inspect(async (db) => {
+        const add = async (name: string, projects: string[], review: string) =>
+          (await db.query<{ knowledge_id: string }>(
+            `INSERT INTO claude.knowledge (pattern_name, category, description, body, projects, review, origin)
+             VALUES ($1, 'note', 'd', $2, $3, $4, 'vault') RETURNING knowledge_id`,
+            [name, `How to rotate the ${tag} signing keys safely`, projects, review],
+          )).rows[0]!.knowledge_id;
+        await upsertSessionState(db, { projectName: project, currentFocus: `Rotate the ${tag} signing keys`, nextSteps: [] });
+        return { mine: await add(`Rotating ${tag} keys`, [project], 'accepted'), all: await add(`Signing ${tag} keys everywhere`, [], 'accepted'), other: await add(`Other ${tag} keys`, ['some-other-project'], 'accepted'), pending: await add(`Pending ${tag} keys`, [project], 'pending') };
+      });
+      const r = await run();
+      expect(r.stdout).toContain(ids.mine);
+      expect(r.stdout).toContain(ids.all);
+      expect(r.stdout).not.toContain(ids.other);
+      expect(r.stdout).not.toContain(ids.pending);
+      const log = await b.inspect((db) => db.query<{ knowledge_id: string; channel: string }>(`SELECT knowledge_id, channel FROM claude.knowledge_retrievals WHERE claude_session_id = $1`, [session]));
+      expect(log.rows.map((x) => x.knowledge_id).sort()).toEqual([ids.mine, ids.all].sort());
+      expect(new Set(log.rows.map((x) => x.channel))).toEqual(new Set(['session_start']));
     });
 
     it('says nothing about knowledge without a focus or next steps, or without a match', async () => {

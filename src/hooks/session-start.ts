@@ -43,6 +43,14 @@ void runHook(NAME, async () => {
       // Knowledge matching the focus and next steps, at most 3 lines, unless switched off in the config.
       const handoff = await loadHandoff(db, project, { currentSessionId: familySessionId, knowledgeLimit: compact || !config.sessionStartKnowledge ? 0 : SESSION_START_KNOWLEDGE });
       context = compact ? renderCompactReminder(handoff) : renderHandoffText(handoff);
+      const named = (handoff.knowledge ?? []).filter((k) => k.entry_hash !== undefined);
+      if (named.length > 0) {
+        // The knowledge lines are deliveries like the prompt's: logged (claude-family knowledge retrievals).
+        const { logDeliveries } = await import('../core/knowledge/delivery.js');
+        await logDeliveries(db, named.map((k) => ({ knowledge_id: k.knowledge_id, entry_hash: k.entry_hash!, score: k.score })), { channel: 'session_start', claudeSessionId: payload.session_id, project }).catch((err: unknown) =>
+          problems.push(`could not log the knowledge named: ${errorText(err)}`),
+        );
+      }
     } catch (err) {
       // The session is recorded; only the summary failed. Say so, and still export the ids below.
       context = `=== WHERE WE LEFT OFF ===\nProject: ${project}\n(could not be loaded: ${errorText(err)}. Run /session-resume later.)`;

@@ -1,6 +1,8 @@
 import type { Queryable } from '../db/db.js';
 import type { MessageRow, SessionRow, SessionStateRow, TodoRow } from '../models.js';
 import { TODO_COLUMNS } from '../repos/todos.js';
+import { MIN_MATCHED_WORDS, RELEVANCE_THRESHOLD, rankStatement } from '../knowledge/rank.js';
+import { QUERY_MAX_CHARS } from '../search/query.js';
 
 /** Everything "where we left off" shows for one project, read in one go. */
 export interface Handoff {
@@ -26,6 +28,9 @@ export interface KnowledgeHint {
   knowledge_id: string;
   pattern_name: string;
   category: string;
+  /** What the entry said when it was named (for the delivery log), and how well it matched. */
+  entry_hash?: string;
+  score?: number;
 }
 
 export interface LoadHandoffOptions {
@@ -35,25 +40,23 @@ export interface LoadHandoffOptions {
   /** Most todos of each status to load (default 200); totals are always exact. */
   todoLimit?: number;
   /**
-   * Most knowledge entries to recall (default 0: none). They are those matching any word of the current
-   * focus and next steps (full-text search, migration 005), ranked by ts_rank: the more words, the higher.
+   * Most knowledge entries to recall (default 0: none): the current focus and next steps ranked as a
+   * prompt is (knowledge/rank.ts).
    */
   knowledgeLimit?: number;
 }
 
 /**
- * The recall sub-select ($5: the limit). The focus and next steps become one tsquery of their words joined
- * by OR: plainto_tsquery's output (quoted lexemes joined by & and <->) with each & made |, which cannot
- * change anything inside a quoted lexeme (lexemes have no spaces). At most 2000 characters are read.
+ * The recall sub-select ($5: the limit): the knowledge ranking the prompt uses (knowledge/rank.ts: the
+ * project's entries and those for every project, accepted ones only, over the relevance threshold), with
+ * the focus and next steps as the text, cut like a prompt to QUERY_MAX_CHARS.
  */
-const RECALL_SQL = `(SELECT coalesce(json_agg(k), '[]') FROM (
-          SELECT kn.knowledge_id, kn.pattern_name, kn.category
-          FROM claude.knowledge kn, (
-            SELECT replace(plainto_tsquery('english', left(concat_ws(' ', st.current_focus,
-                     (SELECT string_agg(x, ' ') FROM jsonb_array_elements_text(st.next_steps) x)), 2000))::text, ' & ', ' | ')::tsquery AS tsq
-            FROM claude.session_state st WHERE st.project_name = (SELECT project_name FROM p)) r
-          WHERE kn.search_vector @@ r.tsq
-          ORDER BY ts_rank(kn.search_vector, r.tsq) DESC, kn.pattern_name LIMIT $5) k) AS knowledge`;
+const RECALL_TEXT = `(SELECT left(concat_ws(' ', st.current_focus,
+            (SELECT string_agg(x, ' ') FROM jsonb_array_elements_text(st.next_steps) x)), ${QUERY_MAX_CHARS})
+          FROM claude.session_state st WHERE st.project_name = (SELECT project_name FROM p))`;
+const RECALL_SQL = `(SELECT coalesce(json_agg(json_build_object('knowledge_id', k.knowledge_id, 'pattern_name', k.title,
+          'category', k.category, 'entry_hash', k.entry_hash, 'score', k.score)), '[]') FROM (
+          ${rankStatement({ acceptedOnly: true, text: RECALL_TEXT, project: '(SELECT project_name FROM p)', limit: '$5', threshold: String(RELEVANCE_THRESHOLD), minMatched: String(MIN_MATCHED_WORDS) })}) k) AS knowledge`;
 
 type Json = Record<string, unknown>;
 
