@@ -46,7 +46,8 @@ describe('claude-family search and knowledge [postgres]', { timeout: 120_000 }, 
     const text = await cli(['search', `batch inserts ${tag}`, '--project', project]);
     expect(text.code).toBe(0);
     const lines = text.out.split('\n');
-    expect(lines[0]).toMatch(new RegExp(`^\\[knowledge\\] Batch inserts ${tag} · \\d{4}-\\d{2}-\\d{2} · id [0-9a-f-]{36}$`));
+    // Written by a command, not a person: found, labelled, never delivered at the prompt until accepted.
+    expect(lines[0]).toMatch(new RegExp(`^\\[knowledge\\] Batch inserts ${tag} \\(pending review\\) · \\d{4}-\\d{2}-\\d{2} · id [0-9a-f-]{36}$`));
     expect(text.out).toContain(`[session] Batched the inserts ${tag} · ${project} · `);
     expect(text.out).toContain(`id ${ids.todo}`);
     expect(text.out).not.toContain(ids.other);
@@ -125,7 +126,7 @@ describe('claude-family search and knowledge [postgres]', { timeout: 120_000 }, 
     writeFileSync(mcpPath, JSON.stringify(written));
     const moved = join(tempDir('moved'), 'dist');
     mkdirSync(join(moved, 'hooks'), { recursive: true });
-    for (const h of ['session-start', 'post-tool-use', 'post-tool-use-failure', 'session-end']) writeFileSync(join(moved, 'hooks', `${h}.cjs`), '');
+    for (const h of ['session-start', 'user-prompt-submit', 'post-tool-use', 'post-tool-use-failure', 'session-end']) writeFileSync(join(moved, 'hooks', `${h}.cjs`), '');
     expect((await cli(['install-hooks', '--project-dir', dir], { distDir: moved })).code).toBe(0);
     expect(JSON.parse(readFileSync(mcpPath, 'utf8')).mcpServers['claude-family']).toEqual({ type: 'stdio', command: 'node', args: [`${moved}/cli.mjs`, 'mcp', 'serve'], env: { CLAUDE_FAMILY_PROJECT: 'mine' } });
     expect(JSON.parse(readFileSync(mcpPath, 'utf8')).mcpServers.github).toEqual(user.mcpServers.github);

@@ -83,6 +83,43 @@ for (const backend of BACKENDS) {
       expect(got).toContain('- cap the delay');
     });
 
+    it('add_knowledge updates only the fields it is given, and holds what Claude writes for review', async () => {
+      const name = `Partial update ${project}`;
+      const first = text(await client.callTool({ name: 'add_knowledge', arguments: { pattern_name: name, category: 'postgres', description: 'Use advisory locks.', example_code: 'SELECT pg_advisory_xact_lock(1)', gotchas: ['transaction scoped'], confidence: 7 } }));
+      const id = /id ([0-9a-f-]{36})/.exec(first)![1]!;
+      const second = text(await client.callTool({ name: 'add_knowledge', arguments: { pattern_name: name, description: 'Use transaction-scoped advisory locks.', tags: ['locks'] } }));
+      expect(second).toMatch(/^Updated \(description, tags\) knowledge/);
+      expect(second).toContain(`id ${id}`);
+      const row = await b.inspect(async (db) => (await db.query(`SELECT category, description, example_code, gotchas, confidence_level, tags, origin, review FROM claude.knowledge WHERE knowledge_id = $1`, [id])).rows[0]);
+      expect(row).toEqual({ category: 'postgres', description: 'Use transaction-scoped advisory locks.', example_code: 'SELECT pg_advisory_xact_lock(1)', gotchas: ['transaction scoped'], confidence_level: 7, tags: ['locks'], origin: 'mcp', review: 'pending' });
+      const found = text(await client.callTool({ name: 'search', arguments: { query: 'transaction-scoped advisory' } }));
+      expect(found.split('\n')[0]).toContain(`[knowledge] ${name} (pending review)`);
+      const missing = await client.callTool({ name: 'add_knowledge', arguments: { pattern_name: `Nothing ${project}`, tags: ['x'] } });
+      expect((missing as ToolResult).isError).toBe(true);
+      expect(text(missing)).toMatch(/a new entry needs a category/);
+    });
+
+    it('get returns the whole note and the notes its [[wikilinks]] name, by title whatever the case', async () => {
+      const ids = await b.inspect(async (db) => {
+        const add = async (title: string, body: string) =>
+          (await db.query<{ knowledge_id: string }>(`INSERT INTO claude.knowledge (pattern_name, category, description, body, projects, tags, origin, review, source_note_path)
+            VALUES ($1, 'note', 'd', $2, $3, '{session}', 'vault', 'accepted', $4) RETURNING knowledge_id`, [title, body, [project], `40-Procedures/${title}.md`])).rows[0]!.knowledge_id;
+        return {
+          main: await add(`Lifecycle ${project}`, `# Lifecycle\n\nSee [[overview ${project.toUpperCase()}|the overview]] and [[Handoff ${project}#Steps]], not [[diagram.png]] or [[Missing note]].\n\nStep one: end the session.`),
+          overview: await add(`Overview ${project}`, 'The overview of the lifecycle.'),
+          handoff: await add(`Handoff ${project}`, 'How the handoff works.'),
+        };
+      });
+      const got = text(await client.callTool({ name: 'get', arguments: { id: ids.main } }));
+      expect(got).toContain('Step one: end the session.');
+      expect(got).toContain(`Projects: ${project} · Tags: session`);
+      expect(got).toContain('## Linked notes (2)');
+      expect(got).toContain(`### Overview ${project} (id ${ids.overview}`);
+      expect(got).toContain('The overview of the lifecycle.');
+      expect(got).toContain(`### Handoff ${project} (id ${ids.handoff}`);
+      expect(got.indexOf(`### Overview ${project}`)).toBeLessThan(got.indexOf(`### Handoff ${project}`));
+    });
+
     it('handoff, list_todos and send_message work for the project the server runs in', async () => {
       const sent = text(await client.callTool({ name: 'send_message', arguments: { to: project, body: 'remember the migration' } }));
       expect(sent).toMatch(new RegExp(`^Message sent to ${project}, id [0-9a-f-]{36}\\.$`));

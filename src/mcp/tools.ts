@@ -4,7 +4,7 @@
 import * as z from 'zod/mini';
 import type { Db } from '../core/db/db.js';
 import { getProjectByName } from '../core/repos/projects.js';
-import { upsertKnowledge } from '../core/repos/knowledge.js';
+import { writeKnowledgeFromClaude } from '../core/knowledge/write.js';
 import { sendMessage } from '../core/repos/messages.js';
 import { countTodos, listActiveTodos } from '../core/repos/todos.js';
 import { oneLine, renderHandoffText } from '../core/render/handoff.js';
@@ -56,7 +56,8 @@ export const TOOLS: readonly ToolDef[] = [
     name: 'search',
     title: 'Search memory',
     description:
-      'Full-text search over knowledge entries (shared by all projects), past sessions (summary, tasks, learnings) and todos. ' +
+      "Full-text search over knowledge entries (the user's notes for this project and for every project; one marked " +
+      '"pending review" was written by Claude and not yet accepted by a person: treat it with care), past sessions (summary, tasks, learnings) and todos. ' +
       'Web-search syntax: all words must match, "a phrase", this OR that, -excluded. Returns at most 10 hits, each with its ' +
       'kind, id, project, date and a short snippet; call get with an id for the full entry.',
     readOnly: true,
@@ -77,7 +78,9 @@ export const TOOLS: readonly ToolDef[] = [
   tool({
     name: 'get',
     title: 'Get an entry',
-    description: 'One knowledge entry, session or todo in full, by the id search (or the SessionStart handoff) gave.',
+    description:
+      'One knowledge entry, session or todo in full, by the id search, the SessionStart handoff or the knowledge block at the prompt gave. ' +
+      'A knowledge entry comes with its whole note and the notes its [[wikilinks]] name.',
     readOnly: true,
     inputSchema: { id: describe(z.uuid(), 'the id of a knowledge entry, session or todo') },
     run: async (host, args) => {
@@ -89,28 +92,38 @@ export const TOOLS: readonly ToolDef[] = [
   tool({
     name: 'add_knowledge',
     title: 'Add knowledge',
-    description: 'Store a reusable pattern you discovered, so later sessions (of any project) find it. An entry with the same pattern name is updated.',
+    description:
+      'Store a reusable pattern you discovered, so later sessions find it. An entry with the same pattern name is updated: ' +
+      'only the fields you give change, the others are kept. What you write is held for review: it is found by search ' +
+      '(labelled "pending review") but not put into any prompt until a person accepts it.',
     readOnly: false,
     inputSchema: {
-      pattern_name: describe(z.string().check(z.maxLength(300)), 'a short, unique name for the pattern'),
-      category: describe(z.string().check(z.maxLength(100)), 'e.g. testing, postgres, typescript'),
-      description: describe(z.string().check(z.maxLength(50_000)), 'what it is and when to use it'),
+      pattern_name: describe(z.string().check(z.trim(), z.minLength(1), z.maxLength(300)), 'a short, unique name for the pattern (an existing name updates that entry)'),
+      category: z.optional(describe(z.string().check(z.maxLength(100)), 'e.g. testing, postgres, typescript (required for a new entry)')),
+      description: z.optional(describe(z.string().check(z.maxLength(50_000)), 'what it is and when to use it (a new entry needs this or a body)')),
+      body: z.optional(describe(z.string().check(z.maxLength(200_000)), 'the whole note, in Markdown')),
+      projects: z.optional(describe(z.array(z.string().check(z.maxLength(200))).check(z.maxLength(50)), 'the projects it applies to (empty: every project)')),
+      tags: z.optional(describe(z.array(z.string().check(z.maxLength(100))).check(z.maxLength(50)), 'tags to find it by')),
       example_code: z.optional(describe(z.string().check(z.maxLength(100_000)), 'example code')),
       gotchas: z.optional(describe(z.array(z.string().check(z.maxLength(10_000))).check(z.maxLength(50)), 'pitfalls, one per item')),
       confidence: z.optional(describe(z.int().check(z.gte(1), z.lte(10)), '1 (a hunch) to 10 (proven); default 5')),
     },
     run: async (host, args) => {
-      const { knowledge, created } = await host.withDb((db) =>
-        upsertKnowledge(db, {
+      const k = await host.withDb((db) =>
+        writeKnowledgeFromClaude(db, {
           patternName: args.pattern_name,
-          category: args.category,
-          description: args.description,
-          exampleCode: args.example_code ?? null,
-          gotchas: args.gotchas ?? [],
+          ...(args.category !== undefined ? { category: args.category } : {}),
+          ...(args.description !== undefined ? { description: args.description } : {}),
+          ...(args.body !== undefined ? { body: args.body } : {}),
+          ...(args.projects !== undefined ? { projects: args.projects } : {}),
+          ...(args.tags !== undefined ? { tags: args.tags } : {}),
+          ...(args.example_code !== undefined ? { exampleCode: args.example_code } : {}),
+          ...(args.gotchas !== undefined ? { gotchas: args.gotchas } : {}),
           ...(args.confidence !== undefined ? { confidenceLevel: args.confidence } : {}),
         }),
       );
-      return `${created ? 'Added' : 'Updated'} knowledge "${oneLine(knowledge.pattern_name, 120)}" (${oneLine(knowledge.category, 40)}), id ${knowledge.knowledge_id}.`;
+      const what = k.created ? 'Added' : `Updated (${k.fields.length > 0 ? k.fields.join(', ') : 'nothing but the review mark'})`;
+      return `${what} knowledge "${oneLine(k.pattern_name, 120)}" (${oneLine(k.category, 40)}), id ${k.knowledge_id}. Pending review: a person accepts it before it reaches a prompt.`;
     },
   }),
   tool({

@@ -9,7 +9,7 @@ const minute = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} U
 /** Two lines per hit: kind, title, project, date and id; then the snippet, indented. */
 export function renderHit(hit: SearchHit): string {
   const where = hit.project ? ` · ${oneLine(hit.project, 80)}` : '';
-  const head = `[${hit.kind}] ${hit.title}${where} · ${day(hit.date)} · id ${hit.id}`;
+  const head = `[${hit.kind}] ${hit.title}${hit.pending ? ' (pending review)' : ''}${where} · ${day(hit.date)} · id ${hit.id}`;
   return hit.snippet && hit.snippet !== hit.title ? `${head}\n    ${hit.snippet}` : head;
 }
 
@@ -20,8 +20,11 @@ export function renderHits(hits: readonly SearchHit[], query: string): string {
 
 /** Hits as JSON-ready objects (dates as ISO strings). */
 export function hitJson(hit: SearchHit): Record<string, unknown> {
-  return { kind: hit.kind, id: hit.id, project: hit.project, date: hit.date.toISOString(), title: hit.title, snippet: hit.snippet, rank: Number(hit.rank.toFixed(4)) };
+  return { kind: hit.kind, id: hit.id, project: hit.project, date: hit.date.toISOString(), title: hit.title, snippet: hit.snippet, rank: Number(hit.rank.toFixed(4)), ...(hit.kind === 'knowledge' ? { pending: hit.pending === true } : {}) };
 }
+
+/** Most characters of each linked note in an entry's answer. */
+export const LINKED_BODY_MAX = 3000;
 
 const list = (title: string, items: readonly string[]) => (items.length > 0 ? ['', `${title}:`, ...items.map((i) => `- ${i}`)] : []);
 
@@ -31,11 +34,21 @@ export function renderEntry(entry: MemoryEntry, max = 50_000): string {
   switch (entry.kind) {
     case 'knowledge': {
       const k = entry.knowledge;
-      lines.push(`# ${k.pattern_name}`, `Knowledge ${k.knowledge_id} · category ${k.category} · confidence ${k.confidence_level}/10 · updated ${day(k.updated_at)}`);
+      const note = entry.note;
+      const pending = note?.review === 'pending' ? ' · PENDING REVIEW (written by Claude or a command, not yet accepted by a person)' : '';
+      lines.push(`# ${k.pattern_name}`, `Knowledge ${k.knowledge_id} · category ${k.category} · confidence ${k.confidence_level}/10 · updated ${day(k.updated_at)}${pending}`);
+      if (note) lines.push(`Projects: ${note.projects.length > 0 ? note.projects.join(', ') : 'all'}${note.tags.length > 0 ? ` · Tags: ${note.tags.join(', ')}` : ''}`);
       if (k.source_note_path) lines.push(`Source note: ${k.source_note_path}`);
-      lines.push('', k.description);
+      lines.push('', note?.body ?? k.description);
       lines.push(...list('Gotchas', k.gotchas));
       if (k.example_code) lines.push('', 'Example:', '```', k.example_code, '```');
+      if (entry.links && entry.links.length > 0) {
+        lines.push('', `## Linked notes (${entry.links.length})`);
+        for (const l of entry.links) {
+          const body = l.body.length > LINKED_BODY_MAX ? `${l.body.slice(0, LINKED_BODY_MAX)}\n… (cut at ${LINKED_BODY_MAX} characters; get ${l.knowledge_id} for all of it)` : l.body;
+          lines.push('', `### ${l.title} (id ${l.knowledge_id}${l.review === 'pending' ? ', pending review' : ''}; projects: ${l.projects.length > 0 ? l.projects.join(', ') : 'all'})`, '', body.trim());
+        }
+      }
       break;
     }
     case 'session': {

@@ -3,10 +3,11 @@
 import type { Queryable } from '../db/db.js';
 import { Uuid, parseInput, type KnowledgeRow, type SessionRow, type TodoRow } from '../models.js';
 import { getKnowledge } from '../repos/knowledge.js';
+import { getKnowledgeNote, resolveLinks, wikilinks, type KnowledgeNote, type LinkedEntry } from '../knowledge/note.js';
 import { TODO_COLUMNS } from '../repos/todos.js';
 
 export type MemoryEntry =
-  | { kind: 'knowledge'; knowledge: KnowledgeRow }
+  | { kind: 'knowledge'; knowledge: KnowledgeRow; note?: KnowledgeNote; links?: LinkedEntry[] }
   | { kind: 'session'; session: SessionRow; project: string }
   | { kind: 'todo'; todo: TodoRow; project: string };
 
@@ -14,7 +15,12 @@ export type MemoryEntry =
 export async function getEntry(q: Queryable, id: string): Promise<MemoryEntry | undefined> {
   const uuid = parseInput(Uuid, id.trim().toLowerCase(), 'id');
   const knowledge = await getKnowledge(q, uuid);
-  if (knowledge) return { kind: 'knowledge', knowledge };
+  if (knowledge) {
+    // The whole note, and the notes its [[wikilinks]] name (by title, as Obsidian resolves them).
+    const note = await getKnowledgeNote(q, uuid);
+    const links = note?.body ? await resolveLinks(q, wikilinks(note.body), uuid) : [];
+    return { kind: 'knowledge', knowledge, ...(note ? { note } : {}), links };
+  }
   const sessions = await q.query<SessionRow & { project_name: string }>(
     `SELECT s.session_id, s.project_id, s.claude_session_id, s.session_start, s.session_end, s.session_summary,
        s.tasks_completed, s.learnings_gained, p.project_name

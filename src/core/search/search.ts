@@ -5,6 +5,7 @@
 // Postgres cannot take (NUL bytes, control characters) or should not have to (a 100 KB paste) is
 // normalised away here first.
 import type { Queryable } from '../db/db.js';
+import { appliesToProject } from '../knowledge/rank.js';
 import { normalizeQuery } from './query.js';
 
 export const SEARCH_KINDS = ['knowledge', 'sessions', 'todos'] as const;
@@ -25,13 +26,18 @@ export interface SearchHit {
   /** At most SNIPPET_MAX characters, the matching words in **bold**. */
   snippet: string;
   rank: number;
+  /** A knowledge entry Claude (or a command) wrote that no person has accepted yet: never delivered at the prompt. */
+  pending?: boolean;
 }
 
 export interface SearchOptions {
   query: string;
   /** Which tables (default all three). */
   kinds?: readonly SearchKind[];
-  /** Sessions and todos of this project only; undefined searches every project. Knowledge is global. */
+  /**
+   * Sessions and todos of this project only, and the knowledge entries for it (those naming it and those for
+   * every project); undefined searches every project.
+   */
   project?: string;
   /** How many hits (1 to MAX_SEARCH_LIMIT, default 10). */
   limit?: number;
@@ -76,22 +82,22 @@ function perKind(kind: SearchKind, byProject: boolean): string {
   switch (kind) {
     case 'knowledge':
       return `(SELECT 'knowledge'::text AS kind, k.knowledge_id AS id, NULL::uuid AS project_id, k.updated_at AS date,
-        k.pattern_name AS title,
+        (k.review = 'pending') AS pending, k.pattern_name AS title,
         ts_rank(k.search_vector, ${TSQ}) + CASE WHEN lower(k.pattern_name) = lower($1::text) THEN 1 ELSE 0 END AS rank,
-        left(concat_ws(' · ', k.description, claude.text_list(k.gotchas), k.example_code), ${HEADLINE_INPUT_MAX}) AS body
+        left(concat_ws(' · ', coalesce(k.body, k.description), claude.text_list(k.gotchas), k.example_code), ${HEADLINE_INPUT_MAX}) AS body
       FROM claude.knowledge k
-      WHERE k.search_vector @@ ${TSQ}
+      WHERE k.search_vector @@ ${TSQ} AND ${byProject ? appliesToProject('k', '$3') : 'k.archived_at IS NULL'}
       ORDER BY rank DESC LIMIT $2)`;
     case 'sessions':
       return `(SELECT 'session'::text AS kind, s.session_id AS id, s.project_id AS project_id, coalesce(s.session_end, s.session_start) AS date,
-        coalesce(s.session_summary, 'Session ' || to_char(s.session_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC') AS title,
+        NULL::boolean AS pending, coalesce(s.session_summary, 'Session ' || to_char(s.session_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC') AS title,
         ts_rank(s.search_vector, ${TSQ}) AS rank,
         left(concat_ws(' · ', s.session_summary, claude.text_list(s.tasks_completed), claude.text_list(s.learnings_gained)), ${HEADLINE_INPUT_MAX}) AS body
       FROM claude.sessions s
       WHERE s.search_vector @@ ${TSQ}${project('s')}
       ORDER BY rank DESC LIMIT $2)`;
     case 'todos':
-      return `(SELECT 'todo'::text AS kind, t.todo_id AS id, t.project_id AS project_id, t.updated_at AS date, t.content AS title,
+      return `(SELECT 'todo'::text AS kind, t.todo_id AS id, t.project_id AS project_id, t.updated_at AS date, NULL::boolean AS pending, t.content AS title,
         ts_rank(t.search_vector, ${TSQ}) AS rank, left(t.content, ${HEADLINE_INPUT_MAX}) AS body
       FROM claude.todos t
       WHERE t.search_vector @@ ${TSQ} AND NOT t.is_deleted${project('t')}
@@ -103,7 +109,7 @@ function perKind(kind: SearchKind, byProject: boolean): string {
 export function searchStatement(kinds: readonly SearchKind[], byProject: boolean): string {
   return `WITH hits AS (${kinds.map((k) => perKind(k, byProject)).join('\n      UNION ALL\n      ')}),
     top AS (SELECT * FROM hits ORDER BY rank DESC, date DESC LIMIT $2)
-    SELECT top.kind, top.id, p.project_name AS project, top.date, top.title, top.rank::float8 AS rank,
+    SELECT top.kind, top.id, p.project_name AS project, top.date, top.title, top.pending, top.rank::float8 AS rank,
       ts_headline('english', top.body, ${TSQ}, '${HEADLINE_OPTIONS}') AS snippet
     FROM top LEFT JOIN claude.projects p ON p.project_id = top.project_id
     ORDER BY top.rank DESC, top.date DESC`;
@@ -124,10 +130,9 @@ export async function searchMemory(q: Queryable, options: SearchOptions): Promis
   const kinds = options.kinds && options.kinds.length > 0 ? SEARCH_KINDS.filter((k) => options.kinds!.includes(k)) : [...SEARCH_KINDS];
   const limit = Math.min(Math.max(Math.trunc(options.limit ?? 10), 1), MAX_SEARCH_LIMIT);
   if (text === '' || kinds.length === 0) return [];
-  // Knowledge has no project: the parameter exists only when a kind that has one is searched.
   const project = options.project?.trim();
-  const byProject = project !== undefined && kinds.some((k) => k !== 'knowledge');
-  const { rows } = await q.query<{ kind: HitKind; id: string; project: string | null; date: Date | string; title: string; rank: number; snippet: string | null }>(
+  const byProject = project !== undefined;
+  const { rows } = await q.query<{ kind: HitKind; id: string; project: string | null; date: Date | string; title: string; rank: number; snippet: string | null; pending: boolean | null }>(
     searchStatement(kinds, byProject),
     byProject ? [text, limit, project] : [text, limit],
   );
@@ -139,5 +144,6 @@ export async function searchMemory(q: Queryable, options: SearchOptions): Promis
     title: clip(r.title, 120),
     snippet: clip(r.snippet ?? '', SNIPPET_MAX),
     rank: Number(r.rank),
+    ...(r.pending ? { pending: true } : {}),
   }));
 }
