@@ -103,7 +103,7 @@ describe('the plan', () => {
     ['two notes, one title: the second is reported and skipped', [note('a/T.md', B), note('b/T.md', A)], [], { inserts: ['a/T.md'], problems: ['duplicate-title:b/T.md'] }],
     ['the owner of a title keeps it', [note('a/T.md', B), note('b/T.md', A)], [synced('1', 'b/T.md', A)], { problems: ['duplicate-title:a/T.md'], marks: ['b/T.md'] }],
     ['a note that cannot be read keeps its entry', [{ kind: 'problem', path: 'A.md', problem: { path: 'A.md', kind: 'not-utf8', message: '' } }], [synced('1', 'A.md', A)], { problems: ['not-utf8:A.md'] }],
-    ['bad YAML: stored, never marked', [note('Bad.md', '---\nprojects: [a\nsynced: false\n---\nbody')], [], { inserts: ['Bad.md'] }],
+    ['bad YAML: stored, never marked, reported', [note('Bad.md', '---\nprojects: [a\nsynced: false\n---\nbody')], [], { inserts: ['Bad.md'], problems: ['bad-yaml:Bad.md'] }],
   ])('%s', (_name, states, entries, expected) => {
     expect(summary(planSync(states, entries, opts))).toEqual({ ...none, ...expected });
   });

@@ -162,6 +162,7 @@ export function planSync(states: readonly NoteState[], entries: readonly EntrySt
     }
     if (s.kind !== 'note') continue;
     const at: ParsedNoteAt = { path: s.path, size: s.size, mtimeMs: s.mtimeMs, note: s.note };
+    if (s.note.badYaml !== undefined) plan.problems.push({ path: s.path, kind: 'bad-yaml', message: s.note.badYaml });
     let stored = false;
     if (!e) {
       plan.inserts.push(at);
