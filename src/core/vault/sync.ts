@@ -28,7 +28,7 @@ export interface SyncOptions {
   markAll?: boolean;
   /** Plan only: nothing is written anywhere. */
   dryRun?: boolean;
-  /** Only these paths changed (the plugin's events); the rest of the vault is taken as unchanged. */
+  /** The clock (tests). */
   now?: () => Date;
   onProgress?: (p: SyncProgress) => void;
   /** Gives the event loop a turn (the plugin: a zero timeout; the CLI: setImmediate). */
@@ -56,7 +56,7 @@ function lossyKeys(bytes: Uint8Array): ReadonlyMap<string, string> {
 
 /** Reads what must be read: a note whose size and mtime match the last sync is taken as unchanged. */
 async function scanNotes(options: SyncOptions, list: VaultFileStat[], entries: EntryState[], tick: () => Promise<void>): Promise<NoteState[]> {
-  const { files, scope } = options;
+  const { scope } = options;
   const byPath = new Map(entries.filter((e) => e.path !== null).map((e) => [e.path!, e]));
   const states: NoteState[] = [];
   let done = 0;
@@ -88,7 +88,7 @@ async function scanNotes(options: SyncOptions, list: VaultFileStat[], entries: E
     if (!inScope(f.path, frontmatterKeys(text), scope)) continue;
     const parsed = parseNoteBytes(f.path, bytes);
     if (!parsed.ok) states.push({ kind: 'problem', path: f.path, problem: parsed.problem });
-    else states.push({ kind: 'note', path: f.path, size: bytes.byteLength === f.size ? f.size : bytes.byteLength, mtimeMs: f.mtimeMs, note: parsed.note });
+    else states.push({ kind: 'note', path: f.path, size: f.size, mtimeMs: f.mtimeMs, note: parsed.note });
   }
   options.onProgress?.({ phase: 'scan', done: list.length, total: list.length });
   return states;
