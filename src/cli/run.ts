@@ -14,13 +14,15 @@ import { messageList, messageRead, messageSend } from './commands/messages.js';
 import { sessionCommit, sessionEnd, sessionResume, sessionSave, sessionStatus } from './commands/session.js';
 import { search } from './commands/search.js';
 import { todosArchive, todosList } from './commands/todos.js';
+import { knowledgeAccept, vaultSync } from './commands/vault.js';
 
 export const COMMANDS: readonly Command[] = [
   sessionEnd, sessionCommit, sessionSave, sessionStatus, sessionResume,
   todosList, todosArchive,
   search,
-  knowledgeAdd, knowledgeList, knowledgeShow,
+  knowledgeAdd, knowledgeList, knowledgeShow, knowledgeAccept,
   knowledgeRetrievals,
+  vaultSync,
   messageSend, messageList, messageRead,
   mcpServe, mcpCleanup, mcpUsage,
   dbStart, dbStop, dbStatus, dbImportLegacy, dbCopy,

@@ -11,15 +11,19 @@ import { LiveNotes } from './liveNotes.js';
 import { currentProject, readStoredSettings, type ClaudeFamilySettings } from './settings.js';
 import { ClaudeFamilySettingTab } from './settingsTab.js';
 import { StatusBar } from './statusBar.js';
+import { VaultSync } from './vaultSync.js';
 
 /** Settings whose change means a new connection. */
 const CONNECTION_KEYS: (keyof ClaudeFamilySettings)[] = ['mode', 'connectionString', 'passwordSecret', 'dataDir', 'refreshSeconds', 'behindPooler'];
+/** Settings whose change means the vault sync looks again. */
+const VAULT_SYNC_KEYS: (keyof ClaudeFamilySettings)[] = ['vaultSync', 'vaultSyncFolders', 'vaultSyncWholeVault', 'vaultSyncMarkAll', 'knowledgeFolder', 'handoffFolder', 'sessionsFolder'];
 
 export default class ClaudeFamilyPlugin extends Plugin {
   declare settings: ClaudeFamilySettings;
   connection!: Connection;
   blocks!: HandoffBlocks;
   liveNotes!: LiveNotes;
+  vaultSync!: VaultSync;
   statusBar!: StatusBar;
   settingTab!: ClaudeFamilySettingTab;
   /** The settings the connection uses (the hooks' config and the password resolved); never saved. */
@@ -45,12 +49,21 @@ export default class ClaudeFamilyPlugin extends Plugin {
       notice: (m) => new Notice(m),
       onError: (err) => this.reportLiveError(err),
     });
+    this.vaultSync = new VaultSync({
+      vault: this.app.vault,
+      connection: this.connection,
+      settings: () => this.settings,
+      onError: (err) => this.reportLiveError(err),
+      onReport: () => this.statusBar.schedule(),
+    });
+    this.vaultSync.register((ref) => this.registerEvent(ref));
+    this.addCommand({ id: 'sync-vault', name: 'Sync vault to Claude', callback: () => this.vaultSync.runWithNotice() });
     this.registerMarkdownCodeBlockProcessor(HANDOFF_BLOCK_LANGUAGE, this.blocks.processor);
     this.settingTab = new ClaudeFamilySettingTab(this.app, this);
     this.addSettingTab(this.settingTab);
     registerCommands(this);
     this.addRibbonIcon('history', 'Write Claude handoff note', () => void writeHandoffNoteCommand(this));
-    this.statusBar = new StatusBar(this.addStatusBarItem(), this.connection, () => currentProject(this.settings));
+    this.statusBar = new StatusBar(this.addStatusBarItem(), this.connection, () => currentProject(this.settings), () => (this.settings.vaultSync ? this.vaultSync.statusLine() : undefined));
     this.registerDomEvent(this.statusBar.el, 'click', () => this.openSettings());
     // Blocks that were hidden when their data changed refresh when they are shown again.
     this.registerEvent(this.app.workspace.on('layout-change', () => this.blocks.refreshStale()));
@@ -58,6 +71,7 @@ export default class ClaudeFamilyPlugin extends Plugin {
     // Pending timers and writes end with the plugin.
     this.register(() => {
       this.liveNotes.stop();
+      this.vaultSync.stop();
       this.blocks.stop();
       this.statusBar.stop();
       this.settingTab.cancelAll();
@@ -67,6 +81,7 @@ export default class ClaudeFamilyPlugin extends Plugin {
       this.startWatching();
       this.statusBar.schedule(0);
       this.liveNotes.onChange(undefined);
+      this.vaultSync.start();
     });
   }
 
@@ -115,6 +130,9 @@ export default class ClaudeFamilyPlugin extends Plugin {
 
   /** A NOTIFY (or a poll): everything that shows the data is refreshed, debounced. */
   private onDataChange(notice: ChangeNotice | undefined): void {
+    // Knowledge entries live in the vault's notes only: an entry made elsewhere becomes a note.
+    if (notice?.table === 'knowledge') return void this.vaultSync.onChange();
+    if (!notice) this.vaultSync.onChange();
     this.blocks.onChange(notice);
     if (!notice || !notice.project || notice.project === currentProject(this.settings)) this.statusBar.schedule();
     this.liveNotes.onChange(notice);
@@ -135,6 +153,7 @@ export default class ClaudeFamilyPlugin extends Plugin {
     if (CONNECTION_KEYS.some((k) => before[k] !== this.settings[k])) await this.reconnect();
     // Notes just switched on (or new projects): bring them up to date now.
     if ((this.settings.autoWriteNotes && !before.autoWriteNotes) || before.projects !== this.settings.projects) this.liveNotes.onChange(undefined);
+    if (VAULT_SYNC_KEYS.some((k) => before[k] !== this.settings[k])) this.vaultSync.schedule(0);
     await this.refreshViews();
   }
 

@@ -29,6 +29,14 @@ export interface ClaudeFamilySettings {
   behindPooler: boolean;
   /** Rewrite the handoff notes and session notes by themselves when the data changes. */
   autoWriteNotes: boolean;
+  /** Keep the vault's knowledge notes and claude.knowledge in sync (src/core/vault/), live. */
+  vaultSync: boolean;
+  /** Comma-separated folders whose every note syncs too (besides notes with `projects:` and the knowledge folder). */
+  vaultSyncFolders: string;
+  /** Every note of the vault syncs (except `claude: false`, hidden folders and the plugin's own notes). */
+  vaultSyncWholeVault: boolean;
+  /** Add `synced: true` / `synced_at` to synced notes that have no `synced:` key. */
+  vaultSyncMarkAll: boolean;
 }
 
 export const DEFAULT_SETTINGS: ClaudeFamilySettings = {
@@ -43,6 +51,10 @@ export const DEFAULT_SETTINGS: ClaudeFamilySettings = {
   refreshSeconds: 30,
   behindPooler: false,
   autoWriteNotes: true,
+  vaultSync: true,
+  vaultSyncFolders: '',
+  vaultSyncWholeVault: false,
+  vaultSyncMarkAll: false,
 };
 
 /** The secret id a password found in an older data.json is moved to. */
@@ -68,6 +80,10 @@ export const SettingsSchema = z.object({
   refreshSeconds: z.coerce.number().check(z.refine((n) => Number.isInteger(n), 'must be a whole number'), z.minimum(1), z.maximum(3600)),
   behindPooler: z.boolean(),
   autoWriteNotes: z.boolean(),
+  vaultSync: z.boolean(),
+  vaultSyncFolders: z.string().check(z.refine((s) => !s.split(',').some((f) => f.trim().replace(/\\/g, '/').split('/').includes('..')), 'must be folders inside the vault')),
+  vaultSyncWholeVault: z.boolean(),
+  vaultSyncMarkAll: z.boolean(),
 });
 
 /** Reads saved data: every valid field is kept, anything missing or invalid falls back to its default.

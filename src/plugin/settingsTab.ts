@@ -22,7 +22,7 @@ export interface SettingsHost extends Plugin {
 /** How long typing must pause before a text field is saved (and, for connection fields, used). */
 export const TYPING_PAUSE_MS = 800;
 
-type TextKey = 'connectionString' | 'dataDir' | 'projects' | 'handoffFolder' | 'sessionsFolder' | 'knowledgeFolder' | 'refreshSeconds';
+type TextKey = 'connectionString' | 'dataDir' | 'projects' | 'handoffFolder' | 'sessionsFolder' | 'knowledgeFolder' | 'refreshSeconds' | 'vaultSyncFolders';
 
 export class ClaudeFamilySettingTab extends PluginSettingTab {
   /** The result of the last "Test connection", shown under the button. */
@@ -138,7 +138,30 @@ export class ClaudeFamilySettingTab extends PluginSettingTab {
 
     this.folderSetting(c, 'Handoff folder', 'Where the handoff notes are written.', 'handoffFolder');
     this.folderSetting(c, 'Session notes folder', 'One note per Claude Code session.', 'sessionsFolder');
-    this.folderSetting(c, 'Knowledge folder', 'Where knowledge entries are written as notes.', 'knowledgeFolder');
+    this.folderSetting(c, 'Knowledge folder', 'Where knowledge entries are written as notes. Every note in it syncs with the database.', 'knowledgeFolder');
+
+    new Setting(c).setName('Vault as knowledge').setHeading();
+    new Setting(c)
+      .setName('Sync notes with the database')
+      .setDesc('Notes with a "projects:" key in their frontmatter, and the notes in the knowledge folder, are stored as knowledge entries and kept in sync both ways. Synced notes are readable by everyone who can read the database. A note can opt out in its frontmatter (see the README).')
+      .addToggle((t) => t.setValue(s.vaultSync).onChange(async (v) => this.host.updateSettings({ vaultSync: v })));
+    const folders = new Setting(c).setName('More folders to sync').setDesc('Comma-separated folders whose every note syncs too.');
+    folders.addText((t) =>
+      t.setPlaceholder('Folders, comma-separated').setValue(s.vaultSyncFolders).onChange((v) => {
+        const ok = SettingsSchema.shape.vaultSyncFolders.safeParse(v);
+        folders.setDesc(ok.success ? 'Comma-separated folders whose every note syncs too.' : `Not saved: ${ok.error.issues[0]?.message}.`);
+        if (ok.success) this.later('vaultSyncFolders', { vaultSyncFolders: ok.data });
+        else this.cancel('vaultSyncFolders');
+      }),
+    );
+    new Setting(c)
+      .setName('Sync the whole vault')
+      .setDesc('Every note syncs, except notes that opt out, hidden folders and the handoff and session notes.')
+      .addToggle((t) => t.setValue(s.vaultSyncWholeVault).onChange(async (v) => this.host.updateSettings({ vaultSyncWholeVault: v })));
+    new Setting(c)
+      .setName('Mark every synced note')
+      .setDesc('Add "synced: true" and "synced_at" to synced notes that have no "synced:" key (notes that have one are always marked).')
+      .addToggle((t) => t.setValue(s.vaultSyncMarkAll).onChange(async (v) => this.host.updateSettings({ vaultSyncMarkAll: v })));
 
     const refresh = new Setting(c).setName('Refresh interval (seconds)').setDesc('How often the status bar is re-read; behind a pooler, how often everything is (otherwise the database pushes changes as they happen).');
     refresh.addText((t) =>

@@ -63,6 +63,8 @@ export class StatusBar {
     readonly el: HTMLElement,
     private readonly connection: Connection,
     private readonly project: () => string | undefined,
+    /** One more line for the tooltip (the vault sync's). */
+    private readonly extraLine: () => string | undefined = () => undefined,
   ) {
     el.classList.add('claude-family-status', 'mod-clickable');
     el.setAttribute('aria-label', 'Claude Family settings');
@@ -95,7 +97,8 @@ export class StatusBar {
         return;
       }
       this.el.textContent = statusText(await loadStatus(this.connection, project));
-      this.el.setAttribute('aria-label', onlineTooltip(this.connection.updateMode()));
+      const extra = this.extraLine();
+      this.el.setAttribute('aria-label', extra ? `${onlineTooltip(this.connection.updateMode())}\n${extra}` : onlineTooltip(this.connection.updateMode()));
     } catch (err) {
       this.el.textContent = offlineText(err);
       this.el.setAttribute('aria-label', `${connectionProblem(err)} Click to open the Claude Family settings.`);

@@ -149,6 +149,35 @@ export class MarkdownRenderChild extends Component {
   }
 }
 
+/** What `on(...)` returns; Component.registerEvent calls off() on unload. */
+export class FakeEventRef {
+  constructor(readonly off: () => void) {}
+}
+
+export class Events {
+  private readonly handlers = new Map<string, Set<(...data: unknown[]) => unknown>>();
+
+  on(name: string, callback: (...data: any[]) => unknown): O.EventRef {
+    const set = this.handlers.get(name) ?? new Set();
+    this.handlers.set(name, set);
+    set.add(callback);
+    return new FakeEventRef(() => set.delete(callback)) as unknown as O.EventRef;
+  }
+
+  offref(ref: O.EventRef): void {
+    (ref as unknown as FakeEventRef).off();
+  }
+
+  trigger(name: string, ...data: unknown[]): void {
+    for (const cb of [...(this.handlers.get(name) ?? [])]) cb(...data);
+  }
+
+  /** Test helper: how many handlers listen to `name`. */
+  listeners(name: string): number {
+    return this.handlers.get(name)?.size ?? 0;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Files and the vault
 // ---------------------------------------------------------------------------------------------
@@ -186,9 +215,14 @@ export class TFolder extends TAbstractFile implements O.TFolder {
   }
 }
 
-type VaultApi = 'getAbstractFileByPath' | 'getFileByPath' | 'getFolderByPath' | 'create' | 'createFolder' | 'read' | 'cachedRead' | 'modify' | 'process' | 'getMarkdownFiles' | 'getFiles';
+type VaultApi = 'getAbstractFileByPath' | 'getFileByPath' | 'getFolderByPath' | 'create' | 'createFolder' | 'read' | 'cachedRead' | 'readBinary' | 'modify' | 'process' | 'rename' | 'delete' | 'getMarkdownFiles' | 'getFiles';
 
-export class Vault implements Pick<O.Vault, VaultApi> {
+/**
+ * The vault. Events as Obsidian fires them: `create` after a file is written the first time (and, at
+ * startup, for every file before the layout is ready: see App.enablePlugin), `modify` after a write,
+ * `rename(file, oldPath)` after a move, `delete(file)` after a deletion.
+ */
+export class Vault extends Events implements Pick<O.Vault, VaultApi> {
   readonly contents = new Map<string, string>();
   readonly entries = new Map<string, TAbstractFile>();
   /** How many times each path was written (create or modify): "rewritten only when changed" is checked with it. */
@@ -198,6 +232,7 @@ export class Vault implements Pick<O.Vault, VaultApi> {
   readonly root: TFolder;
 
   constructor() {
+    super();
     this.root = new TFolder(this, '/');
   }
 
@@ -236,6 +271,7 @@ export class Vault implements Pick<O.Vault, VaultApi> {
     const file = new TFile(this, p);
     this.attach(file);
     this.write(file, data);
+    this.trigger('create', file);
     return file;
   }
 
@@ -260,6 +296,43 @@ export class Vault implements Pick<O.Vault, VaultApi> {
   async modify(file: O.TFile, data: string, _options?: O.DataWriteOptions): Promise<void> {
     if (!this.contents.has(file.path)) throw new Error(`ENOENT: ${file.path}`);
     this.write(file as unknown as TFile, data);
+    this.trigger('modify', file);
+  }
+
+  async readBinary(file: O.TFile): Promise<ArrayBuffer> {
+    const bytes = new TextEncoder().encode(await this.read(file));
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  }
+
+  /** Moves a file (the folders on the way must exist, as in Obsidian); `rename(file, oldPath)` follows. */
+  async rename(file: O.TAbstractFile, newPath: string): Promise<void> {
+    const to = normalizePath(newPath);
+    const entry = this.entries.get(file.path);
+    if (!entry || !(entry instanceof TFile)) throw new Error(`ENOENT: ${file.path}`);
+    if (this.entries.has(to)) throw new Error('Destination file already exists!');
+    const oldPath = entry.path;
+    const text = this.contents.get(oldPath)!;
+    this.detach(entry);
+    entry.path = to;
+    entry.name = to.split('/').pop() ?? to;
+    this.attach(entry);
+    this.contents.delete(oldPath);
+    this.contents.set(to, text);
+    this.trigger('rename', entry, oldPath);
+  }
+
+  async delete(file: O.TAbstractFile, _force?: boolean): Promise<void> {
+    const entry = this.entries.get(file.path);
+    if (!entry || !(entry instanceof TFile)) throw new Error(`ENOENT: ${file.path}`);
+    this.detach(entry);
+    this.contents.delete(entry.path);
+    this.trigger('delete', entry);
+  }
+
+  private detach(entry: TAbstractFile): void {
+    const parent = entry.parent as unknown as TFolder | null;
+    if (parent) parent.children = parent.children.filter((c) => (c as unknown) !== entry);
+    this.entries.delete(entry.path);
   }
 
   /** Like Obsidian's: read, change and write in one step, with nothing else writing in between. */
@@ -269,6 +342,7 @@ export class Vault implements Pick<O.Vault, VaultApi> {
     const next = fn(current);
     this.processed += 1;
     this.write(file as unknown as TFile, next);
+    this.trigger('modify', file);
     return next;
   }
 
@@ -283,7 +357,7 @@ export class Vault implements Pick<O.Vault, VaultApi> {
   private write(file: TFile, data: string): void {
     this.contents.set(file.path, data);
     this.writes.set(file.path, (this.writes.get(file.path) ?? 0) + 1);
-    file.stat = { ...file.stat, mtime: Date.now(), size: data.length };
+    file.stat = { ...file.stat, mtime: Date.now(), size: new TextEncoder().encode(data).byteLength };
   }
 
   /** Test helper: creates the folders on the way and the file. */
@@ -334,35 +408,6 @@ export class WorkspaceLeaf {
   async openFile(file: O.TFile, _openState?: O.OpenViewState): Promise<void> {
     this.view.file = file as unknown as TFile;
     this.workspace.activeFile = file as unknown as TFile;
-  }
-}
-
-/** What `on(...)` returns; Component.registerEvent calls off() on unload. */
-export class FakeEventRef {
-  constructor(readonly off: () => void) {}
-}
-
-export class Events {
-  private readonly handlers = new Map<string, Set<(...data: unknown[]) => unknown>>();
-
-  on(name: string, callback: (...data: any[]) => unknown): O.EventRef {
-    const set = this.handlers.get(name) ?? new Set();
-    this.handlers.set(name, set);
-    set.add(callback);
-    return new FakeEventRef(() => set.delete(callback)) as unknown as O.EventRef;
-  }
-
-  offref(ref: O.EventRef): void {
-    (ref as unknown as FakeEventRef).off();
-  }
-
-  trigger(name: string, ...data: unknown[]): void {
-    for (const cb of [...(this.handlers.get(name) ?? [])]) cb(...data);
-  }
-
-  /** Test helper: how many handlers listen to `name`. */
-  listeners(name: string): number {
-    return this.handlers.get(name)?.size ?? 0;
   }
 }
 
@@ -427,6 +472,8 @@ export class App {
   /** Loads a plugin as Obsidian does at startup: its onload (awaited), then the layout becomes ready. */
   async enablePlugin(plugin: { loadAndWait(): Promise<void> } | O.Plugin): Promise<void> {
     await (plugin as unknown as Component).loadAndWait();
+    // As Obsidian loads the vault: a `create` for every file, before the layout is ready.
+    if (!this.workspace.layoutReady) for (const f of this.vault.getFiles()) this.vault.trigger('create', f);
     this.workspace.setLayoutReady();
   }
 

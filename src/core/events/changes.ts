@@ -1,11 +1,11 @@
 // zod/mini, like the rest of src/core on main (hooks load it on every tool call).
 import * as z from 'zod/mini';
 
-/** The channel migrations/002_change_notify.sql notifies on every write to todos, sessions, session_state, messages. */
+/** The channel migrations/002_change_notify.sql notifies on every write to todos, sessions, session_state, messages (006: knowledge, with no project). */
 export const CHANGES_CHANNEL = 'claude_changes';
 
 export const ChangeNotice = z.object({
-  table: z.enum(['todos', 'sessions', 'session_state', 'messages']),
+  table: z.enum(['todos', 'sessions', 'session_state', 'messages', 'knowledge']),
   /** The project the row belongs to (messages: the recipient); null when it could not be found. */
   project: z.nullable(z.string()),
   op: z.enum(['INSERT', 'UPDATE', 'DELETE']),

@@ -41,7 +41,7 @@ export function joinNote(frontmatter: string[] | undefined, body: string, eol = 
 }
 
 /** The top-level key a frontmatter line starts, if it starts one (`key:`, `"key":`, `'key':`). */
-function keyOf(line: string): string | undefined {
+export function keyOf(line: string): string | undefined {
   const m = /^(?:"((?:[^"\\]|\\.)*)"|'((?:[^']|'')*)'|([^\s#'"{[\-?:][^:#]*?|[-?][^\s:#][^:#]*?))[ \t]*:(?:[ \t]|$)/.exec(line);
   if (!m) return undefined;
   return m[1] ?? m[2]?.replace(/''/g, "'") ?? m[3]?.trim();
