@@ -192,7 +192,9 @@ export function fallbackDataDir(): string {
  */
 export function eventFor<B extends EventBody>(raw: string, hookName: string, body: B): ReturnType<typeof makeEvent<B>> {
   try {
-    return makeEvent(body);
+    // An event deferred by the plugin before its install (scripts/plugin-run.cjs) keeps the time it happened.
+    const at = process.env.CLAUDE_FAMILY_EVENT_AT;
+    return makeEvent(at && !Number.isNaN(Date.parse(at)) && body.at === undefined ? { ...body, at } : body);
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     keepRejectedInput(fallbackDataDir(), raw, `${hookName}: ${err.message}`);

@@ -10,6 +10,17 @@ const NAME = 'session-end';
 /** This code runs as dist/hooks/session-end.body.cjs; the CLI is dist/cli.mjs. */
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.mjs');
 
+/** The slash command: the plugin's are namespaced by the plugin's name. */
+function endCommand(): string {
+  return process.env.CLAUDE_FAMILY_VIA_PLUGIN === '1' ? '/claude-family:session-end' : '/session-end';
+}
+
+/** How to call the CLI: the plugin's stable launcher (never a path inside a versioned build), else this build's. */
+function cliCommand(): string {
+  const launcher = process.env.CLAUDE_FAMILY_CLI?.trim();
+  return launcher ? launcher : `node ${CLI}`;
+}
+
 void runHook(NAME, async () => {
   const raw = await readHookStdin(NAME);
   const payload = payloadOrReject(SessionEndPayload, raw, 'SessionEnd', NAME);
@@ -24,7 +35,7 @@ void runHook(NAME, async () => {
     if (session && !session.session_summary) {
       lines.push(
         `claude-family: session ${session.session_id} of ${project} closed without a summary. ` +
-          `Run /session-end (or \`node ${CLI} session end --session ${session.session_id} --summary "..."\`) to record what was done.`,
+          `Run ${endCommand()} (or \`${cliCommand()} session end --session ${session.session_id} --summary "..."\`) to record what was done.`,
       );
     }
     const problems = delivery.spooledBecause ? [delivery.spooledBecause] : [];
