@@ -206,7 +206,7 @@ describe('claude-family CLI [postgres]', { timeout: 120_000 }, () => {
   it('message send, list and read', async () => {
     const from = uniqueProject('from');
     const to = uniqueProject('to');
-    const sent = await cli(['message', 'send', '--to', to, 'Schema changed: rerun migrate'], { env: { CLAUDE_FAMILY_PROJECT: from } });
+    const sent = await cli(['message', 'send', '--new-project', '--to', to, 'Schema changed: rerun migrate'], { env: { CLAUDE_FAMILY_PROJECT: from } });
     const id = /^Sent message ([0-9a-f-]{36}) /.exec(sent.out)?.[1];
     expect(id).toBeDefined();
     usageError(await cli(['message', 'send', '--to', to], { env: { CLAUDE_FAMILY_PROJECT: from } }), /missing argument/);

@@ -55,7 +55,7 @@ for (const backend of BACKENDS) {
     it('initializes and lists the six tools, each with an input schema', async () => {
       expect(client.getServerVersion()?.name).toBe('claude-family');
       const { tools } = await client.listTools();
-      expect(tools.map((t) => t.name).sort()).toEqual(['add_knowledge', 'get', 'handoff', 'list_todos', 'search', 'send_message']);
+      expect(tools.map((t) => t.name).sort()).toEqual(['add_knowledge', 'get', 'handoff', 'list_todos', 'projects', 'search', 'send_message']);
       for (const t of tools) {
         expect(t.inputSchema.type).toBe('object');
         expect(t.description!.length).toBeGreaterThan(20);

@@ -12,12 +12,13 @@ import { mcpCleanup, mcpServe, mcpUsage } from './commands/mcp.js';
 import { messageList, messageRead, messageSend } from './commands/messages.js';
 import { sessionCommit, sessionEnd, sessionResume, sessionSave, sessionStatus } from './commands/session.js';
 import { search } from './commands/search.js';
+import { projects } from './commands/projects.js';
 import { todosArchive, todosList } from './commands/todos.js';
 
 export const COMMANDS: readonly Command[] = [
   sessionEnd, sessionCommit, sessionSave, sessionStatus, sessionResume,
   todosList, todosArchive,
-  search,
+  search, projects,
   knowledgeAdd, knowledgeList, knowledgeShow,
   messageSend, messageList, messageRead,
   mcpServe, mcpCleanup, mcpUsage,

@@ -7,6 +7,7 @@
 // there and the hook says so.
 import { spoolBacklog } from '../core/events/spool.js';
 import { appendEnvFile } from '../core/fs/envFile.js';
+import { formatTime } from '../core/render/format.js';
 import { deliver, errorText, eventFor, HOOK_DEADLINE_MS, hookContext, payloadOrReject, readHookStdin, runHook, sessionStartReplayBudgetMs, SessionStartPayload, warn } from './common.js';
 
 const NAME = 'session-start';
@@ -83,7 +84,7 @@ function backlogLine(dataDir: string): string | undefined {
   try {
     const { count, since } = spoolBacklog(dataDir);
     if (count === 0) return undefined;
-    const when = since ? ` since ${since.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
+    const when = since ? ` since ${formatTime(since)}` : '';
     return `claude-family: ${count} event${count === 1 ? '' : 's'} waiting in the spool${when}, not yet in the database (they are recorded at the next replay: claude-family spool replay).`;
   } catch {
     return undefined;
