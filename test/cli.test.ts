@@ -398,7 +398,7 @@ describe('claude-family CLI [postgres]', { timeout: 120_000 }, () => {
 
   it('the bundled script: exit codes, one stderr line, never the password', async () => {
     const home = tempDir('home');
-    const env = { PATH: process.env.PATH, HOME: home, CLAUDE_FAMILY_CONFIG: join(home, 'none.json'), CLAUDE_FAMILY_DATA_DIR: join(home, 'data') };
+    const env = { PATH: process.env.PATH, HOME: home, CLAUDE_FAMILY_DATA_DIR: join(home, 'data') };
     const help = await runNode(CLI, { args: ['--help'], env });
     expect(help).toMatchObject({ code: 0, stderr: '' });
     expect(help.stdout).toContain('Usage: claude-family <command>');

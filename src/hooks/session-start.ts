@@ -7,6 +7,7 @@
 // there and the hook says so.
 import { spoolBacklog } from '../core/events/spool.js';
 import { appendEnvFile } from '../core/fs/envFile.js';
+import { resolveProjectName } from '../core/project.js';
 import { formatTime } from '../core/render/format.js';
 import { deliver, errorText, eventFor, HOOK_DEADLINE_MS, hookContext, payloadOrReject, readHookStdin, runHook, sessionStartReplayBudgetMs, SessionStartPayload, warn } from './common.js';
 
@@ -17,7 +18,23 @@ const SESSION_START_KNOWLEDGE = 3;
 void runHook(NAME, async () => {
   const raw = await readHookStdin(NAME);
   const payload = payloadOrReject(SessionStartPayload, raw, 'SessionStart', NAME);
-  const { config, project } = hookContext(raw, NAME, payload.cwd);
+  let context0: ReturnType<typeof hookContext>;
+  try {
+    context0 = hookContext(raw, NAME, payload.cwd);
+  } catch (err) {
+    // A broken configuration: Claude still learns why there is no memory this time (the input is kept).
+    let name = '(unknown)';
+    try {
+      name = resolveProjectName(process.env.CLAUDE_FAMILY_PROJECT, payload.cwd ?? process.cwd());
+    } catch {
+      // no name to give
+    }
+    process.stdout.write(
+      `=== WHERE WE LEFT OFF ===\nProject: ${name}\n(not available: claude-family ${errorText(err)}. Once it is fixed, \`claude-family spool retry-rejected\` records this session's start.)\n`,
+    );
+    throw err;
+  }
+  const { config, project } = context0;
   const event = eventFor(raw, NAME, { kind: 'session_start', project, claude_session_id: payload.session_id, source: payload.source });
 
   // The handoff loader and renderer (needed on no other hook's path) load while the database is opened.

@@ -211,7 +211,7 @@ describe('mcp cleanup CLI', () => {
   it('is a dry run by default and refuses contradictory flags', async () => {
     const home = mkdtempSync(join(tmpdir(), 'cf-mcpcli-'));
     dirs.push(home);
-    const env = { PATH: process.env.PATH, HOME: home, CLAUDE_FAMILY_DATA_DIR: join(home, 'data'), CLAUDE_FAMILY_CONFIG: join(home, 'none.json') };
+    const env = { PATH: process.env.PATH, HOME: home, CLAUDE_FAMILY_DATA_DIR: join(home, 'data') };
     const dry = await runNode(CLI, { args: ['mcp', 'cleanup'], env });
     expect(dry).toMatchObject({ code: 0 });
     expect(dry.stdout).toContain('Nothing to end');
