@@ -412,9 +412,13 @@ describe('claude-family CLI [postgres]', { timeout: 120_000 }, () => {
     // The package's bin, as `npx claude-family` runs it from the repository.
     const npx = execFileSync('npx', ['--no-install', 'claude-family', 'message', '--help'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
     expect(npx).toContain('Usage: claude-family message <send|list|read>');
-    const ok = await runNode(CLI, { args: ['todos', 'list', '--json', '--project', 'nobody-here'], env: { ...env, CLAUDE_FAMILY_DATABASE_URL: b.url } });
+    // A project of the directory or the environment may be new; one named by --project must be known.
+    const ok = await runNode(CLI, { args: ['todos', 'list', '--json'], env: { ...env, CLAUDE_FAMILY_DATABASE_URL: b.url, CLAUDE_FAMILY_PROJECT: 'nobody-here' } });
     expect(ok).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(ok.stdout)).toEqual({ project: 'nobody-here', todos: [] });
+    const typo = await runNode(CLI, { args: ['todos', 'list', '--json', '--project', 'nobody-here'], env: { ...env, CLAUDE_FAMILY_DATABASE_URL: b.url } });
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(/^claude-family todos list: no project named "nobody-here"; known projects: .*\n$/);
   });
 });
 
