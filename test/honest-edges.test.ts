@@ -1,6 +1,7 @@
 // Issue 20's edges, each told the truth: unknown project names, a second session end, one format for
 // times and task numbers, and the MCP schemas. In-process (runCli, the MCP tools) on both backends.
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ import { DIST } from './support/processes.js';
 
 const tool = (name: string) => TOOLS.find((t) => t.name === name)!;
 
-function cli(t: () => TestDatabase, env: Record<string, string> = {}) {
+function cli(t: () => TestDatabase, env: Record<string, string> = {}, cwd?: string) {
   const home = mkdtempSync(join(tmpdir(), 'cf-edges-'));
   return async (args: string[]) => {
     const out: string[] = [];
@@ -25,7 +26,7 @@ function cli(t: () => TestDatabase, env: Record<string, string> = {}) {
       out: (s) => void out.push(s),
       err: (s) => void err.push(s),
       env: { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), CLAUDE_FAMILY_DATA_DIR: join(home, 'data'), CLAUDE_FAMILY_DATABASE_URL: t().url, ...env },
-      cwd: home,
+      cwd: cwd ?? home,
       distDir: DIST,
     });
     return { code, out: out.join('\n'), err: err.join('\n') };
@@ -113,6 +114,26 @@ describeEachBackend('honest edges', (t) => {
     expect(third.out).toMatch(/amended: the summary replaced, 0 task\(s\)/);
     row = (await t().db.query<{ session_summary: string; tasks_completed: string[]; learnings_gained: string[] }>('SELECT session_summary, tasks_completed, learnings_gained FROM claude.sessions WHERE session_id = $1', [session.session_id])).rows[0]!;
     expect(row).toEqual({ session_summary: 'Parser and printer', tasks_completed: ['parser', 'printer'], learnings_gained: ['peg is fine'] });
+  });
+
+  it('session commit after session end adds its tasks instead of replacing them', async () => {
+    const project = uniqueProject('commit');
+    const { session } = await openSession(t().db, { projectName: project, claudeSessionId: `cc-${project}` });
+    const repo = mkdtempSync(join(tmpdir(), 'cf-edges-repo-'));
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' });
+    git('init', '-q');
+    git('config', 'user.email', 'test@example.com');
+    git('config', 'user.name', 'Test');
+    writeFileSync(join(repo, 'a.txt'), 'one\n');
+    git('add', 'a.txt');
+    git('commit', '-q', '-m', 'initial');
+    writeFileSync(join(repo, 'a.txt'), 'two\n');
+    const run = cli(t, { CLAUDE_FAMILY_PROJECT: project }, repo);
+    expect((await run(['session', 'end', '--session', session.session_id, '--summary', 'Did the work', '--task', 'first'])).code).toBe(0);
+    const committed = await run(['session', 'commit', '--session', session.session_id, '--summary', 'Did the work', '--task', 'second']);
+    expect(committed.code).toBe(0);
+    expect(committed.out).toMatch(/amended: the summary unchanged, 1 task\(s\) and 0 learning\(s\) added \(now 2 and 0\)/);
+    expect(git('log', '-1', '--format=%B').trim()).toBe('Did the work\n\n- first\n- second');
   });
 
   it('session status, resume and todos list show times and task numbers the way SessionStart does', async () => {

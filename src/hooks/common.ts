@@ -344,3 +344,8 @@ function waitingText(config: Config, event: HookEvent, replay: ReplayReport): st
   if (replay.stopped?.by === 'error') return `database write failed (${describeTarget(config)}): ${replay.stopped.reason}; event kept in ${live} for the next replay`;
   return `${replay.remaining} event(s) wait in the spool; event kept in ${live} for the next replay`;
 }
+
+/** A slash command as this user has it: the plugin's are namespaced (/claude-family:session-end). */
+export function slashCommand(name: string): string {
+  return process.env.CLAUDE_FAMILY_VIA_PLUGIN === '1' ? `/claude-family:${name}` : `/${name}`;
+}

@@ -9,7 +9,7 @@ import { spoolBacklog } from '../core/events/spool.js';
 import { appendEnvFile } from '../core/fs/envFile.js';
 import { resolveProjectName } from '../core/project.js';
 import { formatTime } from '../core/render/format.js';
-import { deliver, errorText, eventFor, HOOK_DEADLINE_MS, hookContext, payloadOrReject, readHookStdin, runHook, sessionStartReplayBudgetMs, SessionStartPayload, warn } from './common.js';
+import { deliver, errorText, slashCommand, eventFor, HOOK_DEADLINE_MS, hookContext, payloadOrReject, readHookStdin, runHook, sessionStartReplayBudgetMs, SessionStartPayload, warn } from './common.js';
 
 const NAME = 'session-start';
 /** Most knowledge entries "where we left off" names. */
@@ -46,7 +46,7 @@ void runHook(NAME, async () => {
   let familySessionId: string | undefined;
   const compact = payload.source === 'compact';
   const unavailable = delivery.schemaBehind ?? 'the claude-family database could not be reached';
-  let context = `=== WHERE WE LEFT OFF ===\nProject: ${project}\n(not available: ${unavailable}; this session is recorded once it can be. Run /session-resume later.)`;
+  let context = `=== WHERE WE LEFT OFF ===\nProject: ${project}\n(not available: ${unavailable}; this session is recorded once it can be. Run ${slashCommand('session-resume')} later.)`;
   let started = delivery.outcome?.status === 'applied' ? delivery.outcome.session : undefined;
   if (!started && delivery.appliedElsewhere && delivery.db) {
     // Applied by another process's replay: the session is there all the same.
@@ -63,7 +63,7 @@ void runHook(NAME, async () => {
       context = compact ? renderCompactReminder(handoff) : renderHandoffText(handoff);
     } catch (err) {
       // The session is recorded; only the summary failed. Say so, and still export the ids below.
-      context = `=== WHERE WE LEFT OFF ===\nProject: ${project}\n(could not be loaded: ${errorText(err)}. Run /session-resume later.)`;
+      context = `=== WHERE WE LEFT OFF ===\nProject: ${project}\n(could not be loaded: ${errorText(err)}. Run ${slashCommand('session-resume')} later.)`;
       problems.push(`session recorded, but loading where we left off failed: ${errorText(err)}`);
     } finally {
       await db.close().catch(() => {});
