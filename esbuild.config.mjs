@@ -6,6 +6,11 @@ import { builtinModules } from 'node:module';
 import esbuild from 'esbuild';
 
 const production = process.argv[2] === 'production';
+/**
+ * `node esbuild.config.mjs production --plugin`: what the Claude Code plugin runs (scripts/plugin-run.cjs),
+ * and nothing else: the hooks, the CLI and the MCP server; no Obsidian main.js, no demo; errors only.
+ */
+const pluginOnly = process.argv.includes('--plugin');
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 /** Node entry points sharing chunks (dist/chunks/): name in dist/ -> source. */
@@ -27,14 +32,14 @@ const common = {
   platform: 'node',
   target: 'node20',
   loader: { '.sql': 'text' },
-  logLevel: 'info',
+  logLevel: pluginOnly ? 'error' : 'info',
   sourcemap: production ? false : 'inline',
   metafile: true,
 };
 
 const nodeBuild = {
   ...common,
-  entryPoints: NODE_ENTRIES,
+  entryPoints: pluginOnly ? { cli: NODE_ENTRIES.cli } : NODE_ENTRIES,
   outdir: 'dist',
   format: 'esm',
   splitting: true,
@@ -119,7 +124,7 @@ const noDatabaseEngine = {
   },
 };
 
-if (existsSync('src/plugin/main.ts')) {
+if (existsSync('src/plugin/main.ts') && !pluginOnly) {
   builds.push({
     ...common,
     entryPoints: ['src/plugin/main.ts'],

@@ -5,7 +5,7 @@
 // dist/cli.mjs) as child processes, exactly as Claude Code would call them, on the same database, and
 // stops the server at the end (`claude-family db stop`).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,7 +51,10 @@ async function sampleSession(dataDir: string): Promise<void> {
 
 /** The environment Claude Code would give the hooks, pointed at the demo database only. */
 function demoEnv(root: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_FAMILY_DATA_DIR: root, CLAUDE_FAMILY_PROJECT: PROJECT, CLAUDE_FAMILY_CONFIG: join(root, 'no-config.json') };
+  // An empty config file of its own: the user's config file is never read.
+  const config = join(root, 'config.json');
+  if (!existsSync(config)) writeFileSync(config, '{}\n');
+  const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_FAMILY_DATA_DIR: root, CLAUDE_FAMILY_PROJECT: PROJECT, CLAUDE_FAMILY_CONFIG: config };
   // Never touch a real database configured in the user's environment.
   delete env.CLAUDE_FAMILY_DATABASE_URL;
   delete env.CLAUDE_FAMILY_SESSION_ID;

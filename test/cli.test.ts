@@ -206,7 +206,7 @@ describe('claude-family CLI [postgres]', { timeout: 120_000 }, () => {
   it('message send, list and read', async () => {
     const from = uniqueProject('from');
     const to = uniqueProject('to');
-    const sent = await cli(['message', 'send', '--to', to, 'Schema changed: rerun migrate'], { env: { CLAUDE_FAMILY_PROJECT: from } });
+    const sent = await cli(['message', 'send', '--new-project', '--to', to, 'Schema changed: rerun migrate'], { env: { CLAUDE_FAMILY_PROJECT: from } });
     const id = /^Sent message ([0-9a-f-]{36}) /.exec(sent.out)?.[1];
     expect(id).toBeDefined();
     usageError(await cli(['message', 'send', '--to', to], { env: { CLAUDE_FAMILY_PROJECT: from } }), /missing argument/);
@@ -398,7 +398,7 @@ describe('claude-family CLI [postgres]', { timeout: 120_000 }, () => {
 
   it('the bundled script: exit codes, one stderr line, never the password', async () => {
     const home = tempDir('home');
-    const env = { PATH: process.env.PATH, HOME: home, CLAUDE_FAMILY_CONFIG: join(home, 'none.json'), CLAUDE_FAMILY_DATA_DIR: join(home, 'data') };
+    const env = { PATH: process.env.PATH, HOME: home, CLAUDE_FAMILY_DATA_DIR: join(home, 'data') };
     const help = await runNode(CLI, { args: ['--help'], env });
     expect(help).toMatchObject({ code: 0, stderr: '' });
     expect(help.stdout).toContain('Usage: claude-family <command>');
@@ -412,9 +412,13 @@ describe('claude-family CLI [postgres]', { timeout: 120_000 }, () => {
     // The package's bin, as `npx claude-family` runs it from the repository.
     const npx = execFileSync('npx', ['--no-install', 'claude-family', 'message', '--help'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
     expect(npx).toContain('Usage: claude-family message <send|list|read>');
-    const ok = await runNode(CLI, { args: ['todos', 'list', '--json', '--project', 'nobody-here'], env: { ...env, CLAUDE_FAMILY_DATABASE_URL: b.url } });
+    // A project of the directory or the environment may be new; one named by --project must be known.
+    const ok = await runNode(CLI, { args: ['todos', 'list', '--json'], env: { ...env, CLAUDE_FAMILY_DATABASE_URL: b.url, CLAUDE_FAMILY_PROJECT: 'nobody-here' } });
     expect(ok).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(ok.stdout)).toEqual({ project: 'nobody-here', todos: [] });
+    const typo = await runNode(CLI, { args: ['todos', 'list', '--json', '--project', 'nobody-here'], env: { ...env, CLAUDE_FAMILY_DATABASE_URL: b.url } });
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(/^claude-family todos list: no project named "nobody-here"; known projects: .*\n$/);
   });
 });
 

@@ -332,7 +332,7 @@ Module._load = function (request) {
   return load.apply(this, arguments);
 };
 `);
-    const traceEnv = { PATH: process.env.PATH, HOME: dir, CLAUDE_FAMILY_CONFIG: join(dir, 'none.json'), CLAUDE_FAMILY_DATA_DIR: join(dir, 'data'), CLAUDE_FAMILY_PROJECT: 'trace', NODE_OPTIONS: `--require ${join(dir, 'trace.cjs')}` };
+    const traceEnv = { PATH: process.env.PATH, HOME: dir, CLAUDE_FAMILY_DATA_DIR: join(dir, 'data'), CLAUDE_FAMILY_PROJECT: 'trace', NODE_OPTIONS: `--require ${join(dir, 'trace.cjs')}` };
     const traced = async (env: Record<string, string>) => {
       rmSync(log, { force: true });
       const r = await runNode(hookScript('post-tool-use'), {

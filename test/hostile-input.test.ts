@@ -359,7 +359,7 @@ describe('hostile CLI input [postgres]', { timeout: 300_000 }, () => {
     const runs = await mapLimit(
       [
         ['session', 'save', '--focus', `${DROP} ‮rtl‬ 👩🏽‍💻`, '--next', "a'b", '--next', '\\x00 not a NUL'],
-        ['message', 'send', '--to', other, `hi ${DROP}`],
+        ['message', 'send', '--new-project', '--to', other, `hi ${DROP}`],
         ['knowledge', 'add', '--name', pattern, '--category', "c'; --", '--description', 'd 🦄', '--example', "SELECT '; DROP"],
         ['install-hooks', '--project-dir', projectDir],
       ],

@@ -55,7 +55,7 @@ for (const backend of BACKENDS) {
     it('initializes and lists the six tools, each with an input schema', async () => {
       expect(client.getServerVersion()?.name).toBe('claude-family');
       const { tools } = await client.listTools();
-      expect(tools.map((t) => t.name).sort()).toEqual(['add_knowledge', 'get', 'handoff', 'list_todos', 'search', 'send_message']);
+      expect(tools.map((t) => t.name).sort()).toEqual(['add_knowledge', 'get', 'handoff', 'list_todos', 'projects', 'search', 'send_message']);
       for (const t of tools) {
         expect(t.inputSchema.type).toBe('object');
         expect(t.description!.length).toBeGreaterThan(20);
@@ -163,7 +163,7 @@ for (const backend of BACKENDS) {
 describe('mcp serve without a database, and with bad arguments', { timeout: 60_000 }, () => {
   it('answers initialize and tools/list without touching the database; a call then says plainly that it is unavailable', async () => {
     const home = tempDir('nodb');
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: home, CLAUDE_FAMILY_CONFIG: join(home, 'none.json'), CLAUDE_FAMILY_DATA_DIR: join(home, 'data'), CLAUDE_FAMILY_DATABASE_URL: 'postgres://someone:s3cret@127.0.0.1:1/nowhere', CLAUDE_FAMILY_PROJECT: 'p' };
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: home, CLAUDE_FAMILY_DATA_DIR: join(home, 'data'), CLAUDE_FAMILY_DATABASE_URL: 'postgres://someone:s3cret@127.0.0.1:1/nowhere', CLAUDE_FAMILY_PROJECT: 'p' };
     const transport = new StdioClientTransport({ command: process.execPath, args: [join(DIST, 'cli.mjs'), 'mcp', 'serve'], cwd: home, env, stderr: 'pipe' });
     const client = new Client({ name: 'claude-family-test', version: '1.0.0' });
     try {

@@ -2,7 +2,9 @@
 // marketplace reference, hooks reference), its commands kept equal to what install-hooks writes, and its
 // hooks run from a clean copy of the repository (no node_modules, no dist/), as `/plugin install` leaves it.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -158,19 +160,46 @@ describe('the plugin from a clean copy of the repository', { timeout: 900_000 },
     };
     const runner = join(root, 'scripts', 'plugin-run.cjs');
     const sid = `cc-${project}`;
+    const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
+    const leftovers = () => (existsSync(pluginData) ? readdirSync(pluginData).filter((d) => d.includes('.tmp-')) : []);
 
-    // Before the install, a PostToolUse says so and exits 0.
-    const early = await runNode(runner, { args: ['post-tool-use'], stdin: JSON.stringify({ session_id: sid, tool_name: 'mcp__x__y', tool_input: {} }), env, cwd: home });
-    expect(early.code).toBe(0);
-    expect(early.stderr).toMatch(/^claude-family post-tool-use: not installed yet/);
+    // Before the install, a PostToolUse waits for it (nothing on stdout or stderr) instead of being dropped.
+    const early = await runNode(runner, { args: ['post-tool-use'], stdin: JSON.stringify({ session_id: sid, cwd: home, tool_name: 'mcp__early__call', tool_input: {} }), env, cwd: home });
+    expect(early).toMatchObject({ code: 0, stdout: '', stderr: '' });
+
+    // Offline (no npm cache, the registry a closed port): one line on stderr, a note for Claude on stdout,
+    // no temporary directory left behind, and the next SessionStart tries again.
+    const offline = await runNode(runner, {
+      args: ['session-start'],
+      stdin: JSON.stringify({ session_id: `${sid}-offline`, cwd: home, source: 'startup' }),
+      env: { ...env, npm_config_cache: join(home, 'empty-npm-cache'), npm_config_registry: 'http://127.0.0.1:9/', npm_config_fetch_retries: '0' },
+      cwd: home,
+    });
+    expect(offline.code).toBe(0);
+    expect(offline.stdout).toMatch(/^=== WHERE WE LEFT OFF ===\n.*being installed.*retried at the next session start/);
+    expect(lines(offline.stderr)).toEqual([expect.stringMatching(/installing this plugin version/), expect.stringMatching(/could not install the plugin \(npm ci failed: .*\); it will be retried at the next SessionStart$/)]);
+    expect(leftovers()).toEqual([]);
+    expect(readdirSync(pluginData).filter((d) => d.startsWith('build-'))).toEqual([]);
 
     const start = await runNode(runner, { args: ['session-start'], stdin: JSON.stringify({ session_id: sid, cwd: home, source: 'startup' }), env, cwd: home });
     expect(start.code).toBe(0);
     expect(start.stdout).toMatch(/^=== WHERE WE LEFT OFF ===\nProject: /);
-    expect(start.stderr).toContain('first run of this plugin version: installing into');
+    expect(lines(start.stderr)).toEqual([expect.stringMatching(/^claude-family: installing this plugin version/), expect.stringMatching(/^claude-family: installed in \d+ s; the CLI is /)]);
     const builds = readdirSync(pluginData).filter((d) => d.startsWith('build-'));
     expect(builds).toHaveLength(1);
+    expect(leftovers()).toEqual([]);
     expect(existsSync(join(root, 'dist'))).toBe(false); // the checkout itself stays as it was
+    // Lean: what the plugin runs, production dependencies only.
+    const build = join(pluginData, builds[0]!);
+    expect(existsSync(join(build, 'main.js'))).toBe(false);
+    expect(existsSync(join(build, 'dist', 'demo.mjs'))).toBe(false);
+    expect(existsSync(join(build, 'dist', 'mcp', 'server.cjs'))).toBe(true);
+    expect(existsSync(join(build, 'node_modules', 'esbuild'))).toBe(false);
+    expect(existsSync(join(build, 'node_modules', 'vitest'))).toBe(false);
+    expect(existsSync(join(build, 'node_modules', 'pg'))).toBe(true);
+    // The stable CLI, linked into ~/.local/bin.
+    expect(readlinkSync(join(home, '.local', 'bin', 'claude-family'))).toBe(join(pluginData, 'bin', 'claude-family'));
+    expect(existsSync(join(pluginData, 'deferred.jsonl'))).toBe(false);
 
     const taskDir = join(home, '.claude', 'tasks', sid);
     mkdirSync(taskDir, { recursive: true });
@@ -184,10 +213,49 @@ describe('the plugin from a clean copy of the repository', { timeout: 900_000 },
     const todos = await runNode(runner, { args: ['cli', 'todos', 'list', '--json'], env, cwd: home });
     expect(todos.code).toBe(0);
     expect(JSON.parse(todos.stdout)).toMatchObject({ project, todos: [expect.objectContaining({ content: 'Ship the plugin', status: 'in_progress' })] });
-    const usage = await runNode(runner, { args: ['cli', 'mcp', 'usage', '--json'], env, cwd: home });
-    expect(JSON.parse(usage.stdout)).toMatchObject({ usage: [{ mcp_server: 'db', tool_name: 'query', calls: 1, failures: 1 }] });
+    // The event from before the install was recorded, too, at the time it happened.
+    const usage = execFileSync(join(pluginData, 'bin', 'claude-family'), ['mcp', 'usage', '--json'], { env, cwd: home, encoding: 'utf8' });
+    expect(JSON.parse(usage).usage).toEqual(
+      expect.arrayContaining([expect.objectContaining({ mcp_server: 'db', tool_name: 'query', calls: 1, failures: 1 }), expect.objectContaining({ mcp_server: 'early', tool_name: 'call', calls: 1 })]),
+    );
+
+    // The MCP server, as Claude Code starts it from the plugin's manifest.
+    const manifest = JSON.parse(readFileSync(join(root, '.claude-plugin', 'plugin.json'), 'utf8')) as { mcpServers: Record<string, { command: string; args: string[] }> };
+    const server = manifest.mcpServers['claude-family']!;
+    const transport = new StdioClientTransport({
+      command: server.command === 'node' ? process.execPath : server.command,
+      args: server.args.map((a) => a.replace('${CLAUDE_PLUGIN_ROOT}', root)),
+      cwd: home,
+      env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'claude-family-test', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const tools = (await client.listTools()).tools.map((t) => t.name);
+      expect(tools).toEqual(expect.arrayContaining(['handoff', 'search', 'get', 'list_todos']));
+      const listed = await client.callTool({ name: 'list_todos', arguments: {} });
+      expect((listed.content as { text: string }[])[0]!.text).toContain('Ship the plugin');
+    } finally {
+      await client.close();
+    }
 
     const end = await runNode(runner, { args: ['session-end'], stdin: JSON.stringify({ session_id: sid, cwd: home, reason: 'other' }), env, cwd: home });
     expect(end.code).toBe(0);
+    // Its hint names the plugin's command and the stable CLI, never a path inside a build.
+    expect(end.stdout).toContain('/claude-family:session-end');
+    expect(end.stdout).not.toMatch(/build-[0-9a-f]{16}/);
+
+    // An update (a new version of the plugin): installed afresh, once, and the old build removed.
+    const pluginJson = join(root, '.claude-plugin', 'plugin.json');
+    writeFileSync(pluginJson, readFileSync(pluginJson, 'utf8').replace(/"version": "[^"]+"/, '"version": "9.9.9"'));
+    const updated = await runNode(runner, { args: ['session-start'], stdin: JSON.stringify({ session_id: `${sid}-2`, cwd: home, source: 'startup' }), env, cwd: home });
+    expect(updated.code).toBe(0);
+    expect(updated.stdout).toMatch(/^=== WHERE WE LEFT OFF ===\nProject: /);
+    expect(lines(updated.stderr)).toHaveLength(2);
+    const after = readdirSync(pluginData).filter((d) => d.startsWith('build-'));
+    expect(after).toHaveLength(1);
+    expect(after[0]).not.toBe(builds[0]);
+    expect(leftovers()).toEqual([]);
   });
 });

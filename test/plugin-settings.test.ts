@@ -54,14 +54,14 @@ describe('plugin settings', () => {
   });
 
   it('follows the hooks\' config file in "hooks" mode', () => {
-    const env = { HOME: '/home/u', CLAUDE_FAMILY_CONFIG: '/nonexistent/config.json' };
+    const env = { HOME: '/home/u' };
     const hooks = { ...DEFAULT_SETTINGS, mode: 'hooks' as const };
     expect(connectionSettings(hooks, undefined, { ...env, CLAUDE_FAMILY_DATABASE_URL: 'postgres://x@h/db' })).toMatchObject({ mode: 'postgres', connectionString: 'postgres://x@h/db' });
     expect(connectionSettings(hooks, undefined, env)).toMatchObject({ mode: 'embedded', dataDir: '/home/u/.local/share/claude-family' });
   });
 
   it('uses the hooks\' data directory unless one is set', () => {
-    const env = { HOME: '/home/u', CLAUDE_FAMILY_CONFIG: '/nonexistent/config.json' };
+    const env = { HOME: '/home/u' };
     expect(embeddedDataDir({ dataDir: '' }, env)).toBe('/home/u/.local/share/claude-family');
     expect(embeddedDataDir({ dataDir: '' }, { ...env, CLAUDE_FAMILY_DATA_DIR: '/d' })).toBe('/d');
     expect(embeddedDataDir({ dataDir: '/mine' }, env)).toBe('/mine');

@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CliContext } from './context.js';
 import { UsageError } from './errors.js';
+import { didYouMean } from './suggest.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -54,14 +55,36 @@ export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
     const { values, positionals } = parseArgs({ args: joinNegativeNumbers(argv, options), options, allowPositionals: true, strict: true });
     if (values.help) return { values: values as ParsedArgs["values"], positionals };
     const p = cmd.positionals ?? { min: 0, max: 0 };
-    if (positionals.length < p.min) throw new UsageError(`missing argument: ${cmd.usage}`, cmd.name);
+    if (positionals.length < p.min) {
+      const names = positionalNames(cmd.usage).slice(positionals.length, p.min);
+      throw new UsageError(`missing argument${names.length > 1 ? 's' : ''}: ${names.length > 0 ? names.join(' ') : cmd.usage}`, cmd.name);
+    }
     if (positionals.length > p.max) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[p.max])}`, cmd.name);
     return { values: values as ParsedArgs['values'], positionals };
   } catch (err) {
     if (err instanceof UsageError) throw err;
     // node:util parseArgs errors name the option (ERR_PARSE_ARGS_UNKNOWN_OPTION and friends).
-    throw new UsageError((err as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''), cmd.name);
+    const message = (err as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '');
+    const unknown = (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(--?[^'=]+)/.exec(message)?.[1] : undefined;
+    const known = Object.keys({ ...COMMON_OPTIONS, ...cmd.options }).map((o) => `--${o}`);
+    throw new UsageError(`${message}${unknown?.startsWith('--') ? didYouMean(unknown, known) : ''}`, cmd.name);
   }
+}
+
+/** The positional arguments a usage line names, in order: its upper-case words that are not an option's value. */
+export function positionalNames(usage: string): string[] {
+  const names: string[] = [];
+  let depth = 0;
+  let afterOption = false;
+  for (const token of usage.split(/\s+/)) {
+    const open = (token.match(/\[/g) ?? []).length;
+    const close = (token.match(/\]/g) ?? []).length;
+    const bare = token.replace(/[[\].]/g, '');
+    if (depth === 0 && open === 0 && !afterOption && /^[A-Z][A-Z_]*$/.test(bare)) names.push(bare);
+    afterOption = depth === 0 && open === 0 && bare.startsWith('--');
+    depth += open - close;
+  }
+  return names;
 }
 
 export function commandHelp(cmd: Command): string {

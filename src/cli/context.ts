@@ -4,6 +4,7 @@ import { Uuid } from '../core/models.js';
 import { openForWork, type OpenedForWork, type OpenForWorkOptions } from '../core/db/openForWork.js';
 import { openDatabase } from '../core/db/open.js';
 import { resolveProjectName } from '../core/project.js';
+import { requireProject, UnknownProjectError } from '../core/repos/projects.js';
 import { findSessionByClaudeId, getSession } from '../core/repos/sessions.js';
 import { latestOpenSession } from '../core/session/lifecycle.js';
 import type { SessionRow } from '../core/models.js';
@@ -22,6 +23,8 @@ export interface CliContext {
   io: Io;
   config: Config;
   project: string;
+  /** --project as given (undefined when the project came from the environment, the config or git). */
+  projectFlag?: string;
 }
 
 /** The configuration and project are resolved on first use, so commands that need neither never fail on them. */
@@ -30,6 +33,7 @@ export function makeContext(io: Io, projectFlag: string | undefined): CliContext
   let project: string | undefined;
   return {
     io,
+    projectFlag,
     get config(): Config {
       if (!config) {
         try {
@@ -103,4 +107,19 @@ export async function resolveSession(db: Db, ctx: CliContext, flag: string | und
   const open = await latestOpenSession(db, ctx.project);
   if (!open && required) throw new CliError(`no open session for project ${ctx.project}; pass --session <uuid>`);
   return open;
+}
+
+/** A project named by --project must exist (a typo is not a new, empty project): a CliError lists the known ones. */
+export async function checkNamedProject(db: Db, ctx: CliContext): Promise<void> {
+  if (ctx.projectFlag !== undefined) await requireKnownProject(db, ctx.project);
+}
+
+/** The project must exist: a CliError naming the known projects otherwise. */
+export async function requireKnownProject(db: Db, name: string): Promise<void> {
+  try {
+    await requireProject(db, name);
+  } catch (err) {
+    if (err instanceof UnknownProjectError) throw new CliError(err.message);
+    throw err;
+  }
 }

@@ -4,6 +4,8 @@ import { ValidationError } from '../core/models.js';
 import { commandHelp, parseCommandArgs, str, type Command } from './command.js';
 import { makeContext, type Io } from './context.js';
 import { CliError, UsageError } from './errors.js';
+import { didYouMean } from './suggest.js';
+import { VERSION } from '../core/version.js';
 import { doctor, migrateCommand, spoolReplay } from './commands/admin.js';
 import { dbCopy, dbImportLegacy, dbStart, dbStatus, dbStop } from './commands/db.js';
 import { installHooks } from './commands/installHooks.js';
@@ -13,26 +15,28 @@ import { mcpCleanup, mcpServe, mcpUsage } from './commands/mcp.js';
 import { messageList, messageRead, messageSend } from './commands/messages.js';
 import { sessionCommit, sessionEnd, sessionResume, sessionSave, sessionStatus } from './commands/session.js';
 import { search } from './commands/search.js';
+import { projects } from './commands/projects.js';
+import { spoolRejected, spoolRetryRejected } from './commands/spool.js';
 import { todosArchive, todosList } from './commands/todos.js';
 import { knowledgeAccept, vaultSync } from './commands/vault.js';
 
 export const COMMANDS: readonly Command[] = [
   sessionEnd, sessionCommit, sessionSave, sessionStatus, sessionResume,
   todosList, todosArchive,
-  search,
+  search, projects,
   knowledgeAdd, knowledgeList, knowledgeShow, knowledgeAccept,
   knowledgeRetrievals,
   vaultSync,
   messageSend, messageList, messageRead,
   mcpServe, mcpCleanup, mcpUsage,
   dbStart, dbStop, dbStatus, dbImportLegacy, dbCopy,
-  migrateCommand, spoolReplay, doctor, installHooks,
+  migrateCommand, spoolReplay, spoolRejected, spoolRetryRejected, doctor, installHooks,
 ];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return [
-    'Usage: claude-family <command> [options]',
+    'Usage: claude-family <command> [options]   (claude-family --version: the version)',
     '',
     'Claude Code session memory in Postgres (your server, or a local one started on demand): the commands behind the',
     '/session-* slash commands, plus maintenance. Run any command with --help for its options.',
@@ -61,6 +65,11 @@ function findCommand(argv: string[]): { cmd?: Command; rest: string[]; group?: s
   return { rest: argv.slice(1), group: isGroup ? first : undefined };
 }
 
+function nearestCommand(words: string): string | undefined {
+  const m = / \(did you mean (.+)\?\)$/.exec(didYouMean(words, COMMANDS.filter((c) => c.name.includes(' ')).map((c) => c.name)));
+  return m?.[1];
+}
+
 /** Runs one command line; returns the exit code. Never throws. */
 export async function runCli(argv: string[], io: Io): Promise<number> {
   let name = 'claude-family';
@@ -70,6 +79,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       if (argv.length > 0) return 0;
       throw new UsageError('no command given');
     }
+    if (argv[0] === '--version' || argv[0] === '-V' || argv[0] === 'version') {
+      io.out(`claude-family ${VERSION}`);
+      return 0;
+    }
     const { cmd, rest, group } = findCommand(argv);
     if (!cmd) {
       if (group) {
@@ -78,9 +91,14 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
           if (rest[0] !== undefined) return 0;
           throw new UsageError(`no ${group} command given`);
         }
-        throw new UsageError(`unknown ${group} command ${JSON.stringify(rest[0])}; try claude-family ${group} --help`);
+        const subs = COMMANDS.filter((c) => c.name.startsWith(`${group} `)).map((c) => c.name);
+        throw new UsageError(`unknown ${group} command ${JSON.stringify(rest[0])}${didYouMean(`${group} ${rest[0]}`, subs)}; try claude-family ${group} --help`);
       }
-      throw new UsageError(`unknown command ${JSON.stringify(argv[0])}; try claude-family --help`);
+      // A misspelt group ("sesion end") or command ("projcts").
+      const firsts = [...new Set(COMMANDS.map((c) => c.name.split(' ')[0]!))];
+      const two = argv[1] !== undefined && !argv[1].startsWith('-') ? nearestCommand(`${argv[0]} ${argv[1]}`) : undefined;
+      const hint = two ? ` (did you mean ${two}?)` : didYouMean(argv[0]!, firsts);
+      throw new UsageError(`unknown command ${JSON.stringify(argv[0])}${hint}; try claude-family --help`);
     }
     name = `claude-family ${cmd.name}`;
     const args = parseCommandArgs(cmd, rest);

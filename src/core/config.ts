@@ -73,6 +73,8 @@ export function loadConfig(env: Env = process.env): Config {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(`cannot read ${path}: ${(err as Error).message}`);
+    // The default file is optional; a file named on purpose is not.
+    if (env.CLAUDE_FAMILY_CONFIG) throw new ConfigError(`CLAUDE_FAMILY_CONFIG names ${path}, which does not exist (unset it to use ${configFilePath({ ...env, CLAUDE_FAMILY_CONFIG: undefined })})`);
   }
   if (text !== undefined) {
     let json: unknown;

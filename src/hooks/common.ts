@@ -192,7 +192,9 @@ export function fallbackDataDir(): string {
  */
 export function eventFor<B extends EventBody>(raw: string, hookName: string, body: B): ReturnType<typeof makeEvent<B>> {
   try {
-    return makeEvent(body);
+    // An event deferred by the plugin before its install (scripts/plugin-run.cjs) keeps the time it happened.
+    const at = process.env.CLAUDE_FAMILY_EVENT_AT;
+    return makeEvent(at && !Number.isNaN(Date.parse(at)) && body.at === undefined ? { ...body, at } : body);
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     keepRejectedInput(fallbackDataDir(), raw, `${hookName}: ${err.message}`);
@@ -341,4 +343,9 @@ function waitingText(config: Config, event: HookEvent, replay: ReplayReport): st
   if (replay.handedOff) return `${replay.remaining} earlier event(s) are being replayed in the background; event kept in ${live} behind them`;
   if (replay.stopped?.by === 'error') return `database write failed (${describeTarget(config)}): ${replay.stopped.reason}; event kept in ${live} for the next replay`;
   return `${replay.remaining} event(s) wait in the spool; event kept in ${live} for the next replay`;
+}
+
+/** A slash command as this user has it: the plugin's are namespaced (/claude-family:session-end). */
+export function slashCommand(name: string): string {
+  return process.env.CLAUDE_FAMILY_VIA_PLUGIN === '1' ? `/claude-family:${name}` : `/${name}`;
 }

@@ -4,11 +4,17 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sessionEndHousekeeping } from '../core/housekeeping/sessionHousekeeping.js';
-import { deliver, errorText, eventFor, HOOK_DEADLINE_MS, hookContext, payloadOrReject, readHookStdin, runHook, SESSION_REPLAY_BUDGET_MS, SessionEndPayload, warn } from './common.js';
+import { deliver, errorText, slashCommand, eventFor, HOOK_DEADLINE_MS, hookContext, payloadOrReject, readHookStdin, runHook, SESSION_REPLAY_BUDGET_MS, SessionEndPayload, warn } from './common.js';
 
 const NAME = 'session-end';
 /** This code runs as dist/hooks/session-end.body.cjs; the CLI is dist/cli.mjs. */
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.mjs');
+
+/** How to call the CLI: the plugin's stable launcher (never a path inside a versioned build), else this build's. */
+function cliCommand(): string {
+  const launcher = process.env.CLAUDE_FAMILY_CLI?.trim();
+  return launcher ? launcher : `node ${CLI}`;
+}
 
 void runHook(NAME, async () => {
   const raw = await readHookStdin(NAME);
@@ -24,7 +30,7 @@ void runHook(NAME, async () => {
     if (session && !session.session_summary) {
       lines.push(
         `claude-family: session ${session.session_id} of ${project} closed without a summary. ` +
-          `Run /session-end (or \`node ${CLI} session end --session ${session.session_id} --summary "..."\`) to record what was done.`,
+          `Run ${slashCommand('session-end')} (or \`${cliCommand()} session end --session ${session.session_id} --summary "..."\`) to record what was done.`,
       );
     }
     const problems = delivery.spooledBecause ? [delivery.spooledBecause] : [];

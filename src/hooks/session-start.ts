@@ -7,7 +7,9 @@
 // there and the hook says so.
 import { spoolBacklog } from '../core/events/spool.js';
 import { appendEnvFile } from '../core/fs/envFile.js';
-import { deliver, errorText, eventFor, HOOK_DEADLINE_MS, hookContext, payloadOrReject, readHookStdin, runHook, sessionStartReplayBudgetMs, SessionStartPayload, warn } from './common.js';
+import { resolveProjectName } from '../core/project.js';
+import { formatTime } from '../core/render/format.js';
+import { deliver, errorText, slashCommand, eventFor, HOOK_DEADLINE_MS, hookContext, payloadOrReject, readHookStdin, runHook, sessionStartReplayBudgetMs, SessionStartPayload, warn } from './common.js';
 
 const NAME = 'session-start';
 /** Most knowledge entries "where we left off" names. */
@@ -16,7 +18,23 @@ const SESSION_START_KNOWLEDGE = 3;
 void runHook(NAME, async () => {
   const raw = await readHookStdin(NAME);
   const payload = payloadOrReject(SessionStartPayload, raw, 'SessionStart', NAME);
-  const { config, project } = hookContext(raw, NAME, payload.cwd);
+  let context0: ReturnType<typeof hookContext>;
+  try {
+    context0 = hookContext(raw, NAME, payload.cwd);
+  } catch (err) {
+    // A broken configuration: Claude still learns why there is no memory this time (the input is kept).
+    let name = '(unknown)';
+    try {
+      name = resolveProjectName(process.env.CLAUDE_FAMILY_PROJECT, payload.cwd ?? process.cwd());
+    } catch {
+      // no name to give
+    }
+    process.stdout.write(
+      `=== WHERE WE LEFT OFF ===\nProject: ${name}\n(not available: claude-family ${errorText(err)}. Once it is fixed, \`claude-family spool retry-rejected\` records this session's start.)\n`,
+    );
+    throw err;
+  }
+  const { config, project } = context0;
   const event = eventFor(raw, NAME, { kind: 'session_start', project, claude_session_id: payload.session_id, source: payload.source });
 
   // The handoff loader and renderer (needed on no other hook's path) load while the database is opened.
@@ -28,7 +46,7 @@ void runHook(NAME, async () => {
   let familySessionId: string | undefined;
   const compact = payload.source === 'compact';
   const unavailable = delivery.schemaBehind ?? 'the claude-family database could not be reached';
-  let context = `=== WHERE WE LEFT OFF ===\nProject: ${project}\n(not available: ${unavailable}; this session is recorded once it can be. Run /session-resume later.)`;
+  let context = `=== WHERE WE LEFT OFF ===\nProject: ${project}\n(not available: ${unavailable}; this session is recorded once it can be. Run ${slashCommand('session-resume')} later.)`;
   let started = delivery.outcome?.status === 'applied' ? delivery.outcome.session : undefined;
   if (!started && delivery.appliedElsewhere && delivery.db) {
     // Applied by another process's replay: the session is there all the same.
@@ -53,7 +71,7 @@ void runHook(NAME, async () => {
       }
     } catch (err) {
       // The session is recorded; only the summary failed. Say so, and still export the ids below.
-      context = `=== WHERE WE LEFT OFF ===\nProject: ${project}\n(could not be loaded: ${errorText(err)}. Run /session-resume later.)`;
+      context = `=== WHERE WE LEFT OFF ===\nProject: ${project}\n(could not be loaded: ${errorText(err)}. Run ${slashCommand('session-resume')} later.)`;
       problems.push(`session recorded, but loading where we left off failed: ${errorText(err)}`);
     } finally {
       await db.close().catch(() => {});
@@ -91,7 +109,7 @@ function backlogLine(dataDir: string): string | undefined {
   try {
     const { count, since } = spoolBacklog(dataDir);
     if (count === 0) return undefined;
-    const when = since ? ` since ${since.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
+    const when = since ? ` since ${formatTime(since)}` : '';
     return `claude-family: ${count} event${count === 1 ? '' : 's'} waiting in the spool${when}, not yet in the database (they are recorded at the next replay: claude-family spool replay).`;
   } catch {
     return undefined;

@@ -11,10 +11,10 @@ import { describeTarget, loadConfig, type Config } from '../core/config.js';
 import { DbUnavailableError, redact, type Db } from '../core/db/db.js';
 import { openForWork } from '../core/db/openForWork.js';
 import { resolveProjectName } from '../core/project.js';
+import { VERSION } from '../core/version.js';
 import { TOOLS, type ToolHost } from './tools.js';
 
 export const SERVER_NAME = 'claude-family';
-const VERSION = '0.1.0';
 
 export interface ServeOptions {
   /** --project: the project the tools default to (else the configuration, else the git top level of cwd). */

@@ -3,12 +3,14 @@
 // validated by its zod schema (the SDK refuses a call that does not match) and again by the repositories.
 import * as z from 'zod/mini';
 import type { Db } from '../core/db/db.js';
-import { getProjectByName } from '../core/repos/projects.js';
+import { getProjectByName, listProjectSummaries, requireProject } from '../core/repos/projects.js';
+import { projectLine } from '../core/render/format.js';
 import { writeKnowledgeFromClaude } from '../core/knowledge/write.js';
 import { sendMessage } from '../core/repos/messages.js';
 import { countTodos, listActiveTodos } from '../core/repos/todos.js';
 import { oneLine, renderHandoffText } from '../core/render/handoff.js';
 import { renderEntry, renderHits } from '../core/render/memory.js';
+import { taskPrefix } from '../core/render/format.js';
 import { loadHandoff } from '../core/session/handoff.js';
 import { getEntry } from '../core/search/entry.js';
 import { SEARCH_KINDS, searchMemory } from '../core/search/search.js';
@@ -28,7 +30,9 @@ function describe<T extends z.ZodMiniType>(schema: T, description: string): T {
   z.globalRegistry.add(schema, { description });
   return schema;
 }
-const project = z.optional(describe(z.string().check(z.trim(), z.minLength(1), z.maxLength(200)), 'a project name (default: the project this server runs in)'));
+/** A string that must hold something besides white space (an empty one would only fail later). */
+const nonEmpty = (max: number) => z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(max));
+const project = z.optional(describe(nonEmpty(200), 'a project name (default: the project this server runs in; see the projects tool)'));
 
 export interface ToolDef {
   name: string;
@@ -50,7 +54,11 @@ export const TOOLS: readonly ToolDef[] = [
     description: "The project's current focus, last session, next steps, active todos and pending messages.",
     readOnly: true,
     inputSchema: { project },
-    run: (host, args) => host.withDb(async (db) => renderHandoffText(await loadHandoff(db, args.project ?? host.project, { todoLimit: 10, messageLimit: 5 }))),
+    run: (host, args) =>
+      host.withDb(async (db) => {
+        if (args.project !== undefined) await requireProject(db, args.project);
+        return renderHandoffText(await loadHandoff(db, args.project ?? host.project, { todoLimit: 10, messageLimit: 5 }));
+      }),
   }),
   tool({
     name: 'search',
@@ -62,16 +70,18 @@ export const TOOLS: readonly ToolDef[] = [
       'kind, id, project, date and a short snippet; call get with an id for the full entry.',
     readOnly: true,
     inputSchema: {
-      query: describe(z.string(), 'what to look for'),
+      query: describe(nonEmpty(1000), 'what to look for'),
       kinds: z.optional(describe(z.array(z.enum(SEARCH_KINDS)).check(z.maxLength(3)), 'which of knowledge, sessions, todos (default all)')),
       project,
       all_projects: z.optional(describe(z.boolean(), 'sessions and todos of every project, not just this one')),
       limit: z.optional(describe(z.int().check(z.gte(1), z.lte(TOOL_MAX_HITS)), `how many hits (1-${TOOL_MAX_HITS}, default 5)`)),
     },
     run: async (host, args) => {
-      const hits = await host.withDb((db) =>
-        searchMemory(db, { query: args.query, kinds: args.kinds, project: args.all_projects ? undefined : (args.project ?? host.project), limit: args.limit ?? 5 }),
-      );
+      if (args.all_projects && args.project !== undefined) throw new Error('give project or all_projects, not both');
+      const hits = await host.withDb(async (db) => {
+        if (args.project !== undefined) await requireProject(db, args.project);
+        return searchMemory(db, { query: args.query, kinds: args.kinds, project: args.all_projects ? undefined : (args.project ?? host.project), limit: args.limit ?? 5 });
+      });
       return renderHits(hits, args.query);
     },
   }),
@@ -98,8 +108,8 @@ export const TOOLS: readonly ToolDef[] = [
       '(labelled "pending review") but not put into any prompt until a person accepts it.',
     readOnly: false,
     inputSchema: {
-      pattern_name: describe(z.string().check(z.trim(), z.minLength(1), z.maxLength(300)), 'a short, unique name for the pattern (an existing name updates that entry)'),
-      category: z.optional(describe(z.string().check(z.maxLength(100)), 'e.g. testing, postgres, typescript (required for a new entry)')),
+      pattern_name: describe(nonEmpty(300), 'a short, unique name for the pattern (an existing name updates that entry)'),
+      category: z.optional(describe(nonEmpty(100), 'e.g. testing, postgres, typescript (required for a new entry)')),
       description: z.optional(describe(z.string().check(z.maxLength(50_000)), 'what it is and when to use it (a new entry needs this or a body)')),
       body: z.optional(describe(z.string().check(z.maxLength(200_000)), 'the whole note, in Markdown')),
       projects: z.optional(describe(z.array(z.string().check(z.maxLength(200))).check(z.maxLength(50)), 'the projects it applies to (empty: every project)')),
@@ -136,13 +146,13 @@ export const TOOLS: readonly ToolDef[] = [
       const name = args.project ?? host.project;
       const limit = args.limit ?? 20;
       const { todos, totals } = await host.withDb(async (db) => {
-        const p = await getProjectByName(db, name);
+        const p = args.project !== undefined ? await requireProject(db, name) : await getProjectByName(db, name);
         if (!p) return { todos: [], totals: 0 };
         const [active, counts] = await Promise.all([listActiveTodos(db, p.project_id, limit), countTodos(db, p.project_id)]);
         return { todos: [...active.inProgress, ...active.pending], totals: counts.in_progress + counts.pending };
       });
       if (todos.length === 0) return `No active todos for ${oneLine(name, 100)}.`;
-      const lines = todos.map((t) => `[${t.status === 'in_progress' ? '>' : ' '}] [P${t.priority}] ${oneLine(t.content, 200)} (id ${t.todo_id})`);
+      const lines = todos.map((t) => `[${t.status === 'in_progress' ? '>' : ' '}] [P${t.priority}] ${taskPrefix(t.task_id)}${oneLine(t.content, 200)} (id ${t.todo_id})`);
       if (totals > todos.length) lines.push(`… and ${totals - todos.length} more`);
       return lines.join('\n');
     },
@@ -153,12 +163,27 @@ export const TOOLS: readonly ToolDef[] = [
     description: "Leave a message for another project; its next session shows it in \"where we left off\".",
     readOnly: false,
     inputSchema: {
-      to: describe(z.string().check(z.maxLength(200)), 'the project to send it to'),
-      body: describe(z.string().check(z.maxLength(20_000)), 'the message'),
+      to: describe(nonEmpty(200), 'the project to send it to (see the projects tool)'),
+      body: describe(nonEmpty(20_000), 'the message'),
     },
     run: async (host, args) => {
-      const m = await host.withDb((db) => sendMessage(db, { fromProject: host.project, toProject: args.to, body: args.body }));
+      const m = await host.withDb(async (db) => {
+        if (args.to !== host.project) await requireProject(db, args.to);
+        return sendMessage(db, { fromProject: host.project, toProject: args.to, body: args.body });
+      });
       return `Message sent to ${oneLine(m.to_project, 100)}, id ${m.message_id}.`;
+    },
+  }),
+  tool({
+    name: 'projects',
+    title: 'List projects',
+    description: 'Every project the memory knows (the names send_message, handoff, list_todos and search accept), with its last session.',
+    readOnly: true,
+    inputSchema: {},
+    run: async (host) => {
+      const rows = await host.withDb((db) => listProjectSummaries(db));
+      if (rows.length === 0) return 'No projects yet.';
+      return rows.map((r) => projectLine(r, host.project)).join('\n');
     },
   }),
 ];

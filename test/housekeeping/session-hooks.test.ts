@@ -168,7 +168,7 @@ for (const backend of BACKENDS) {
     it('a message sent from one project appears at the next SessionStart of another, unread until read', async () => {
       const from = uniqueProject('sender');
       const to = uniqueProject('receiver');
-      const sent = await runNode(CLI, { args: ['message', 'send', '--project', from, '--to', to, 'The schema changed; run migrate'], env: b.env });
+      const sent = await runNode(CLI, { args: ['message', 'send', '--project', from, '--new-project', '--to', to, 'The schema changed; run migrate'], env: b.env });
       expect(sent).toMatchObject({ code: 0, stderr: '' });
       const id = /Sent message ([0-9a-f-]{36})/.exec(sent.stdout)?.[1];
       expect(id).toBeDefined();
@@ -211,7 +211,7 @@ describe('mcp cleanup CLI', () => {
   it('is a dry run by default and refuses contradictory flags', async () => {
     const home = mkdtempSync(join(tmpdir(), 'cf-mcpcli-'));
     dirs.push(home);
-    const env = { PATH: process.env.PATH, HOME: home, CLAUDE_FAMILY_DATA_DIR: join(home, 'data'), CLAUDE_FAMILY_CONFIG: join(home, 'none.json') };
+    const env = { PATH: process.env.PATH, HOME: home, CLAUDE_FAMILY_DATA_DIR: join(home, 'data') };
     const dry = await runNode(CLI, { args: ['mcp', 'cleanup'], env });
     expect(dry).toMatchObject({ code: 0 });
     expect(dry.stdout).toContain('Nothing to end');

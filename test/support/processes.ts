@@ -86,7 +86,6 @@ export function baseEnv(home: string): Record<string, string | undefined> {
     HOME: home,
     XDG_CONFIG_HOME: join(home, '.config'),
     XDG_DATA_HOME: join(home, '.local', 'share'),
-    CLAUDE_FAMILY_CONFIG: join(home, 'no-config.json'),
   };
 }
 

@@ -3,7 +3,8 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { describeTarget } from '../../core/config.js';
 import { copyClaudeSchema } from '../../core/db/copy.js';
-import { redact } from '../../core/db/db.js';
+import { redact, type Db } from '../../core/db/db.js';
+import { parseConnectionString } from '../../core/db/connectionString.js';
 import { legacyDir, legacyErrorFile, legacyImportPending } from '../../core/db/legacyImport.js';
 import { ensureLocalServer, localPaths, localStatus, stopLocalServer } from '../../core/db/localServer.js';
 import { migrate } from '../../core/db/migrate.js';
@@ -164,14 +165,35 @@ export const dbCopy: Command = {
   options: { to: { type: 'string' } },
   async run(args, ctx) {
     const to = requireStr(args, 'to', 'db copy');
-    const source = await openDatabase(ctx.config, { onNotice: (m) => ctx.io.err(`claude-family: ${m}`) });
-    const target = openPostgres({ connectionString: to, connectTimeoutMs: 10_000, max: 1 });
+    // The target is checked first, so whatever is wrong with it is said of it (not of the database in use).
+    const targetName = () => {
+      try {
+        return describeTarget({ databaseUrl: to, dataDir: '' });
+      } catch {
+        return 'the target';
+      }
+    };
+    try {
+      parseConnectionString(to);
+    } catch (err) {
+      throw new CliError(`--to is not a usable connection string: ${redact((err as Error).message)}`);
+    }
+    const target: Db = openPostgres({ connectionString: to, connectTimeoutMs: 10_000, max: 1 });
+    try {
+      await migrate(target);
+    } catch (err) {
+      await target.close().catch(() => {});
+      throw new CliError(`the target (--to ${targetName()}) failed: ${redact((err as Error).message)}; nothing was copied`);
+    }
+    const source = await openDatabase(ctx.config, { onNotice: (m) => ctx.io.err(`claude-family: ${m}`) }).catch(async (err: unknown) => {
+      await target.close().catch(() => {});
+      throw err;
+    });
     try {
       await migrate(source);
-      await migrate(target);
       const report = await copyClaudeSchema(source, target);
       const parts = Object.entries(report.tables).map(([t, n]) => `${t} ${n}`).join(', ');
-      ctx.io.out(`Copied ${report.rows} rows from ${describeTarget(ctx.config)} to ${describeTarget({ databaseUrl: to, dataDir: '' })} (${parts}).`);
+      ctx.io.out(`Copied ${report.rows} rows from ${describeTarget(ctx.config)} to ${targetName()} (${parts}).`);
     } catch (err) {
       throw new CliError(`copy failed, nothing was committed to the target: ${redact((err as Error).message)}`);
     } finally {

@@ -5,6 +5,7 @@ import { cleanupAllEndedSessions, cleanupOrphans, formatCleanup, runDeferredClea
 import { summariseMcpUsage } from '../../core/repos/mcpUsage.js';
 import { flag, json, str, type Command } from '../command.js';
 import { withDb } from '../context.js';
+import { TOOLS } from '../../mcp/tools.js';
 import { CliError, UsageError } from '../errors.js';
 
 /** A whole number from 1 to `max`, checked before it gets anywhere near SQL. */
@@ -85,14 +86,15 @@ export const mcpUsage: Command = {
 export const mcpServe: Command = {
   name: 'mcp serve',
   summary:
-    'Run the claude-family MCP server over stdio (Claude Code starts it from the project\'s .mcp.json, which install-hooks writes). ' +
-    'Tools: handoff, search, get, add_knowledge, list_todos, send_message.',
-  usage: '[--project NAME]',
+    'Run the claude-family MCP server over stdio (Claude Code starts it from the project\'s .mcp.json, which install-hooks writes, ' +
+    'or from the plugin\'s manifest). ' +
+    `Tools: ${TOOLS.map((t) => t.name).join(', ')}.`,
+  usage: '',
   details: [
-    '  --project NAME   the project the tools default to (else CLAUDE_FAMILY_PROJECT, the config file, or the git top level',
-    '                   of the directory Claude Code starts it in)',
-    'It speaks JSON-RPC on stdin/stdout until stdin closes; diagnostics go to stderr. The database is opened on the',
-    'first tool call (the embedded one only for the length of each call).',
+    '--project names the project the tools default to (else CLAUDE_FAMILY_PROJECT, the config file, or the git top level of',
+    'the directory Claude Code starts it in). It speaks JSON-RPC on stdin/stdout until stdin closes; diagnostics go to',
+    'stderr. Nothing touches the database before the first tool call; the connection is then kept for the next calls',
+    '(one at a time), and opened afresh after a lost connection.',
   ],
   options: {},
   async run(_args, ctx) {

@@ -1,21 +1,29 @@
-import { Uuid } from '../../core/models.js';
+import { MessageInput, parseInput, Uuid } from '../../core/models.js';
 import { oneLine } from '../../core/render/handoff.js';
 import { listMessages, markMessageRead, sendMessage } from '../../core/repos/messages.js';
 import { NotFoundError } from '../../core/repos/sessions.js';
 import { flag, json, requireStr, type Command } from '../command.js';
-import { withDb } from '../context.js';
+import { requireKnownProject, withDb } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 
 export const messageSend: Command = {
   name: 'message send',
   summary: 'Send a message from this project to another one; it shows at that project\'s next session start.',
-  usage: '--to PROJECT TEXT',
-  details: ['  --to PROJECT     the receiving project (required)'],
-  options: { to: { type: 'string' } },
+  usage: '--to PROJECT [--new-project] TEXT',
+  details: [
+    '  --to PROJECT     the receiving project (required; one `claude-family projects` lists)',
+    '  --new-project    send to a project that has had no session yet (else an unknown name is an error)',
+  ],
+  options: { to: { type: 'string' }, 'new-project': { type: 'boolean' } },
   positionals: { min: 1, max: 1 },
   async run(args, ctx) {
     const to = requireStr(args, 'to', this.name);
-    const m = await withDb(ctx, (db) => sendMessage(db, { fromProject: ctx.project, toProject: to, body: args.positionals[0]! }));
+    // What is wrong with the message itself is said first; then whether its recipient exists.
+    const input = parseInput(MessageInput, { fromProject: ctx.project, toProject: to, body: args.positionals[0]! }, 'message');
+    const m = await withDb(ctx, async (db) => {
+      if (!flag(args, 'new-project') && input.toProject !== input.fromProject) await requireKnownProject(db, input.toProject);
+      return sendMessage(db, input);
+    });
     ctx.io.out(`Sent message ${m.message_id} from ${m.from_project} to ${m.to_project}.`);
   },
 };

@@ -1,6 +1,7 @@
 import { describeTarget } from '../../core/config.js';
 import { loadHandoff } from '../../core/session/handoff.js';
 import { oneLine } from '../../core/render/handoff.js';
+import { formatTime, taskPrefix } from '../../core/render/format.js';
 import { countPendingMessages } from '../../core/repos/messages.js';
 import { getProjectByName } from '../../core/repos/projects.js';
 import { getSessionState, upsertSessionState } from '../../core/repos/sessionState.js';
@@ -9,10 +10,10 @@ import { DbUnavailableError } from '../../core/db/db.js';
 import { makeEvent, type HookEvent } from '../../core/events/events.js';
 import { Uuid, ValidationError, type SessionRow } from '../../core/models.js';
 import { NotFoundError } from '../../core/repos/sessions.js';
-import { endSession, type EndedSession, type EndSessionInput } from '../../core/session/lifecycle.js';
+import { endSession, type Amendment, type EndedSession, type EndSessionInput } from '../../core/session/lifecycle.js';
 import { appendToSpool, pendingSpoolCount, spoolPaths } from '../../core/events/spool.js';
 import { flag, json, list, requireStr, str, type Command, type ParsedArgs } from '../command.js';
-import { resolveSession, withDb, withDbReadOnly, type CliContext } from '../context.js';
+import { checkNamedProject, resolveSession, withDb, withDbReadOnly, type CliContext } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import { commitTracked, uncommittedFiles } from '../git.js';
 
@@ -26,6 +27,7 @@ const END_OPTS = {
   learning: { type: 'string', multiple: true },
   focus: { type: 'string' },
   next: { type: 'string', multiple: true },
+  'replace-summary': { type: 'boolean' },
 } as const;
 const END_HELP = [
   '  --summary TEXT   what this session did (required)',
@@ -33,6 +35,8 @@ const END_HELP = [
   '  --learning TEXT  a reusable learning (repeat for several)',
   '  --focus TEXT     the project\'s current focus, for the next session',
   '  --next TEXT      a next step, in order (repeat for several)',
+  '  --replace-summary  replace the summary of a session that was ended before (default: amend it:',
+  '                   the summary is appended, tasks and learnings are added to those recorded)',
   SESSION_HELP,
   'With the database unavailable, the end is kept in the spool and recorded by the next hook or `spool replay`',
   '(the session must then be named by --session, CLAUDE_FAMILY_SESSION_ID or CLAUDE_SESSION_ID).',
@@ -68,6 +72,7 @@ async function endFromArgs(args: ParsedArgs, ctx: CliContext, name: string): Pro
     learningsGained: list(args, 'learning'),
     currentFocus: str(args, 'focus'),
     nextSteps: list(args, 'next'),
+    ...(flag(args, 'replace-summary') ? { replaceSummary: true } : {}),
   };
   let ended: EndedSession;
   try {
@@ -79,8 +84,9 @@ async function endFromArgs(args: ParsedArgs, ctx: CliContext, name: string): Pro
     if (!databaseUnusable(err)) throw err;
     return { line: spoolEnd(ctx, str(args, 'session'), fields, err), recorded: false, summary, tasks: fields.tasksCompleted };
   }
-  const { session, state } = ended;
-  return { line: endedLine(session, state !== undefined), recorded: true, summary: session.session_summary ?? '', tasks: session.tasks_completed };
+  const { session, state, amended } = ended;
+  const line = amended ? amendedLine(session, amended, state !== undefined) : endedLine(session, state !== undefined);
+  return { line, recorded: true, summary: session.session_summary ?? '', tasks: session.tasks_completed };
 }
 
 /**
@@ -141,14 +147,20 @@ function keepInSpool(ctx: CliContext, event: HookEvent, what: string, cause: unk
   return `${what} kept in ${spoolPaths(ctx.config.dataDir).live} (${unavailableText(ctx, cause)}); the next hook run or \`claude-family spool replay\` records it.`;
 }
 
+function amendedLine(s: SessionRow, a: Amendment, stateSaved: boolean): string {
+  const summary = { appended: 'the new summary appended to the earlier one', replaced: 'the summary replaced', unchanged: 'the summary unchanged' }[a.summary];
+  const hint = a.summary === 'appended' ? ' (--replace-summary replaces it instead)' : '';
+  return `Session ${s.session_id} was ended before (${formatTime(s.session_end!)}); amended: ${summary}${hint}, ${a.tasksAdded} task(s) and ${a.learningsAdded} learning(s) added (now ${s.tasks_completed.length} and ${s.learnings_gained.length})${stateSaved ? ', focus/next steps saved' : ''}.`;
+}
+
 function endedLine(s: SessionRow, stateSaved: boolean): string {
-  return `Session ${s.session_id} closed at ${s.session_end!.toISOString()} (${s.tasks_completed.length} task(s), ${s.learnings_gained.length} learning(s)${stateSaved ? ', focus/next steps saved' : ''}).`;
+  return `Session ${s.session_id} closed at ${formatTime(s.session_end!)} (${s.tasks_completed.length} task(s), ${s.learnings_gained.length} learning(s)${stateSaved ? ', focus/next steps saved' : ''}).`;
 }
 
 export const sessionEnd: Command = {
   name: 'session end',
   summary: 'Close the session with a summary and save focus / next steps for the next one (/session-end).',
-  usage: '--summary TEXT [--task TEXT]... [--learning TEXT]... [--focus TEXT] [--next TEXT]... [--session UUID]',
+  usage: '--summary TEXT [--task TEXT]... [--learning TEXT]... [--focus TEXT] [--next TEXT]... [--replace-summary] [--session UUID]',
   details: END_HELP,
   options: END_OPTS,
   async run(args, ctx) {
@@ -159,7 +171,7 @@ export const sessionEnd: Command = {
 export const sessionCommit: Command = {
   name: 'session commit',
   summary: 'Close the session like `session end`, then `git commit -a` the staged and modified tracked files with the summary as message (/session-commit). The session end counts even when the commit fails.',
-  usage: '--summary TEXT [--task TEXT]... [--learning TEXT]... [--focus TEXT] [--next TEXT]... [--session UUID]',
+  usage: '--summary TEXT [--task TEXT]... [--learning TEXT]... [--focus TEXT] [--next TEXT]... [--replace-summary] [--session UUID]',
   details: END_HELP,
   options: END_OPTS,
   async run(args, ctx) {
@@ -226,6 +238,7 @@ export const sessionStatus: Command = {
   options: { ...SESSION_OPT, ...JSON_OPT },
   async run(args, ctx) {
     const result = await withDbReadOnly(ctx, async (db) => {
+      await checkNamedProject(db, ctx);
       const session = await resolveSession(db, ctx, str(args, 'session'), false);
       const project = await getProjectByName(db, ctx.project);
       const [state, todos, messages] = await Promise.all([
@@ -250,7 +263,7 @@ export const sessionStatus: Command = {
       [
         `Project: ${out.project}`,
         `Database: ${out.database}`,
-        `Session: ${s ? `${s.session_id} started ${s.session_start.toISOString()}${s.session_end ? `, ended ${s.session_end.toISOString()}` : ' (open)'}` : '(no open session)'}`,
+        `Session: ${s ? `${s.session_id} started ${formatTime(s.session_start)}${s.session_end ? `, ended ${formatTime(s.session_end)}` : ' (open)'}` : '(no open session)'}`,
         `Focus: ${out.current_focus ? oneLine(out.current_focus) : '(none recorded)'}`,
         `Todos: ${out.todos.in_progress} in progress, ${out.todos.pending} pending, ${out.todos.completed} completed`,
         `Pending messages: ${out.pending_messages}`,
@@ -268,12 +281,13 @@ export const sessionResume: Command = {
   options: { ...SESSION_OPT, ...JSON_OPT },
   async run(args, ctx) {
     const h = await withDb(ctx, async (db) => {
+      await checkNamedProject(db, ctx);
       const current = await resolveSession(db, ctx, str(args, 'session'), false);
       return loadHandoff(db, ctx.project, { currentSessionId: current?.session_id, messageLimit: 20 });
     });
     const files = uncommittedFiles(ctx.io.cwd);
     const next = (h.state?.next_steps ?? []).map((s) => (typeof s === 'string' ? s : JSON.stringify(s))).slice(0, 3);
-    const todo = (t: (typeof h.pending)[number]) => ({ todo_id: t.todo_id, content: t.content, status: t.status, priority: t.priority });
+    const todo = (t: (typeof h.pending)[number]) => ({ todo_id: t.todo_id, task_id: t.task_id ?? null, content: t.content, status: t.status, priority: t.priority });
     const out = {
       project: h.projectName,
       current_focus: h.state?.current_focus ?? null,
@@ -286,11 +300,11 @@ export const sessionResume: Command = {
     if (flag(args, 'json')) return void ctx.io.out(json(out));
     const lines = [`Project: ${out.project}`, `Focus: ${out.current_focus ? oneLine(out.current_focus) : '(none recorded)'}`];
     const last = h.lastSession;
-    lines.push(`Last session: ${last ? `${last.session_start.toISOString().slice(0, 16).replace('T', ' ')} UTC - ${last.session_summary ? oneLine(last.session_summary) : last.session_end ? '(no summary)' : '(not closed)'}` : '(none)'}`);
+    lines.push(`Last session: ${last ? `${formatTime(last.session_end ?? last.session_start)} - ${last.session_summary ? oneLine(last.session_summary) : last.session_end ? '(no summary)' : '(not closed)'}` : '(none)'}`);
     lines.push('', 'Next steps:', ...(next.length > 0 ? next.map((s, i) => `  ${i + 1}. ${oneLine(s)}`) : ['  (none)']));
     lines.push('', `Active todos: ${h.inProgress.length} in progress, ${h.pending.length} pending`);
-    for (const t of h.inProgress) lines.push(`  [>] [P${t.priority}] ${oneLine(t.content)}`);
-    for (const t of h.pending) lines.push(`  [ ] [P${t.priority}] ${oneLine(t.content)}`);
+    for (const t of h.inProgress) lines.push(`  [>] [P${t.priority}] ${taskPrefix(t.task_id)}${oneLine(t.content)}`);
+    for (const t of h.pending) lines.push(`  [ ] [P${t.priority}] ${taskPrefix(t.task_id)}${oneLine(t.content)}`);
     lines.push('', `Pending messages: ${h.pendingMessageCount}`);
     for (const m of h.messages) lines.push(`  - ${m.message_id} from ${oneLine(m.from_project, 80)}: ${oneLine(m.body, 200)}`);
     lines.push('', `Uncommitted files: ${files === undefined ? '(not a git repository)' : files.length}`);

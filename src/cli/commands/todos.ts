@@ -1,8 +1,9 @@
 import { getProjectByName } from '../../core/repos/projects.js';
 import { archiveStalePendingTodos, listActiveTodos } from '../../core/repos/todos.js';
 import { oneLine } from '../../core/render/handoff.js';
+import { taskPrefix } from '../../core/render/format.js';
 import { flag, json, requireStr, type Command } from '../command.js';
-import { withDb } from '../context.js';
+import { checkNamedProject, withDb } from '../context.js';
 import { UsageError } from '../errors.js';
 
 export const todosList: Command = {
@@ -13,6 +14,7 @@ export const todosList: Command = {
   options: { json: { type: 'boolean' } },
   async run(args, ctx) {
     const todos = await withDb(ctx, async (db) => {
+      await checkNamedProject(db, ctx);
       const project = await getProjectByName(db, ctx.project);
       return project ? listActiveTodos(db, project.project_id) : { inProgress: [], pending: [] };
     });
@@ -20,11 +22,11 @@ export const todosList: Command = {
     if (flag(args, 'json')) {
       return void ctx.io.out(json({
         project: ctx.project,
-        todos: all.map((t) => ({ todo_id: t.todo_id, content: t.content, active_form: t.active_form, status: t.status, priority: t.priority, created_at: t.created_at.toISOString() })),
+        todos: all.map((t) => ({ todo_id: t.todo_id, task_id: t.task_id ?? null, content: t.content, active_form: t.active_form, status: t.status, priority: t.priority, created_at: t.created_at.toISOString() })),
       }));
     }
     if (all.length === 0) return void ctx.io.out(`No active todos for ${ctx.project}.`);
-    ctx.io.out(all.map((t) => `[${t.status === 'in_progress' ? '>' : ' '}] [P${t.priority}] ${oneLine(t.content)}  (${t.todo_id})`).join('\n'));
+    ctx.io.out(all.map((t) => `[${t.status === 'in_progress' ? '>' : ' '}] [P${t.priority}] ${taskPrefix(t.task_id)}${oneLine(t.content)}  (${t.todo_id})`).join('\n'));
   },
 };
 

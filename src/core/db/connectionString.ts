@@ -81,6 +81,12 @@ function decode(part: string, what: string): string {
 function fromUrl(s: string): Map<string, string> {
   const pairs = new Map<string, string>();
   const authority = /^postgres(?:ql)?:\/\/([^/?#]*)/i.exec(s)![1]!;
+  // An unencoded @ in the password (p@ss) makes everything before the last @ look like user:password and
+  // the rest of the password like a host name: say what it is.
+  const beforePath = /^postgres(?:ql)?:\/\/([^/?]*)/i.exec(s)![1]!;
+  if ((beforePath.match(/@/g) ?? []).length > 1) {
+    throw new ConnectionStringError(`the connection string has more than one @ before the host: ${PERCENT_ENCODE_HINT}`);
+  }
   const hostPart = authority.slice(authority.lastIndexOf('@') + 1);
   if (hostPart.replace(/\[[^\]]*\]/g, '').includes(',')) {
     throw new ConnectionStringError('the connection string names several hosts; this client connects to one: name a single host');

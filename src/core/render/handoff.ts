@@ -1,5 +1,6 @@
 import type { Handoff } from '../session/handoff.js';
 import type { TodoRow } from '../models.js';
+import { formatTime, taskNumber, taskPrefix } from './format.js';
 
 export interface HandoffTextOptions {
   /** How many pending todos to list (the seed shows the top 5). */
@@ -9,14 +10,14 @@ export interface HandoffTextOptions {
 /** "blocked by #2, #3" for a task waiting on others, else "". */
 export function blockedByText(t: Pick<TodoRow, 'blocked_by'>): string {
   const ids = t.blocked_by ?? [];
-  return ids.length === 0 ? '' : `blocked by ${ids.map((id) => `#${oneLine(id, 100)}`).join(', ')}`;
+  return ids.length === 0 ? '' : `blocked by ${ids.map((id) => taskNumber(id)).join(', ')}`;
 }
 
 const blockedSuffix = (t: Pick<TodoRow, 'blocked_by'>, escape: (s: string) => string = (x) => x) => (blockedByText(t) ? ` (${escape(blockedByText(t))})` : '');
 
 /** "#3 " for a Claude Code task, so "blocked by #3" can be followed; "" for other todos. */
 function taskRef(t: Pick<TodoRow, 'task_id'>): string {
-  return t.task_id ? `#${oneLine(t.task_id, 100)} ` : '';
+  return taskPrefix(t.task_id);
 }
 
 function todoLine(mark: string, t: TodoRow): string {
@@ -48,9 +49,9 @@ export function renderHandoffText(h: Handoff, options: HandoffTextOptions = {}):
   lines.push(`Focus: ${h.state?.current_focus ? oneLine(h.state.current_focus) : '(none recorded)'}`);
   if (h.lastSession) {
     const s = h.lastSession;
-    const when = (s.session_end ?? s.session_start).toISOString().slice(0, 16).replace('T', ' ');
+    const when = formatTime(s.session_end ?? s.session_start);
     // Claude Code shows SessionEnd's reminder only in its debug log: say it here, where it is read.
-    lines.push(`Last session: ${when} UTC${s.session_summary ? ` - ${oneLine(s.session_summary)}` : s.session_end ? ' (closed without a summary)' : ' (not closed)'}`);
+    lines.push(`Last session: ${when}${s.session_summary ? ` - ${oneLine(s.session_summary)}` : s.session_end ? ' (closed without a summary)' : ' (not closed)'}`);
   }
   const steps = nextSteps(h);
   if (steps.length > 0) {
@@ -133,7 +134,7 @@ export function renderHandoffMarkdown(h: Handoff, options: HandoffMarkdownOption
         if (h.lastSession) {
           const s = h.lastSession;
           out.push(`${hx} Last session`, '');
-          out.push(`${s.session_start.toISOString().slice(0, 16).replace('T', ' ')} UTC${s.session_end ? '' : ' (open)'}`);
+          out.push(`${formatTime(s.session_start)}${s.session_end ? '' : ' (open)'}`);
           if (s.session_summary) out.push('', escapeMarkdown(s.session_summary));
           else if (s.session_end) out.push('', '_Closed without a summary._');
           out.push('');

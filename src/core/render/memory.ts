@@ -1,10 +1,11 @@
 // Search hits and full entries as plain text: what the CLI prints and the MCP tools return to Claude.
 import type { MemoryEntry } from '../search/entry.js';
 import type { SearchHit } from '../search/search.js';
+import { formatTime } from './format.js';
 import { oneLine } from './handoff.js';
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
-const minute = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+const minute = formatTime;
 
 /** Two lines per hit: kind, title, project, date and id; then the snippet, indented. */
 export function renderHit(hit: SearchHit): string {
