@@ -12,12 +12,14 @@ import { mcpCleanup, mcpServe, mcpUsage } from './commands/mcp.js';
 import { messageList, messageRead, messageSend } from './commands/messages.js';
 import { sessionCommit, sessionEnd, sessionResume, sessionSave, sessionStatus } from './commands/session.js';
 import { search } from './commands/search.js';
+import { overview } from './commands/overview.js';
 import { todosArchive, todosList } from './commands/todos.js';
 
 export const COMMANDS: readonly Command[] = [
   sessionEnd, sessionCommit, sessionSave, sessionStatus, sessionResume,
   todosList, todosArchive,
   search,
+  overview,
   knowledgeAdd, knowledgeList, knowledgeShow,
   messageSend, messageList, messageRead,
   mcpServe, mcpCleanup, mcpUsage,

@@ -86,7 +86,7 @@ export const mcpServe: Command = {
   name: 'mcp serve',
   summary:
     'Run the claude-family MCP server over stdio (Claude Code starts it from the project\'s .mcp.json, which install-hooks writes). ' +
-    'Tools: handoff, search, get, add_knowledge, list_todos, send_message.',
+    'Tools: handoff, search, get, add_knowledge, list_todos, overview, send_message.',
   usage: '[--project NAME]',
   details: [
     '  --project NAME   the project the tools default to (else CLAUDE_FAMILY_PROJECT, the config file, or the git top level',
