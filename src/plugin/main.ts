@@ -8,6 +8,7 @@ import { Connection } from './connection.js';
 import { connectionSettings, hooksConfigExists, movePasswordToSecrets, type Secrets } from './credentials.js';
 import { HandoffBlocks } from './handoffBlock.js';
 import { LiveNotes } from './liveNotes.js';
+import { registerOverview, type OverviewRegistration } from './overviewView.js';
 import { currentProject, readStoredSettings, type ClaudeFamilySettings } from './settings.js';
 import { ClaudeFamilySettingTab } from './settingsTab.js';
 import { StatusBar } from './statusBar.js';
@@ -22,6 +23,7 @@ export default class ClaudeFamilyPlugin extends Plugin {
   liveNotes!: LiveNotes;
   statusBar!: StatusBar;
   settingTab!: ClaudeFamilySettingTab;
+  overview!: OverviewRegistration;
   /** The settings the connection uses (the hooks' config and the password resolved); never saved. */
   private resolved!: ClaudeFamilySettings;
   private stopWatching?: () => Promise<void>;
@@ -49,6 +51,7 @@ export default class ClaudeFamilyPlugin extends Plugin {
     this.settingTab = new ClaudeFamilySettingTab(this.app, this);
     this.addSettingTab(this.settingTab);
     registerCommands(this);
+    this.overview = registerOverview(this);
     this.addRibbonIcon('history', 'Write Claude handoff note', () => void writeHandoffNoteCommand(this));
     this.statusBar = new StatusBar(this.addStatusBarItem(), this.connection, () => currentProject(this.settings));
     this.registerDomEvent(this.statusBar.el, 'click', () => this.openSettings());
@@ -118,6 +121,7 @@ export default class ClaudeFamilyPlugin extends Plugin {
     this.blocks.onChange(notice);
     if (!notice || !notice.project || notice.project === currentProject(this.settings)) this.statusBar.schedule();
     this.liveNotes.onChange(notice);
+    this.overview.onChange(notice);
   }
 
   private reportLiveError(err: unknown): void {
@@ -149,7 +153,7 @@ export default class ClaudeFamilyPlugin extends Plugin {
   }
 
   async refreshViews(): Promise<void> {
-    await Promise.all([this.blocks.refreshAll(), this.statusBar.refresh()]);
+    await Promise.all([this.blocks.refreshAll(), this.statusBar.refresh(), this.overview.refreshAll()]);
   }
 
   /**
