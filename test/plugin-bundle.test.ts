@@ -89,10 +89,10 @@ describe('the built main.js in an Electron renderer', { timeout: 180_000 }, () =
     await app.enablePlugin(plugin);
     try {
       expect([...app.commands.keys()].sort()).toEqual(
-        ['add-todo', 'promote-note-to-knowledge', 'refresh', 'search-memory', 'sync-session-notes', 'write-handoff-note', 'write-knowledge-note'].map((c) => `claude-family:${c}`),
+        ['add-todo', 'open-overview', 'promote-note-to-knowledge', 'refresh', 'search-memory', 'sync-session-notes', 'write-handoff-note', 'write-knowledge-note'].map((c) => `claude-family:${c}`),
       );
       expect(app.codeBlockProcessors.has('claude-handoff')).toBe(true);
-      expect(app.ribbonIcons.map((r) => r.icon)).toEqual(['history']);
+      expect(app.ribbonIcons.map((r) => r.icon)).toEqual(['history', 'layout-dashboard']);
 
       const { el, ctx } = await fake.renderCodeBlock(app, 'claude-handoff', 'project: bundle-project\nsections: todos');
       await until(() => el.textContent!.includes('Read from the local server'), 'the block to show the todo');

@@ -55,9 +55,9 @@ export default class ClaudeFamilyPlugin extends Plugin {
     this.addRibbonIcon('history', 'Write Claude handoff note', () => void writeHandoffNoteCommand(this));
     this.statusBar = new StatusBar(this.addStatusBarItem(), this.connection, () => currentProject(this.settings));
     this.registerDomEvent(this.statusBar.el, 'click', () => this.openSettings());
-    // Blocks that were hidden when their data changed refresh when they are shown again.
-    this.registerEvent(this.app.workspace.on('layout-change', () => this.blocks.refreshStale()));
-    this.registerEvent(this.app.workspace.on('active-leaf-change', () => this.blocks.refreshStale()));
+    // Blocks and views that were hidden when their data changed refresh when they are shown again.
+    this.registerEvent(this.app.workspace.on('layout-change', () => this.refreshStale()));
+    this.registerEvent(this.app.workspace.on('active-leaf-change', () => this.refreshStale()));
     // Pending timers and writes end with the plugin.
     this.register(() => {
       this.liveNotes.stop();
@@ -114,6 +114,12 @@ export default class ClaudeFamilyPlugin extends Plugin {
     // The status bar also refreshes on the interval: it is cheap and catches a dropped LISTEN.
     window.clearInterval(this.statusTimer);
     this.statusTimer = this.registerInterval(window.setInterval(() => this.statusBar.schedule(0), this.settings.refreshSeconds * 1000));
+  }
+
+  /** Blocks and views that went stale while hidden, shown again. */
+  private refreshStale(): void {
+    void this.blocks.refreshStale();
+    this.overview.refreshStale();
   }
 
   /** A NOTIFY (or a poll): everything that shows the data is refreshed, debounced. */

@@ -3,7 +3,7 @@
 // opened and on the change notices the blocks use, debounced, and only while shown: a view in a
 // background tab or a collapsed sidebar is only marked stale, and reads when shown again; a closed view
 // reads nothing. With the database unreachable it says so in one line above the last data it had.
-import { ItemView, MarkdownView, TFile, type App, type EventRef, type Plugin, type WorkspaceLeaf } from 'obsidian';
+import { ItemView, MarkdownView, TFile, type App, type Plugin, type WorkspaceLeaf } from 'obsidian';
 import type { ChangeNotice } from '../core/events/changes.js';
 import { loadOverview, type Overview } from '../core/overview/overview.js';
 import { loadDaySessions, type DaySession } from '../core/overview/sessionActivity.js';
@@ -280,23 +280,20 @@ export async function openOverview(app: App): Promise<OverviewView | undefined> 
 export interface OverviewRegistration {
   /** A change notice: every open view reads once the burst is over (if shown). */
   onChange(notice: ChangeNotice | undefined): void;
+  /** On layout and active-leaf changes: views that went stale while hidden and are shown now read. */
+  refreshStale(): void;
   /** Reads now in every shown view. */
   refreshAll(): Promise<void>;
 }
 
-type OverviewPlugin = OverviewHost & Pick<Plugin, 'registerView' | 'addRibbonIcon' | 'addCommand' | 'registerEvent' | 'register'>;
+type OverviewPlugin = OverviewHost & Pick<Plugin, 'registerView' | 'addRibbonIcon' | 'addCommand' | 'register'>;
 
-/** The view, its ribbon icon and command, and the refresh of stale views when the layout changes. */
+/** The view, its ribbon icon and command; main.ts passes on change notices and layout changes. */
 export function registerOverview(plugin: OverviewPlugin): OverviewRegistration {
   const { app } = plugin;
   plugin.registerView(OVERVIEW_VIEW_TYPE, (leaf) => new OverviewView(leaf, plugin));
   plugin.addRibbonIcon('layout-dashboard', 'Open Claude Family: all projects', () => void openOverview(app));
   plugin.addCommand({ id: 'open-overview', name: 'Open all projects overview', callback: () => void openOverview(app) });
-  const refreshStale = () => {
-    for (const v of overviewViews(app)) if (v.stale && v.isShown()) void v.refreshIfShown();
-  };
-  const refs: EventRef[] = [app.workspace.on('layout-change', refreshStale), app.workspace.on('active-leaf-change', refreshStale)];
-  for (const ref of refs) plugin.registerEvent(ref);
   // The views belong to their leaves, not to the plugin: their timers end with the plugin all the same.
   plugin.register(() => {
     for (const v of overviewViews(app)) v.stop();
@@ -304,6 +301,9 @@ export function registerOverview(plugin: OverviewPlugin): OverviewRegistration {
   return {
     onChange: (notice) => {
       for (const v of overviewViews(app)) v.onChange(notice);
+    },
+    refreshStale: () => {
+      for (const v of overviewViews(app)) if (v.stale && v.isShown()) void v.refreshIfShown();
     },
     refreshAll: async () => {
       await Promise.all(overviewViews(app).map((v) => v.refreshIfShown()));
