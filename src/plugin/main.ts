@@ -51,8 +51,8 @@ export default class ClaudeFamilyPlugin extends Plugin {
     this.settingTab = new ClaudeFamilySettingTab(this.app, this);
     this.addSettingTab(this.settingTab);
     registerCommands(this);
-    this.overview = registerOverview(this);
     this.addRibbonIcon('history', 'Write Claude handoff note', () => void writeHandoffNoteCommand(this));
+    this.overview = registerOverview(this);
     this.statusBar = new StatusBar(this.addStatusBarItem(), this.connection, () => currentProject(this.settings));
     this.registerDomEvent(this.statusBar.el, 'click', () => this.openSettings());
     // Blocks and views that were hidden when their data changed refresh when they are shown again.
