@@ -255,6 +255,7 @@ describe('least privilege: owner and application roles from the README [postgres
     const m = await machine(r, r.owner).cli(['migrate']);
     ok(m, 'owner migrate');
     expect(m.stdout).toContain('applied 006_knowledge_vault.sql');
+    expect(m.stdout).toContain('007_overview.sql');
     const [grant] = await r.query<{ ok: boolean }>("SELECT has_table_privilege($1, 'claude.knowledge_retrievals', 'SELECT, INSERT, UPDATE, DELETE') AS ok", [r.app]);
     expect(grant!.ok).toBe(true);
     ok(await app.hook('post-tool-use', app.mcpCall('mcp__behind__c')), 'PostToolUse after the owner migrated');

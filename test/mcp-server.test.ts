@@ -55,7 +55,7 @@ for (const backend of BACKENDS) {
     it('initializes and lists the six tools, each with an input schema', async () => {
       expect(client.getServerVersion()?.name).toBe('claude-family');
       const { tools } = await client.listTools();
-      expect(tools.map((t) => t.name).sort()).toEqual(['add_knowledge', 'get', 'handoff', 'list_todos', 'projects', 'search', 'send_message']);
+      expect(tools.map((t) => t.name).sort()).toEqual(['add_knowledge', 'get', 'handoff', 'list_todos', 'overview', 'projects', 'search', 'send_message']);
       for (const t of tools) {
         expect(t.inputSchema.type).toBe('object');
         expect(t.description!.length).toBeGreaterThan(20);
@@ -168,7 +168,7 @@ describe('mcp serve without a database, and with bad arguments', { timeout: 60_0
     const client = new Client({ name: 'claude-family-test', version: '1.0.0' });
     try {
       await client.connect(transport);
-      expect((await client.listTools()).tools).toHaveLength(6);
+      expect((await client.listTools()).tools).toHaveLength(7);
       const r = await client.callTool({ name: 'search', arguments: { query: 'anything' } });
       expect((r as ToolResult).isError).toBe(true);
       expect(text(r)).toMatch(/^search failed: database unavailable \(Postgres someone@127\.0\.0\.1:1\/nowhere\): /);

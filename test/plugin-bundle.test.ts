@@ -89,19 +89,29 @@ describe('the built main.js in an Electron renderer', { timeout: 180_000 }, () =
     await app.enablePlugin(plugin);
     try {
       expect([...app.commands.keys()].sort()).toEqual(
-        ['add-todo', 'promote-note-to-knowledge', 'refresh', 'search-memory', 'sync-session-notes', 'write-handoff-note', 'write-knowledge-note'].map((c) => `claude-family:${c}`),
+        ['add-todo', 'open-overview', 'promote-note-to-knowledge', 'refresh', 'search-memory', 'sync-session-notes', 'write-handoff-note', 'write-knowledge-note'].map((c) => `claude-family:${c}`),
       );
       expect(app.codeBlockProcessors.has('claude-handoff')).toBe(true);
-      expect(app.ribbonIcons.map((r) => r.icon)).toEqual(['history']);
+      expect(app.ribbonIcons.map((r) => r.icon)).toEqual(['history', 'layout-dashboard']);
 
       const { el, ctx } = await fake.renderCodeBlock(app, 'claude-handoff', 'project: bundle-project\nsections: todos');
       await until(() => el.textContent!.includes('Read from the local server'), 'the block to show the todo');
       expect(localStatus(dataDir).running).toBe(true);
 
+      // The all-projects view, opened by its command: the project's card, live by NOTIFY like the block.
+      await app.executeCommandById('claude-family:open-overview');
+      const overview = app.workspace.getLeavesOfType('claude-family-overview')[0]!.view as Fake.ItemView;
+      const card = () => overview.contentEl.querySelector('[data-project-card="bundle-project"]')?.textContent ?? '';
+      await until(() => card().includes('1 pending'), 'the overview to show the project');
+      expect(overview.contentEl.querySelectorAll('svg.claude-family-chart').length).toBeGreaterThanOrEqual(2);
+
       // A hook writes (a separate Node process, with the shell's PATH): the block follows by NOTIFY.
       process.env.PATH = pathBefore;
+      const readsBefore = (overview as unknown as { reads: number }).reads;
       expect((await post('Written while Obsidian watched')).code).toBe(0);
       await until(() => el.textContent!.includes('Written while Obsidian watched'), 'the block to follow the hook write');
+      await until(() => (overview as unknown as { reads: number }).reads > readsBefore, 'the overview to follow the hook write');
+      expect(card()).toContain('1 pending');
       ctx.unload();
     } finally {
       // Obsidian's unload is synchronous; the connection finishes closing in the background.

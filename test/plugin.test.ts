@@ -107,9 +107,9 @@ describeEachBackend(
 
     it('registers its commands, ribbon icon, status bar item, settings tab and code block', () => {
       expect([...app.commands.keys()].sort()).toEqual(
-        ['add-todo', 'promote-note-to-knowledge', 'refresh', 'search-memory', 'sync-session-notes', 'write-handoff-note', 'write-knowledge-note'].map((c) => `claude-family:${c}`),
+        ['add-todo', 'open-overview', 'promote-note-to-knowledge', 'refresh', 'search-memory', 'sync-session-notes', 'write-handoff-note', 'write-knowledge-note'].map((c) => `claude-family:${c}`),
       );
-      expect(app.ribbonIcons).toHaveLength(1);
+      expect(app.ribbonIcons).toHaveLength(2);
       expect(app.statusBarItems).toHaveLength(1);
       expect(app.settingTabs).toHaveLength(1);
       expect(app.codeBlockProcessors.has('claude-handoff')).toBe(true);

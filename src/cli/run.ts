@@ -17,6 +17,7 @@ import { sessionCommit, sessionEnd, sessionResume, sessionSave, sessionStatus } 
 import { search } from './commands/search.js';
 import { projects } from './commands/projects.js';
 import { spoolRejected, spoolRetryRejected } from './commands/spool.js';
+import { overview } from './commands/overview.js';
 import { todosArchive, todosList } from './commands/todos.js';
 import { knowledgeAccept, vaultSync } from './commands/vault.js';
 
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   sessionEnd, sessionCommit, sessionSave, sessionStatus, sessionResume,
   todosList, todosArchive,
   search, projects,
+  overview,
   knowledgeAdd, knowledgeList, knowledgeShow, knowledgeAccept,
   knowledgeRetrievals,
   vaultSync,

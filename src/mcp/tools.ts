@@ -14,6 +14,8 @@ import { taskPrefix } from '../core/render/format.js';
 import { loadHandoff } from '../core/session/handoff.js';
 import { getEntry } from '../core/search/entry.js';
 import { SEARCH_KINDS, searchMemory } from '../core/search/search.js';
+import { loadOverview } from '../core/overview/overview.js';
+import { renderOverviewText } from '../core/render/overview.js';
 
 /** What the tools need: the project the server runs for, and the database for one call at a time. */
 export interface ToolHost {
@@ -156,6 +158,17 @@ export const TOOLS: readonly ToolDef[] = [
       if (totals > todos.length) lines.push(`… and ${totals - todos.length} more`);
       return lines.join('\n');
     },
+  }),
+  tool({
+    name: 'overview',
+    title: 'Overview of every project',
+    description:
+      'What is going on across all projects: per project its focus, todo counts, next steps, last session, pending messages ' +
+      'and sessions running now; sessions per day; MCP calls and failures per server and tool over 7 days (failure rate first, ' +
+      'with the last error); the knowledge entries delivered most, and those never delivered.',
+    readOnly: true,
+    inputSchema: { days: z.optional(describe(z.int().check(z.gte(1), z.lte(365)), 'sessions per day over this many days (1-365, default 30)')) },
+    run: async (host, args) => renderOverviewText(await host.withDb((db) => loadOverview(db, { days: args.days ?? 30 }))),
   }),
   tool({
     name: 'send_message',

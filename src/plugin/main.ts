@@ -8,6 +8,7 @@ import { Connection } from './connection.js';
 import { connectionSettings, hooksConfigExists, movePasswordToSecrets, type Secrets } from './credentials.js';
 import { HandoffBlocks } from './handoffBlock.js';
 import { LiveNotes } from './liveNotes.js';
+import { registerOverview, type OverviewRegistration } from './overviewView.js';
 import { currentProject, readStoredSettings, type ClaudeFamilySettings } from './settings.js';
 import { ClaudeFamilySettingTab } from './settingsTab.js';
 import { StatusBar } from './statusBar.js';
@@ -26,6 +27,7 @@ export default class ClaudeFamilyPlugin extends Plugin {
   vaultSync!: VaultSync;
   statusBar!: StatusBar;
   settingTab!: ClaudeFamilySettingTab;
+  overview!: OverviewRegistration;
   /** The settings the connection uses (the hooks' config and the password resolved); never saved. */
   private resolved!: ClaudeFamilySettings;
   private stopWatching?: () => Promise<void>;
@@ -63,11 +65,12 @@ export default class ClaudeFamilyPlugin extends Plugin {
     this.addSettingTab(this.settingTab);
     registerCommands(this);
     this.addRibbonIcon('history', 'Write Claude handoff note', () => void writeHandoffNoteCommand(this));
+    this.overview = registerOverview(this);
     this.statusBar = new StatusBar(this.addStatusBarItem(), this.connection, () => currentProject(this.settings), () => (this.settings.vaultSync ? this.vaultSync.statusLine() : undefined));
     this.registerDomEvent(this.statusBar.el, 'click', () => this.openSettings());
-    // Blocks that were hidden when their data changed refresh when they are shown again.
-    this.registerEvent(this.app.workspace.on('layout-change', () => this.blocks.refreshStale()));
-    this.registerEvent(this.app.workspace.on('active-leaf-change', () => this.blocks.refreshStale()));
+    // Blocks and views that were hidden when their data changed refresh when they are shown again.
+    this.registerEvent(this.app.workspace.on('layout-change', () => this.refreshStale()));
+    this.registerEvent(this.app.workspace.on('active-leaf-change', () => this.refreshStale()));
     // Pending timers and writes end with the plugin.
     this.register(() => {
       this.liveNotes.stop();
@@ -128,6 +131,12 @@ export default class ClaudeFamilyPlugin extends Plugin {
     this.statusTimer = this.registerInterval(window.setInterval(() => this.statusBar.schedule(0), this.settings.refreshSeconds * 1000));
   }
 
+  /** Blocks and views that went stale while hidden, shown again. */
+  private refreshStale(): void {
+    void this.blocks.refreshStale();
+    this.overview.refreshStale();
+  }
+
   /** A NOTIFY (or a poll): everything that shows the data is refreshed, debounced. */
   private onDataChange(notice: ChangeNotice | undefined): void {
     // Knowledge entries live in the vault's notes only: an entry made elsewhere becomes a note.
@@ -136,6 +145,7 @@ export default class ClaudeFamilyPlugin extends Plugin {
     this.blocks.onChange(notice);
     if (!notice || !notice.project || notice.project === currentProject(this.settings)) this.statusBar.schedule();
     this.liveNotes.onChange(notice);
+    this.overview.onChange(notice);
   }
 
   private reportLiveError(err: unknown): void {
@@ -168,7 +178,7 @@ export default class ClaudeFamilyPlugin extends Plugin {
   }
 
   async refreshViews(): Promise<void> {
-    await Promise.all([this.blocks.refreshAll(), this.statusBar.refresh()]);
+    await Promise.all([this.blocks.refreshAll(), this.statusBar.refresh(), this.overview.refreshAll()]);
   }
 
   /**

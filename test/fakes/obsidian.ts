@@ -44,6 +44,9 @@ export function installDomHelpers(HTMLElementClass: typeof HTMLElement, NodeClas
   proto.removeClass = function (this: HTMLElement, ...classes: string[]) {
     this.classList.remove(...classes);
   };
+  proto.setCssStyles = function (this: HTMLElement, styles: Partial<CSSStyleDeclaration>) {
+    Object.assign(this.style, styles);
+  };
   nodeProto.createEl = function (this: Node, tag: string, o?: DomInfo | string, cb?: (el: HTMLElement) => void) {
     const el = (this.ownerDocument ?? document).createElement(tag);
     applyInfo(el, o);
@@ -402,18 +405,136 @@ export class MarkdownView {
   file: TFile | null = null;
 }
 
+/**
+ * A view in a leaf, as obsidian.d.ts declares it. Obsidian's order: the leaf puts the view's container on
+ * the page, loads the view (a Component), then awaits onOpen; closing awaits onClose, then unloads it.
+ */
+export abstract class View extends Component {
+  app: O.App;
+  icon = '';
+  navigation = false;
+  leaf: WorkspaceLeaf;
+  containerEl: HTMLElement;
+  scope = null;
+  constructor(leaf: O.WorkspaceLeaf) {
+    super();
+    this.leaf = leaf as unknown as WorkspaceLeaf;
+    this.app = this.leaf.workspace.app as unknown as O.App;
+    this.containerEl = document.createElement('div');
+    this.containerEl.className = 'workspace-leaf-content';
+  }
+  protected async onOpen(): Promise<void> {}
+  protected async onClose(): Promise<void> {}
+  abstract getViewType(): string;
+  abstract getDisplayText(): string;
+  getIcon(): string {
+    return this.icon;
+  }
+  /** What WorkspaceLeaf does with a view (Obsidian's own internals, not part of the API plugins call). */
+  async fakeOpen(): Promise<void> {
+    this.load();
+    await this.onOpen();
+  }
+  async fakeClose(): Promise<void> {
+    await this.onClose();
+    this.unload();
+  }
+}
+
+export abstract class ItemView extends View {
+  contentEl: HTMLElement;
+  constructor(leaf: O.WorkspaceLeaf) {
+    super(leaf);
+    const header = document.createElement('div');
+    header.className = 'view-header';
+    this.contentEl = document.createElement('div');
+    this.contentEl.className = 'view-content';
+    this.containerEl.append(header, this.contentEl);
+  }
+}
+
 export class WorkspaceLeaf {
-  view: MarkdownView = new MarkdownView();
-  constructor(private readonly workspace: Workspace) {}
+  view: MarkdownView | View = new MarkdownView();
+  /** The leaf's place on the page: in the document, hidden (display: none) while not shown. */
+  readonly el: HTMLElement;
+  constructor(
+    readonly workspace: Workspace,
+    readonly side: 'main' | 'right' = 'main',
+  ) {
+    this.el = document.createElement('div');
+    this.el.className = `workspace-leaf fake-${side}`;
+  }
   async openFile(file: O.TFile, _openState?: O.OpenViewState): Promise<void> {
+    if (this.view instanceof View) await this.closeView();
+    if (!(this.view instanceof MarkdownView)) this.view = new MarkdownView();
     this.view.file = file as unknown as TFile;
     this.workspace.activeFile = file as unknown as TFile;
+  }
+  getViewState(): O.ViewState {
+    return { type: this.view instanceof View ? this.view.getViewType() : 'markdown' };
+  }
+  async setViewState(viewState: O.ViewState, _eState?: unknown): Promise<void> {
+    const create = this.workspace.viewCreators.get(viewState.type);
+    if (!create) throw new Error(`no view registered for ${viewState.type}`);
+    if (this.view instanceof View) await this.closeView();
+    const view = create(this as unknown as O.WorkspaceLeaf) as unknown as View;
+    this.view = view;
+    this.el.replaceChildren(view.containerEl);
+    if (!this.el.isConnected) document.body.appendChild(this.el);
+    await view.fakeOpen();
+    this.workspace.trigger('layout-change');
+  }
+  private async closeView(): Promise<void> {
+    const view = this.view;
+    if (!(view instanceof View)) return;
+    this.view = new MarkdownView();
+    await view.fakeClose();
+    view.containerEl.remove();
+  }
+  /** Closes the leaf: its view closes (onClose, then unload) and leaves the page. */
+  detach(): void {
+    void this.closeView().then(() => {
+      this.el.remove();
+      this.workspace.leaves = this.workspace.leaves.filter((l) => l !== this);
+      this.workspace.trigger('layout-change');
+    });
+  }
+  /** Test helper: a background tab or a collapsed sidebar (hidden), or shown again, as the layout changes. */
+  setShown(shown: boolean): void {
+    this.el.style.display = shown ? '' : 'none';
+    this.workspace.trigger('layout-change');
   }
 }
 
 export class Workspace extends Events implements Pick<O.Workspace, 'getActiveFile' | 'onLayoutReady'> {
   activeFile: TFile | null = null;
   readonly leaf = new WorkspaceLeaf(this);
+  /** The leaves made for views (the main leaf above is the note pane). */
+  leaves: WorkspaceLeaf[] = [];
+  /** Plugin.registerView's creators, by view type (Obsidian keeps the like internally). */
+  readonly viewCreators = new Map<string, O.ViewCreator>();
+  /** The app the workspace belongs to (views reach it through their leaf). */
+  app?: App;
+
+  getRightLeaf(_split: boolean): WorkspaceLeaf | null {
+    const leaf = new WorkspaceLeaf(this, 'right');
+    this.leaves.push(leaf);
+    return leaf;
+  }
+
+  getLeavesOfType(viewType: string): WorkspaceLeaf[] {
+    return [this.leaf, ...this.leaves].filter((l) => l.view instanceof View && l.view.getViewType() === viewType);
+  }
+
+  detachLeavesOfType(viewType: string): void {
+    for (const l of this.getLeavesOfType(viewType)) l.detach();
+  }
+
+  /** Shows the leaf (a collapsed sidebar opens, its tab comes to the front). */
+  async revealLeaf(leaf: O.WorkspaceLeaf): Promise<void> {
+    const l = leaf as unknown as WorkspaceLeaf;
+    if (l.el.style.display === 'none') l.setShown(true);
+  }
   /** As in Obsidian: false while the app starts and its plugins load; true from then on. */
   layoutReady = false;
   private readyCallbacks: (() => unknown)[] = [];
@@ -457,6 +578,9 @@ export class SecretStorage extends Events implements Pick<O.SecretStorage, 'setS
 }
 
 export class App {
+  constructor() {
+    this.workspace.app = this;
+  }
   vault = new Vault();
   metadataCache = new MetadataCache(this.vault);
   fileManager = new FileManager(this.vault);
@@ -497,7 +621,7 @@ export class App {
 // Plugin, settings tab, settings controls
 // ---------------------------------------------------------------------------------------------
 
-type PluginApi = 'addRibbonIcon' | 'addStatusBarItem' | 'addCommand' | 'addSettingTab' | 'registerMarkdownCodeBlockProcessor' | 'loadData' | 'saveData';
+type PluginApi = 'addRibbonIcon' | 'addStatusBarItem' | 'addCommand' | 'addSettingTab' | 'registerMarkdownCodeBlockProcessor' | 'registerView' | 'loadData' | 'saveData';
 
 export abstract class Plugin extends Component implements Pick<O.Plugin, PluginApi> {
   app: O.App;
@@ -551,6 +675,13 @@ export abstract class Plugin extends Component implements Pick<O.Plugin, PluginA
     this.register(() => this.fakeApp.codeBlockProcessors.delete(language));
     const processor = (() => {}) as unknown as O.MarkdownPostProcessor;
     return processor;
+  }
+
+  registerView(type: string, viewCreator: O.ViewCreator): void {
+    const creators = this.fakeApp.workspace.viewCreators;
+    if (creators.has(type)) throw new Error(`Attempting to register an existing view type "${type}"`);
+    creators.set(type, viewCreator);
+    this.register(() => creators.delete(type));
   }
 
   async loadData(): Promise<any> {
