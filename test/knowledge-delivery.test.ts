@@ -64,7 +64,7 @@ describeEachBackend('knowledge delivery', (ctx) => {
        VALUES ($1, 'note', 'd', $2, $3, '{}', 'vault', $4, CASE WHEN $5 THEN now() END) RETURNING knowledge_id`,
       [title, body, projects, extra.review ?? 'accepted', extra.archived ?? false],
     )).rows[0]!.knowledge_id;
-  let ids: Record<string, string>;
+  let ids: { mine: string; all: string; other: string; pending: string; archived: string };
   beforeAll(async () => {
     ids = {
       mine: await add('Flamingo rotation procedure', 'Rotate the flamingo credentials every quarter.', [project]),
