@@ -6,6 +6,7 @@ import m003 from '../../../migrations/003_todo_order_index.sql';
 import m004 from '../../../migrations/004_task_tools.sql';
 import m005 from '../../../migrations/005_search.sql';
 import m006 from '../../../migrations/006_knowledge_vault.sql';
+import m009 from '../../../migrations/009_knowledge_prompt_index.sql';
 
 export interface MigrationFile {
   /** File name, e.g. "001_core_schema.sql"; the number before the underscore orders them. */
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly MigrationFile[] = [
   { name: '004_task_tools.sql', sql: m004 },
   { name: '005_search.sql', sql: m005 },
   { name: '006_knowledge_vault.sql', sql: m006 },
+  { name: '009_knowledge_prompt_index.sql', sql: m009 },
 ];
