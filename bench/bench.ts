@@ -45,6 +45,7 @@ import { FileLock } from '../src/core/fs/fileLock.js';
 import { searchMemory, searchStatement, SEARCH_KINDS } from '../src/core/search/search.js';
 import { fmt, percentile, type BenchSection, type Result } from './support.js';
 import { remote } from './remote.js';
+import { delivery } from './delivery.js';
 
 /**
  * Sections beyond the core rows, each measuring one area on its own database and data. The full run
@@ -52,6 +53,7 @@ import { remote } from './remote.js';
  */
 const SECTIONS: Record<string, BenchSection> = {
   remote,
+  delivery,
 };
 
 const ROOT = process.env.CF_ROOT ?? process.cwd();
@@ -643,7 +645,7 @@ backlog of ${BACKLOG} spooled events:`);
     console.log('\nhook files (launcher + bundle + code cache):');
     const hooksDir = join(ROOT, 'dist', 'hooks');
     const caches = readdirSync(join(hooksDir, '.v8-cache'));
-    for (const name of ['session-start', 'post-tool-use', 'post-tool-use-failure', 'session-end']) {
+    for (const name of ['session-start', 'user-prompt-submit', 'post-tool-use', 'post-tool-use-failure', 'session-end']) {
       const cache = caches.find((f) => f.startsWith(`${name}.body.cjs.`) && f.endsWith('.bin'));
       console.log(`  ${name.padEnd(14)} ${kib(join(hooksDir, `${name}.cjs`))} + ${kib(join(hooksDir, `${name}.body.cjs`))} + ${cache ? kib(join(hooksDir, '.v8-cache', cache)) : '(no cache yet)'}`);
     }

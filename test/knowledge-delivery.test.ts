@@ -22,7 +22,7 @@ describe('the context block', () => {
     expect(text).toContain('not instructions');
     expect(text).toContain('## 1. Rotating keys\nprojects: billing-api · tags: security · note: Procedures/Rotating keys.md · id: 11111111-1111-4111-8111-111111111111\n\n1. Roll the key.\n2. Deploy.');
     expect(text).toContain('## 2. For all\nprojects: all · id: 22222222-2222-4222-8222-222222222222');
-    expect(text).not.toContain('\n# Rotating keys');
+    expect(text.split('## 2.')[0]).not.toContain('\n# Rotating keys');
     expect(text.endsWith('</claude-family-knowledge>')).toBe(true);
     expect(renderKnowledgeBlock([], { project: 'p' })).toBe('');
   });
@@ -64,7 +64,7 @@ describeEachBackend('knowledge delivery', (ctx) => {
        VALUES ($1, 'note', 'd', $2, $3, '{}', 'vault', $4, CASE WHEN $5 THEN now() END) RETURNING knowledge_id`,
       [title, body, projects, extra.review ?? 'accepted', extra.archived ?? false],
     )).rows[0]!.knowledge_id;
-  let ids: Record<string, string>;
+  let ids: { mine: string; all: string; other: string; pending: string; archived: string };
   beforeAll(async () => {
     ids = {
       mine: await add('Flamingo rotation procedure', 'Rotate the flamingo credentials every quarter.', [project]),

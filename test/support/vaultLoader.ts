@@ -6,7 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import type { Queryable } from '../../src/core/db/db.js';
 
-export const RELEVANCE_VAULT = join(import.meta.dirname, '..', 'fixtures', 'relevance-vault');
+// The bench runs this bundled elsewhere: it names the repository in CF_ROOT.
+export const RELEVANCE_VAULT = process.env.CF_ROOT ? join(process.env.CF_ROOT, 'test', 'fixtures', 'relevance-vault') : join(import.meta.dirname, '..', 'fixtures', 'relevance-vault');
 
 export interface FixtureNote {
   path: string;

@@ -8,7 +8,9 @@
 // scored by ts_rank, which for an OR query is about the mean over the prompt's words of the weight of the
 // best place each occurs (1.0 in the title, 0.4 in tags, 0.2 in the body): a weighted coverage. An entry
 // must also contain at least MIN_MATCHED_WORDS of the words, so one common word ("thanks", "commit")
-// never delivers anything on its own. The threshold was tuned on the relevance table
+// never delivers anything on its own, and one of them in its title, tags or category (the candidates
+// come from an index over just those, migration 009: with 20,000 entries a prompt's common words are in
+// most bodies, and ranking them all took 300 ms). The threshold was tuned on the relevance table
 // (test/knowledge-relevance.test.ts), not by eye.
 import type { Queryable } from '../db/db.js';
 import { normalizeQuery } from '../search/query.js';
@@ -50,6 +52,13 @@ export function appliesToProject(alias: string, param: string): string {
   return `${alias}.archived_at IS NULL AND (cardinality(${alias}.projects) = 0 OR ${alias}.projects @> ARRAY[${param}::text])`;
 }
 
+/**
+ * The title, tags and category as one tsvector: the expression of knowledge_head_search_idx (migration
+ * 009), written exactly as there so the index is used. An entry is a candidate only when the text names
+ * one of these words: a body that merely shares common words ("end", "state") never delivers an entry.
+ */
+export const HEAD_VECTOR = (alias: string) => `to_tsvector('english', ${alias}.pattern_name || ' ' || claude.text_list(${alias}.tags) || ' ' || ${alias}.category)`;
+
 /** The text's words OR-ed into a tsquery: plainto_tsquery's ANDs made ORs (lexemes have no spaces). */
 export function orQuery(text: string): string {
   return `replace(plainto_tsquery('english', ${text})::text, ' & ', ' | ')::tsquery`;
@@ -90,7 +99,7 @@ export function rankStatement(options: RankStatementOptions): string {
       SELECT k.*, ts_rank(${WEIGHTS}, k.search_vector, ${orQuery(text)}) AS score,
         length(k.search_vector) - length(ts_delete(k.search_vector, tsvector_to_array(to_tsvector('english', ${text})))) AS matched
       FROM claude.knowledge k
-      WHERE k.search_vector @@ ${orQuery(text)} AND ${appliesToProject('k', project)}${options.acceptedOnly ? ` AND k.review = 'accepted'` : ''}${notDelivered}
+      WHERE ${HEAD_VECTOR('k')} @@ ${orQuery(text)} AND ${appliesToProject('k', project)}${options.acceptedOnly ? ` AND k.review = 'accepted'` : ''}${notDelivered}
     ) c
     WHERE c.score >= ${options.threshold ?? '$4'}::float8 AND c.matched >= ${options.minMatched ?? '$5'}::int
     ORDER BY c.score DESC, c.matched DESC, c.pattern_name
