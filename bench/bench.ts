@@ -46,6 +46,7 @@ import { searchMemory, searchStatement, SEARCH_KINDS } from '../src/core/search/
 import { fmt, percentile, type BenchSection, type Result } from './support.js';
 import { remote } from './remote.js';
 import { delivery } from './delivery.js';
+import { vault } from './vault.js';
 
 /**
  * Sections beyond the core rows, each measuring one area on its own database and data. The full run
@@ -54,6 +55,7 @@ import { delivery } from './delivery.js';
 const SECTIONS: Record<string, BenchSection> = {
   remote,
   delivery,
+  vault,
 };
 
 const ROOT = process.env.CF_ROOT ?? process.cwd();

@@ -18,7 +18,9 @@ describe('parseChangeNotice', () => {
   it('accepts our payloads and ignores anything else', () => {
     expect(parseChangeNotice('{"table":"todos","project":"p","op":"UPDATE"}')).toEqual({ table: 'todos', project: 'p', op: 'UPDATE' });
     expect(parseChangeNotice('not json')).toBeUndefined();
-    expect(parseChangeNotice('{"table":"knowledge","project":"p","op":"UPDATE"}')).toBeUndefined();
+    // Knowledge changes (migration 006) reach the plugin's vault sync; other tables are not ours to notify.
+    expect(parseChangeNotice('{"table":"knowledge","project":null,"op":"UPDATE"}')).toEqual({ table: 'knowledge', project: null, op: 'UPDATE' });
+    expect(parseChangeNotice('{"table":"mcp_usage","project":"p","op":"UPDATE"}')).toBeUndefined();
   });
 });
 

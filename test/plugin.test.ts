@@ -70,11 +70,11 @@ describeEachBackend(
       writer = { run: (fn) => fn(other), close: () => other.close() };
       // A long interval: updates must arrive by NOTIFY, not by polling, in both modes.
       if (backend === 'postgres') {
-        base = { mode: 'postgres', connectionString: t.url, refreshSeconds: 3600, autoWriteNotes: false };
+        base = { mode: 'postgres', connectionString: t.url, refreshSeconds: 3600, autoWriteNotes: false, vaultSync: false };
       } else {
         dataDir = mkdtempSync(join(tmpdir(), 'cf-plugin-data-'));
         attachDataDir(dataDir, t.name);
-        base = { mode: 'embedded', dataDir, refreshSeconds: 3600, autoWriteNotes: false };
+        base = { mode: 'embedded', dataDir, refreshSeconds: 3600, autoWriteNotes: false, vaultSync: false };
         // A hook could not reach the server a moment ago: its event waits in the spool.
         appendToSpool(dataDir, makeEvent({ kind: 'todo_write', project: spooledProject, claude_session_id: `${spooledProject}-s1`, todos: [{ content: 'Spooled by a hook', status: 'pending' }] }));
       }
@@ -107,7 +107,7 @@ describeEachBackend(
 
     it('registers its commands, ribbon icon, status bar item, settings tab and code block', () => {
       expect([...app.commands.keys()].sort()).toEqual(
-        ['add-todo', 'open-overview', 'promote-note-to-knowledge', 'refresh', 'search-memory', 'sync-session-notes', 'write-handoff-note', 'write-knowledge-note'].map((c) => `claude-family:${c}`),
+        ['add-todo', 'open-overview', 'promote-note-to-knowledge', 'refresh', 'search-memory', 'sync-session-notes', 'sync-vault', 'write-handoff-note', 'write-knowledge-note'].map((c) => `claude-family:${c}`),
       );
       expect(app.ribbonIcons).toHaveLength(2);
       expect(app.statusBarItems).toHaveLength(1);

@@ -55,7 +55,8 @@ export default class ClaudeFamilyPlugin extends Plugin {
       vault: this.app.vault,
       connection: this.connection,
       settings: () => this.settings,
-      onError: (err) => this.reportLiveError(err),
+      // Said in the status bar's tooltip (a database that is down is already shown there), not in a notice per try.
+      onError: () => this.statusBar.schedule(),
       onReport: () => this.statusBar.schedule(),
     });
     this.vaultSync.register((ref) => this.registerEvent(ref));

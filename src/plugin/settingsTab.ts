@@ -143,7 +143,7 @@ export class ClaudeFamilySettingTab extends PluginSettingTab {
     new Setting(c).setName('Vault as knowledge').setHeading();
     new Setting(c)
       .setName('Sync notes with the database')
-      .setDesc('Notes with a "projects:" key in their frontmatter, and the notes in the knowledge folder, are stored as knowledge entries and kept in sync both ways. Synced notes are readable by everyone who can read the database. A note can opt out in its frontmatter (see the README).')
+      .setDesc('Notes with a "projects:" key in their frontmatter, and the notes in the knowledge folder, are stored as knowledge entries and kept in sync both ways. Synced notes are readable by everyone who can read the database. A note can opt out in its frontmatter.')
       .addToggle((t) => t.setValue(s.vaultSync).onChange(async (v) => this.host.updateSettings({ vaultSync: v })));
     const folders = new Setting(c).setName('More folders to sync').setDesc('Comma-separated folders whose every note syncs too.');
     folders.addText((t) =>

@@ -87,21 +87,25 @@ export class StatusBar {
     window.clearTimeout(this.timer);
   }
 
+  private withExtra(tooltip: string): string {
+    const extra = this.extraLine();
+    return extra ? `${tooltip}\n${extra}` : tooltip;
+  }
+
   private async refreshOnce(): Promise<void> {
     if (this.stopped) return;
     try {
       const project = this.project();
       if (!project) {
         this.el.textContent = 'Claude: no project set';
-        this.el.setAttribute('aria-label', 'Set a project in the Claude Family settings (click to open them)');
+        this.el.setAttribute('aria-label', this.withExtra('Set a project in the Claude Family settings (click to open them)'));
         return;
       }
       this.el.textContent = statusText(await loadStatus(this.connection, project));
-      const extra = this.extraLine();
-      this.el.setAttribute('aria-label', extra ? `${onlineTooltip(this.connection.updateMode())}\n${extra}` : onlineTooltip(this.connection.updateMode()));
+      this.el.setAttribute('aria-label', this.withExtra(onlineTooltip(this.connection.updateMode())));
     } catch (err) {
       this.el.textContent = offlineText(err);
-      this.el.setAttribute('aria-label', `${connectionProblem(err)} Click to open the Claude Family settings.`);
+      this.el.setAttribute('aria-label', this.withExtra(`${connectionProblem(err)} Click to open the Claude Family settings.`));
     }
   }
 }

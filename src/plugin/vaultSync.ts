@@ -65,6 +65,10 @@ export function scopeFromSettings(s: ClaudeFamilySettings): SyncScope {
   });
 }
 
+/** How the plugin slices a sync: at most this long between two turns of the UI's event loop, and notes per transaction. */
+export const PLUGIN_SLICE_MS = 12;
+export const PLUGIN_BATCH_SIZE = 200;
+
 export interface VaultSyncDeps {
   vault: Vault;
   connection: Connection;
@@ -182,8 +186,8 @@ export class VaultSync {
           markAll: settings.vaultSyncMarkAll,
           onProgress,
           yieldNow: () => new Promise<void>((r) => window.setTimeout(r, 0)),
-          sliceMs: 12,
-          batchSize: 200,
+          sliceMs: PLUGIN_SLICE_MS,
+          batchSize: PLUGIN_BATCH_SIZE,
         }),
       );
       this.runs += 1;
