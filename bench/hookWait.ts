@@ -14,7 +14,7 @@ const ROOT = process.env.CF_ROOT ?? process.cwd();
 const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 /** The most an async hook may hold Claude up: starting a process, nothing more. */
-const ASYNC_WAIT_TARGET_MS = 10;
+const ASYNC_WAIT_TARGET_MS = 20;
 
 /** A payload each hook spec would get (the MCP group: an MCP call; the task group: a TodoWrite). */
 function payload(spec: HookSpec, work: string): string {
