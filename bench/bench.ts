@@ -47,6 +47,7 @@ import { fmt, percentile, type BenchSection, type Result } from './support.js';
 import { remote } from './remote.js';
 import { delivery } from './delivery.js';
 import { vault } from './vault.js';
+import { hookWait } from './hookWait.js';
 
 /**
  * Sections beyond the core rows, each measuring one area on its own database and data. The full run
@@ -56,6 +57,7 @@ const SECTIONS: Record<string, BenchSection> = {
   remote,
   delivery,
   vault,
+  'hook-wait': hookWait,
 };
 
 const ROOT = process.env.CF_ROOT ?? process.cwd();

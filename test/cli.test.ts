@@ -324,12 +324,14 @@ describe('claude-family CLI [postgres]', { timeout: 120_000 }, () => {
     expect(settings.permissions).toEqual(user.permissions);
     expect(settings.env).toEqual(user.env);
     expect(settings.hooks.PreToolUse).toEqual(user.hooks.PreToolUse);
+    // Claude waits for task-list snapshots (their order matters), not for MCP calls (independent rows).
     expect(settings.hooks.PostToolUse).toEqual([
       user.hooks.PostToolUse[0],
-      { matcher: 'TodoWrite|TaskCreate|TaskUpdate|mcp__.*', hooks: [{ type: 'command', command: `node ${DIST}/hooks/post-tool-use.cjs`, timeout: 10 }] },
+      { matcher: 'TodoWrite|TaskCreate|TaskUpdate', hooks: [{ type: 'command', command: `node ${DIST}/hooks/post-tool-use.cjs`, timeout: 10 }] },
+      { matcher: 'mcp__.*', hooks: [{ type: 'command', command: `node ${DIST}/hooks/post-tool-use.cjs`, timeout: 10, async: true }] },
     ]);
     expect(settings.hooks.PostToolUseFailure).toEqual([
-      { matcher: 'mcp__.*', hooks: [{ type: 'command', command: `node ${DIST}/hooks/post-tool-use-failure.cjs`, timeout: 10 }] },
+      { matcher: 'mcp__.*', hooks: [{ type: 'command', command: `node ${DIST}/hooks/post-tool-use-failure.cjs`, timeout: 10, async: true }] },
     ]);
     expect(settings.hooks.SessionStart).toEqual([{ hooks: [{ type: 'command', command: `node ${DIST}/hooks/session-start.cjs`, timeout: 30 }] }]);
     expect(settings.hooks.SessionEnd).toEqual([{ hooks: [{ type: 'command', command: `node ${DIST}/hooks/session-end.cjs`, timeout: 30 }] }]);
@@ -352,7 +354,7 @@ describe('claude-family CLI [postgres]', { timeout: 120_000 }, () => {
     expect((await cli(['install-hooks', '--project-dir', dir], { distDir: moved })).code).toBe(0);
     const after = JSON.parse(readFileSync(settingsPath, 'utf8'));
     expect(after.hooks.SessionStart).toEqual([{ hooks: [{ type: 'command', command: `node ${moved}/hooks/session-start.cjs`, timeout: 30 }] }]);
-    expect(after.hooks.PostToolUse).toHaveLength(2);
+    expect(after.hooks.PostToolUse).toHaveLength(3);
     expect(readFileSync(join(dir, '.claude', 'commands', 'session-end.md'), 'utf8')).toContain(`node ${moved}/cli.mjs session end`);
 
     // A command written by an earlier build (dist/hooks/<name>.mjs, still shipped as a shim) is upgraded in place.
@@ -372,19 +374,20 @@ describe('claude-family CLI [postgres]', { timeout: 120_000 }, () => {
     writeFileSync(settingsPath, JSON.stringify(old, null, 2));
     const upgrade = await cli(['install-hooks', '--project-dir', dir]);
     expect(upgrade.code).toBe(0);
-    expect(upgrade.out).toContain('moved to its own matcher group (TodoWrite|TaskCreate|TaskUpdate|mcp__.*)');
+    expect(upgrade.out).toContain('moved to its own matcher group (TodoWrite|TaskCreate|TaskUpdate)');
     const upgraded = JSON.parse(readFileSync(settingsPath, 'utf8'));
     expect(upgraded.hooks.PostToolUse).toEqual([
       user.hooks.PostToolUse[0],
       { matcher: 'TodoWrite|mcp__.*', hooks: [{ type: 'command', command: 'echo mine' }] },
-      { matcher: 'TodoWrite|TaskCreate|TaskUpdate|mcp__.*', hooks: [{ type: 'command', command: `node ${DIST}/hooks/post-tool-use.cjs`, timeout: 10 }] },
+      { matcher: 'TodoWrite|TaskCreate|TaskUpdate', hooks: [{ type: 'command', command: `node ${DIST}/hooks/post-tool-use.cjs`, timeout: 10 }] },
+      { matcher: 'mcp__.*', hooks: [{ type: 'command', command: `node ${DIST}/hooks/post-tool-use.cjs`, timeout: 10, async: true }] },
     ]);
-    expect(upgraded.hooks.PostToolUseFailure).toEqual([{ matcher: 'mcp__.*', hooks: [{ type: 'command', command: `node ${DIST}/hooks/post-tool-use-failure.cjs`, timeout: 10 }] }]);
+    expect(upgraded.hooks.PostToolUseFailure).toEqual([{ matcher: 'mcp__.*', hooks: [{ type: 'command', command: `node ${DIST}/hooks/post-tool-use-failure.cjs`, timeout: 10, async: true }] }]);
     // Alone in its group, the matcher is simply rewritten.
     upgraded.hooks.PostToolUse[2].matcher = 'TodoWrite|mcp__.*';
     writeFileSync(settingsPath, JSON.stringify(upgraded, null, 2));
-    expect((await cli(['install-hooks', '--project-dir', dir])).out).toContain('PostToolUse[2]: matcher TodoWrite|TaskCreate|TaskUpdate|mcp__.*');
-    expect(JSON.parse(readFileSync(settingsPath, 'utf8')).hooks.PostToolUse[2].matcher).toBe('TodoWrite|TaskCreate|TaskUpdate|mcp__.*');
+    expect((await cli(['install-hooks', '--project-dir', dir])).out).toContain('PostToolUse[2]: matcher TodoWrite|TaskCreate|TaskUpdate');
+    expect(JSON.parse(readFileSync(settingsPath, 'utf8')).hooks.PostToolUse.map((g: { matcher: string }) => g.matcher)).toEqual(['Write|Edit', 'TodoWrite|mcp__.*', 'TodoWrite|TaskCreate|TaskUpdate', 'mcp__.*']);
 
     writeFileSync(settingsPath, '{ "hooks": { oops');
     const broken = await cli(['install-hooks', '--project-dir', dir]);

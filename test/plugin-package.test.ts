@@ -81,7 +81,7 @@ const HooksFile = z.strictObject({
     z.array(
       z.strictObject({
         matcher: z.optional(z.string()),
-        hooks: z.array(z.strictObject({ type: z.literal('command'), command: z.string().min(1), timeout: z.optional(z.number().positive()) })).min(1),
+        hooks: z.array(z.strictObject({ type: z.literal('command'), command: z.string().min(1), timeout: z.optional(z.number().positive()), async: z.optional(z.boolean()) })).min(1),
       }),
     ),
   ),
@@ -100,16 +100,19 @@ describe('the Claude Code plugin manifests', () => {
 
     // The same hooks, matchers and timeouts install-hooks writes (SessionStart waits longer: the first
     // one installs the plugin), every command through ${CLAUDE_PLUGIN_ROOT}.
-    for (const spec of HOOKS) {
-      const groups = hooks.hooks[spec.event as (typeof HOOK_EVENTS)[number]];
-      expect(groups, spec.event).toEqual([
-        {
+    for (const event of new Set(HOOKS.map((h) => h.event))) {
+      const groups = hooks.hooks[event as (typeof HOOK_EVENTS)[number]];
+      expect(groups, event).toEqual(
+        HOOKS.filter((spec) => spec.event === event).map((spec) => ({
           ...(spec.matcher !== undefined ? { matcher: spec.matcher } : {}),
-          hooks: [{ type: 'command', command: `node "\${CLAUDE_PLUGIN_ROOT}/scripts/plugin-run.cjs" ${spec.script}`, timeout: spec.event === 'SessionStart' ? 600 : spec.timeout }],
-        },
-      ]);
+          hooks: [{ type: 'command', command: `node "\${CLAUDE_PLUGIN_ROOT}/scripts/plugin-run.cjs" ${spec.script}`, timeout: spec.event === 'SessionStart' ? 600 : spec.timeout, ...(spec.async ? { async: true } : {}) }],
+        })),
+      );
     }
-    expect(Object.keys(hooks.hooks).sort()).toEqual(HOOKS.map((h) => h.event).sort());
+    // Claude waits for the hooks whose order matters (task-list snapshots, SessionStart), not for MCP calls.
+    expect(hooks.hooks.PostToolUse!.map((g) => [g.matcher, g.hooks[0]!.async ?? false])).toEqual([['TodoWrite|TaskCreate|TaskUpdate', false], ['mcp__.*', true]]);
+    expect(hooks.hooks.SessionStart![0]!.hooks[0]!.async).toBeUndefined();
+    expect(Object.keys(hooks.hooks).sort()).toEqual([...new Set(HOOKS.map((h) => h.event))].sort());
     expect(existsSync(join(ROOT, 'scripts', 'plugin-run.cjs'))).toBe(true);
   });
 

@@ -72,7 +72,7 @@ export const TOOLS: readonly ToolDef[] = [
       'kind, id, project, date and a short snippet; call get with an id for the full entry.',
     readOnly: true,
     inputSchema: {
-      query: describe(nonEmpty(1000), 'what to look for'),
+      query: describe(nonEmpty(1_000_000), 'what to look for (a long one is cut, never refused)'),
       kinds: z.optional(describe(z.array(z.enum(SEARCH_KINDS)).check(z.maxLength(3)), 'which of knowledge, sessions, todos (default all)')),
       project,
       all_projects: z.optional(describe(z.boolean(), 'sessions and todos of every project, not just this one')),
