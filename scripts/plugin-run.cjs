@@ -268,8 +268,8 @@ function main() {
       }
     }
     // The stable CLI the hooks name in their messages (never a path inside a versioned build).
-    process.env.CLAUDE_FAMILY_CLI ??= fs.existsSync(path.join(base, 'bin', 'claude-family')) ? path.join(base, 'bin', 'claude-family') : undefined;
-    if (process.env.CLAUDE_FAMILY_CLI === undefined) delete process.env.CLAUDE_FAMILY_CLI;
+    const launcher = path.join(base, 'bin', 'claude-family');
+    if (!process.env.CLAUDE_FAMILY_CLI && fs.existsSync(launcher)) process.env.CLAUDE_FAMILY_CLI = launcher;
     if (what === 'session-start' || HOOKS.includes(what)) applyDeferred(base, dist);
   }
   process.env.CLAUDE_FAMILY_VIA_PLUGIN = '1';

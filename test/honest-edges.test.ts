@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import { runCli } from '../src/cli/run.js';
+import { applyEvent, makeEvent } from '../src/core/events/events.js';
 import { ensureProject } from '../src/core/repos/projects.js';
 import { openSession } from '../src/core/repos/sessions.js';
 import { addTodo } from '../src/core/repos/todos.js';
@@ -114,6 +115,19 @@ describeEachBackend('honest edges', (t) => {
     expect(third.out).toMatch(/amended: the summary replaced, 0 task\(s\)/);
     row = (await t().db.query<{ session_summary: string; tasks_completed: string[]; learnings_gained: string[] }>('SELECT session_summary, tasks_completed, learnings_gained FROM claude.sessions WHERE session_id = $1', [session.session_id])).rows[0]!;
     expect(row).toEqual({ session_summary: 'Parser and printer', tasks_completed: ['parser', 'printer'], learnings_gained: ['peg is fine'] });
+  });
+
+  it('a spooled end amends likewise, and replaces the summary only when asked', async () => {
+    const project = uniqueProject('spooled');
+    const { session } = await openSession(t().db, { projectName: project, claudeSessionId: `cc-${project}` });
+    const end = (summary: string, tasks: string[], replace?: boolean) =>
+      applyEvent(t().db, makeEvent({ kind: 'session_summary', project, session_id: session.session_id, summary, tasks_completed: tasks, learnings_gained: [], next_steps: [], ...(replace ? { replace_summary: true } : {}) }));
+    await end('First', ['a']);
+    await end('Second', ['b']);
+    const read = async () => (await t().db.query<{ session_summary: string; tasks_completed: string[] }>('SELECT session_summary, tasks_completed FROM claude.sessions WHERE session_id = $1', [session.session_id])).rows[0];
+    expect(await read()).toEqual({ session_summary: 'First\n\nSecond', tasks_completed: ['a', 'b'] });
+    await end('Only this', [], true);
+    expect(await read()).toEqual({ session_summary: 'Only this', tasks_completed: ['a', 'b'] });
   });
 
   it('session commit after session end adds its tasks instead of replacing them', async () => {

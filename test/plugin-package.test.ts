@@ -8,6 +8,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import * as z from 'zod';
 import { HOOKS } from '../src/cli/claudeSettings.js';
 import { PLUGIN_CLI, slashCommands } from '../src/cli/slashCommands.js';
@@ -221,6 +222,16 @@ describe('the plugin from a clean copy of the repository', { timeout: 900_000 },
     expect(JSON.parse(usage).usage).toEqual(
       expect.arrayContaining([expect.objectContaining({ mcp_server: 'db', tool_name: 'query', calls: 1, failures: 1 }), expect.objectContaining({ mcp_server: 'early', tool_name: 'call', calls: 1 })]),
     );
+
+    // No event was lost: the SessionStart that came while offline was recorded once installed, too.
+    const pgc = new pg.Client({ connectionString: url });
+    await pgc.connect();
+    try {
+      const { rows } = await pgc.query<{ claude_session_id: string }>('SELECT claude_session_id FROM claude.sessions WHERE claude_session_id LIKE $1 ORDER BY 1', [`${sid}%`]);
+      expect(rows.map((r) => r.claude_session_id)).toEqual([sid, `${sid}-offline`]);
+    } finally {
+      await pgc.end();
+    }
 
     // The MCP server, as Claude Code starts it from the plugin's manifest.
     const manifest = JSON.parse(readFileSync(join(root, '.claude-plugin', 'plugin.json'), 'utf8')) as { mcpServers: Record<string, { command: string; args: string[] }> };

@@ -113,6 +113,7 @@ function spoolEnd(ctx: CliContext, sessionFlag: string | undefined, fields: Omit
     learnings_gained: fields.learningsGained ?? [],
     ...(fields.currentFocus !== undefined ? { current_focus: fields.currentFocus } : {}),
     next_steps: fields.nextSteps ?? [],
+    ...(fields.replaceSummary ? { replace_summary: true } : {}),
   });
   return keepInSpool(ctx, event, 'Session end', cause);
 }

@@ -64,6 +64,8 @@ export const SessionSummaryEvent = z
     learnings_gained: TextList,
     current_focus: z.optional(Text()),
     next_steps: TextList,
+    /** `--replace-summary`: replace a summary an earlier end recorded (default: amend it). */
+    replace_summary: z.optional(z.boolean()),
   })
   .check(z.refine((e) => e.session_id !== undefined || e.claude_session_id !== undefined, 'names no session: give session_id or claude_session_id'));
 
@@ -183,6 +185,7 @@ export async function applyEvent(db: Db, event: HookEvent): Promise<ApplyOutcome
           learningsGained: e.learnings_gained,
           currentFocus: e.current_focus,
           nextSteps: e.next_steps,
+          ...(e.replace_summary ? { replaceSummary: true } : {}),
         });
         return { status: 'applied', session: ended.session } as const;
       }
