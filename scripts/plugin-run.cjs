@@ -251,7 +251,9 @@ function main() {
       // Only SessionStart (first in every session), the CLI and the MCP server may take the minute an
       // install needs; the other hooks run under short timeouts: their event waits for the install.
       if (what !== 'session-start' && what !== 'cli' && what !== 'mcp') {
-        deferEvent(base, readStdin());
+        // A prompt records nothing: its knowledge is for that moment only, and a late delivery would be
+        // logged as given when Claude never saw it.
+        if (what !== 'user-prompt-submit') deferEvent(base, readStdin());
         return;
       }
       try {
