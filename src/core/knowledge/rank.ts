@@ -124,10 +124,33 @@ export interface RankOptions {
   acceptedOnly?: boolean;
 }
 
+/**
+ * Postgres' English stop words (snowball's list, as in its english.stop): never lexemes, so never matched.
+ * Used to see, without asking the database, that a text cannot reach MIN_MATCHED_WORDS ("thanks!", "ok",
+ * "run it again"): the prompt hook then opens no connection at all.
+ */
+const STOP_WORDS = new Set(
+  ('i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers herself it its itself ' +
+    'they them their theirs themselves what which who whom this that these those am is are was were be been being have has had having ' +
+    'do does did doing a an the and but if or because as until while of at by for with about against between into through during before ' +
+    'after above below to from up down in out on off over under again further then once here there when where why how all any both each ' +
+    'few more most other some such no nor not only own same so than too very s t can will just don should now').split(' '),
+);
+
+/**
+ * How many distinct words of the text could be lexemes: at least as many as Postgres finds (stemming may
+ * merge two), never fewer, so a text this counts below MIN_MATCHED_WORDS cannot match an entry.
+ */
+export function contentWordCount(text: string): number {
+  const words = new Set<string>();
+  for (const w of text.toLowerCase().split(/[^\p{L}\p{N}]+/u)) if (w !== '' && !STOP_WORDS.has(w)) words.add(w);
+  return words.size;
+}
+
 /** The parameters of rankStatement for these options; undefined when the text has nothing to match. */
 export function rankParams(options: RankOptions): unknown[] | undefined {
   const text = normalizeQuery(options.text);
-  if (!/[\p{L}\p{N}]/u.test(text)) return undefined;
+  if (contentWordCount(text) < Math.max(1, options.minMatched ?? MIN_MATCHED_WORDS)) return undefined;
   return [text, options.project.trim(), options.limit ?? DELIVERY_LIMIT, options.threshold ?? RELEVANCE_THRESHOLD, options.minMatched ?? MIN_MATCHED_WORDS];
 }
 
