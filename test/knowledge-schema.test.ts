@@ -19,7 +19,7 @@ describeEachBackend(
                 ('From Claude', 'testing', 'written through MCP', NULL)`,
       );
       const report = await migrate(db);
-      expect(report.applied).toEqual(['006_knowledge_vault.sql']);
+      expect(report.applied[0]).toBe('006_knowledge_vault.sql');
 
       const { rows } = await db.query<{ pattern_name: string; origin: string; review: string; projects: string[]; body: string | null; entry_hash: string }>(
         'SELECT pattern_name, origin, review, projects, body, entry_hash FROM claude.knowledge ORDER BY pattern_name',
