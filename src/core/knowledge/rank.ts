@@ -90,8 +90,9 @@ export function rankStatement(options: RankStatementOptions): string {
     : '';
   // Two steps. The candidates (the text names a word of their title, tags or category: head_vector) are
   // ranked on those alone, reading neither body nor search_vector, and only the best PRE_RANKED are
-  // ranked on everything: the full search_vector is large (TOASTed), and reading it for every candidate
-  // cost 100 ms with 20,000 entries on a fresh backend.
+  // ranked on everything: the full search_vector is large (TOASTed, read only when used), and reading it
+  // for every candidate cost 100 ms with 20,000 entries on a fresh backend. One reference to the table:
+  // on the fresh backend every hook runs on, planning is a good part of the cost.
   return `SELECT c.knowledge_id, c.pattern_name AS title, c.category, c.projects, c.tags, c.source_note_path AS path,
       left(coalesce(c.body, concat_ws(E'\\n\\n', c.description, claude.text_list(c.gotchas), c.example_code)), ${BODY_CHARS}) AS body,
       c.review, c.entry_hash, c.score::float8 AS score, c.matched::int AS matched
@@ -99,11 +100,13 @@ export function rankStatement(options: RankStatementOptions): string {
       SELECT k.*, ts_rank(${WEIGHTS}, k.search_vector, ${orQuery(text)}) AS score,
         length(k.search_vector) - length(ts_delete(k.search_vector, tsvector_to_array(to_tsvector('english', ${text})))) AS matched
       FROM (
-        SELECT h.knowledge_id FROM claude.knowledge h
+        SELECT h.knowledge_id, h.pattern_name, h.category, h.projects, h.tags, h.source_note_path, h.body, h.description, h.gotchas,
+          h.example_code, h.review, h.entry_hash, h.search_vector
+        FROM claude.knowledge h
         WHERE h.head_vector @@ ${orQuery(text)} AND ${appliesToProject('h', project)}${options.acceptedOnly ? ` AND h.review = 'accepted'` : ''}${notDelivered}
         ORDER BY ts_rank(${WEIGHTS}, h.head_vector, ${orQuery(text)}) DESC, h.pattern_name
         LIMIT ${PRE_RANKED}
-      ) pre JOIN claude.knowledge k ON k.knowledge_id = pre.knowledge_id
+      ) k
     ) c
     WHERE c.score >= ${options.threshold ?? '$4'}::float8 AND c.matched >= ${options.minMatched ?? '$5'}::int
     ORDER BY c.score DESC, c.matched DESC, c.pattern_name
