@@ -148,6 +148,7 @@ async function relevance(results: Result[]): Promise<void> {
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
   const db = openPostgres({ connectionString: url.toString() });

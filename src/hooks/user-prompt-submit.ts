@@ -10,8 +10,9 @@ import { loadConfig } from '../core/config.js';
 import { openDatabase } from '../core/db/open.js';
 import type { Db } from '../core/db/db.js';
 import { deliverAtPrompt } from '../core/knowledge/delivery.js';
+import { contentWordCount, MIN_MATCHED_WORDS } from '../core/knowledge/rank.js';
+import { normalizeQuery } from '../core/search/query.js';
 import { issuesText } from '../core/issueText.js';
-import { noNul } from '../core/models.js';
 import { resolveProjectName } from '../core/project.js';
 import { renderKnowledgeBlock } from '../core/render/knowledgeDelivery.js';
 import { errorText, note, readStdin, runHook, warn } from './run.js';
@@ -23,8 +24,8 @@ const CONNECT_TIMEOUT_MS = 800;
 const STATEMENT_TIMEOUT_MS = 800;
 
 const UserPromptSubmitPayload = z.looseObject({
-  session_id: z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(200), noNul()),
-  cwd: z.optional(z.string().check(z.minLength(1), noNul())),
+  session_id: z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(200), z.refine((s) => !s.includes('\0'), 'must not contain NUL')),
+  cwd: z.optional(z.string().check(z.minLength(1), z.refine((s) => !s.includes('\0'), 'must not contain NUL'))),
   prompt: z.string(),
 });
 
@@ -63,7 +64,8 @@ void runHook(NAME, async () => {
   const payload = parsed.data;
   const config = loadConfig();
   if (!config.promptKnowledge) return;
-  if (!/[\p{L}\p{N}]/u.test(payload.prompt)) return;
+  // "thanks!", "ok", "run it again": too few words to match any entry; no connection for those.
+  if (contentWordCount(normalizeQuery(payload.prompt)) < MIN_MATCHED_WORDS) return;
   const project = resolveProjectName(config.project, payload.cwd ?? process.cwd());
 
   let db: Db | undefined;

@@ -8,9 +8,9 @@
 // scored by ts_rank, which for an OR query is about the mean over the prompt's words of the weight of the
 // best place each occurs (1.0 in the title, 0.4 in tags, 0.2 in the body): a weighted coverage. An entry
 // must also contain at least MIN_MATCHED_WORDS of the words, so one common word ("thanks", "commit")
-// never delivers anything on its own, and one of them in its title, tags or category (the candidates
-// come from an index over just those, migration 009: with 20,000 entries a prompt's common words are in
-// most bodies, and ranking them all took 300 ms). The threshold was tuned on the relevance table
+// never delivers anything on its own, and one of them in its title, tags or category (head_vector,
+// migration 009: with 20,000 entries a prompt's common words are in most bodies, and ranking all of
+// those took 300 ms). The threshold was tuned on the relevance table
 // (test/knowledge-relevance.test.ts), not by eye.
 import type { Queryable } from '../db/db.js';
 import { normalizeQuery } from '../search/query.js';
@@ -23,6 +23,9 @@ export const MIN_MATCHED_WORDS = 2;
 export const DELIVERY_LIMIT = 3;
 /** ts_rank's weights, in its order {D, C, B, A}: example code, body, tags, title. */
 const WEIGHTS = `'{0.05, 0.2, 0.4, 1.0}'::float4[]`;
+
+/** How many candidates, the best by title and tags, are ranked on their whole text. */
+export const PRE_RANKED = 24;
 
 /** Characters of an entry's body the statement returns (the renderer trims further). */
 export const BODY_CHARS = 4000;
@@ -51,13 +54,6 @@ export interface RankedEntry {
 export function appliesToProject(alias: string, param: string): string {
   return `${alias}.archived_at IS NULL AND (cardinality(${alias}.projects) = 0 OR ${alias}.projects @> ARRAY[${param}::text])`;
 }
-
-/**
- * The title, tags and category as one tsvector: the expression of knowledge_head_search_idx (migration
- * 009), written exactly as there so the index is used. An entry is a candidate only when the text names
- * one of these words: a body that merely shares common words ("end", "state") never delivers an entry.
- */
-export const HEAD_VECTOR = (alias: string) => `to_tsvector('english', ${alias}.pattern_name || ' ' || claude.text_list(${alias}.tags) || ' ' || ${alias}.category)`;
 
 /** The text's words OR-ed into a tsquery: plainto_tsquery's ANDs made ORs (lexemes have no spaces). */
 export function orQuery(text: string): string {
@@ -90,16 +86,27 @@ export function rankStatement(options: RankStatementOptions): string {
   const project = options.project ?? '$2';
   const notDelivered = options.notDeliveredTo
     ? `\n        AND NOT EXISTS (SELECT 1 FROM claude.knowledge_retrievals r
-          WHERE r.claude_session_id = ${options.notDeliveredTo}::text AND r.knowledge_id = k.knowledge_id AND r.entry_hash = k.entry_hash)`
+          WHERE r.claude_session_id = ${options.notDeliveredTo}::text AND r.knowledge_id = h.knowledge_id AND r.entry_hash = h.entry_hash)`
     : '';
+  // Two steps. The candidates (the text names a word of their title, tags or category: head_vector) are
+  // ranked on those alone, reading neither body nor search_vector, and only the best PRE_RANKED are
+  // ranked on everything: the full search_vector is large (TOASTed, read only when used), and reading it
+  // for every candidate cost 100 ms with 20,000 entries on a fresh backend. One reference to the table:
+  // on the fresh backend every hook runs on, planning is a good part of the cost.
   return `SELECT c.knowledge_id, c.pattern_name AS title, c.category, c.projects, c.tags, c.source_note_path AS path,
       left(coalesce(c.body, concat_ws(E'\\n\\n', c.description, claude.text_list(c.gotchas), c.example_code)), ${BODY_CHARS}) AS body,
       c.review, c.entry_hash, c.score::float8 AS score, c.matched::int AS matched
     FROM (
       SELECT k.*, ts_rank(${WEIGHTS}, k.search_vector, ${orQuery(text)}) AS score,
         length(k.search_vector) - length(ts_delete(k.search_vector, tsvector_to_array(to_tsvector('english', ${text})))) AS matched
-      FROM claude.knowledge k
-      WHERE ${HEAD_VECTOR('k')} @@ ${orQuery(text)} AND ${appliesToProject('k', project)}${options.acceptedOnly ? ` AND k.review = 'accepted'` : ''}${notDelivered}
+      FROM (
+        SELECT h.knowledge_id, h.pattern_name, h.category, h.projects, h.tags, h.source_note_path, h.body, h.description, h.gotchas,
+          h.example_code, h.review, h.entry_hash, h.search_vector
+        FROM claude.knowledge h
+        WHERE h.head_vector @@ ${orQuery(text)} AND ${appliesToProject('h', project)}${options.acceptedOnly ? ` AND h.review = 'accepted'` : ''}${notDelivered}
+        ORDER BY ts_rank(${WEIGHTS}, h.head_vector, ${orQuery(text)}) DESC, h.pattern_name
+        LIMIT ${PRE_RANKED}
+      ) k
     ) c
     WHERE c.score >= ${options.threshold ?? '$4'}::float8 AND c.matched >= ${options.minMatched ?? '$5'}::int
     ORDER BY c.score DESC, c.matched DESC, c.pattern_name
@@ -120,10 +127,33 @@ export interface RankOptions {
   acceptedOnly?: boolean;
 }
 
+/**
+ * Postgres' English stop words (snowball's list, as in its english.stop): never lexemes, so never matched.
+ * Used to see, without asking the database, that a text cannot reach MIN_MATCHED_WORDS ("thanks!", "ok",
+ * "run it again"): the prompt hook then opens no connection at all.
+ */
+const STOP_WORDS = new Set(
+  ('i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers herself it its itself ' +
+    'they them their theirs themselves what which who whom this that these those am is are was were be been being have has had having ' +
+    'do does did doing a an the and but if or because as until while of at by for with about against between into through during before ' +
+    'after above below to from up down in out on off over under again further then once here there when where why how all any both each ' +
+    'few more most other some such no nor not only own same so than too very s t can will just don should now').split(' '),
+);
+
+/**
+ * How many distinct words of the text could be lexemes: at least as many as Postgres finds (stemming may
+ * merge two), never fewer, so a text this counts below MIN_MATCHED_WORDS cannot match an entry.
+ */
+export function contentWordCount(text: string): number {
+  const words = new Set<string>();
+  for (const w of text.toLowerCase().split(/[^\p{L}\p{N}]+/u)) if (w !== '' && !STOP_WORDS.has(w)) words.add(w);
+  return words.size;
+}
+
 /** The parameters of rankStatement for these options; undefined when the text has nothing to match. */
 export function rankParams(options: RankOptions): unknown[] | undefined {
   const text = normalizeQuery(options.text);
-  if (!/[\p{L}\p{N}]/u.test(text)) return undefined;
+  if (contentWordCount(text) < Math.max(1, options.minMatched ?? MIN_MATCHED_WORDS)) return undefined;
   return [text, options.project.trim(), options.limit ?? DELIVERY_LIMIT, options.threshold ?? RELEVANCE_THRESHOLD, options.minMatched ?? MIN_MATCHED_WORDS];
 }
 
