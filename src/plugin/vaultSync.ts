@@ -66,8 +66,8 @@ export function scopeFromSettings(s: ClaudeFamilySettings): SyncScope {
 }
 
 /** How the plugin slices a sync: at most this long between two turns of the UI's event loop, and notes per transaction. */
-export const PLUGIN_SLICE_MS = 12;
-export const PLUGIN_BATCH_SIZE = 200;
+export const PLUGIN_SLICE_MS = 8;
+export const PLUGIN_BATCH_SIZE = 100;
 
 export interface VaultSyncDeps {
   vault: Vault;
