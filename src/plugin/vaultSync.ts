@@ -9,6 +9,7 @@ import { defaultScope, normalizeFolder, type SyncScope } from '../core/vault/sco
 import { syncVault, type SyncProgress } from '../core/vault/sync.js';
 import type { Connection } from './connection.js';
 import type { ClaudeFamilySettings } from './settings.js';
+import { setFrontmatterKeys } from '../core/render/frontmatter.js';
 import { ensureFolder } from './vaultFiles.js';
 
 /** The sync's view of the vault through Obsidian's API. */
@@ -54,6 +55,20 @@ export function obsidianVaultFiles(vault: Vault): VaultFiles {
       return wrote ? statOf(f) : undefined;
     },
   };
+}
+
+/**
+ * Accepts a note held for review (`review: pending`, an entry Claude wrote): only that line is removed;
+ * the modify event then syncs the entry as accepted.
+ */
+export async function acceptNote(vault: Vault, file: TFile): Promise<boolean> {
+  let changed = false;
+  await vault.process(file, (text) => {
+    const next = setFrontmatterKeys(text, { review: undefined });
+    changed = next !== text;
+    return next;
+  });
+  return changed;
 }
 
 export function scopeFromSettings(s: ClaudeFamilySettings): SyncScope {
