@@ -150,6 +150,20 @@ describeEachBackend('vault sync', (t) => {
     expect(none).toBe(2);
     expect((await cli('vault', 'sync', '--vault', join(home, 'missing'))).err).toMatch(/is not a folder/);
   });
+
+  it('--folder and --all widen what syncs, `claude: false` always stays out; narrowing again archives', async () => {
+    mkdirSync(join(vault, 'Diary'), { recursive: true });
+    writeFileSync(join(vault, 'Diary/Secret.md'), '---\nclaude: false\n---\nsecret\n');
+    writeFileSync(join(vault, 'Diary/Open.md'), 'open\n');
+    const live = async () => (await rows()).filter((x) => x.archived_at === null).map((x) => x.source_note_path);
+    expect(await sync('--folder', 'Diary')).toMatchObject({ inserted: 1 });
+    expect(await live()).toContain('Diary/Open.md');
+    const all = await sync('--all');
+    expect(all.inserted).toBe(1); // Private diary.md, at the top level
+    expect(await live()).not.toContain('Diary/Secret.md');
+    expect(await sync()).toMatchObject({ archived: 2 });
+    expect(await live()).not.toContain('Diary/Open.md');
+  });
 });
 
 describe('vault sync usage', () => {
