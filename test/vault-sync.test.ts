@@ -5,6 +5,7 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statS
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
+import { entryHashSql } from '../src/core/vault/store.js';
 import { describeEachBackend } from './support/backends.js';
 import { DIST } from './support/processes.js';
 import { tempDirs } from './support/tempDirs.js';
@@ -63,6 +64,11 @@ describeEachBackend('vault sync', (t) => {
     expect(found.out).toContain('Session Lifecycle - Session End');
     expect((await cli('search', 'handoff database todos', '--in', 'knowledge')).out).toContain('Session Handoff - Database Approach');
     expect((await rows()).some((x) => x.pattern_name === 'Private diary')).toBe(false);
+    // Stored with the hash Postgres generates, in one statement (store.ts entryHashSql).
+    const hashes = await t().db.query<{ same: boolean }>(
+      `SELECT ${entryHashSql({ name: 'pattern_name', category: 'category', description: 'description', example: 'example_code', gotchas: 'gotchas', confidence: 'confidence_level', body: 'body', projects: 'projects', tags: 'tags', review: 'review' })} = entry_hash AS same FROM claude.knowledge`,
+    );
+    expect(hashes.rows.map((r) => r.same)).toEqual([true, true]);
   });
 
   it('a second sync writes nothing: no file, no row', async () => {
