@@ -170,6 +170,16 @@ describeEachBackend('vault sync', (t) => {
     expect(await sync()).toMatchObject({ archived: 2 });
     expect(await live()).not.toContain('Diary/Open.md');
   });
+
+  it('--mark-all marks notes without the key (a frontmatter added to a note that had none), once', async () => {
+    writeFileSync(join(vault, 'Claude/Knowledge/Plain.md'), 'plain text\n');
+    const r = await sync('--mark-all');
+    expect(r.marked).toBeGreaterThanOrEqual(1);
+    expect(readFileSync(join(vault, 'Claude/Knowledge/Plain.md'), 'utf8')).toMatch(/^---\nsynced: true\nsynced_at: "[^"]+"\n---\nplain text\n$/);
+    const files = snapshot(vault);
+    expect(await sync('--mark-all')).toMatchObject({ inserted: 0, updated: 0, marked: 0 });
+    expect(snapshot(vault)).toEqual(files);
+  });
 });
 
 describe('vault sync usage', () => {
