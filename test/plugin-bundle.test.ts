@@ -89,7 +89,7 @@ describe('the built main.js in an Electron renderer', { timeout: 180_000 }, () =
     await app.enablePlugin(plugin);
     try {
       expect([...app.commands.keys()].sort()).toEqual(
-        ['add-todo', 'open-overview', 'promote-note-to-knowledge', 'refresh', 'search-memory', 'sync-session-notes', 'write-handoff-note', 'write-knowledge-note'].map((c) => `claude-family:${c}`),
+        ['accept-knowledge-note', 'add-todo', 'open-overview', 'promote-note-to-knowledge', 'refresh', 'search-memory', 'sync-session-notes', 'sync-vault', 'write-handoff-note', 'write-knowledge-note'].map((c) => `claude-family:${c}`),
       );
       expect(app.codeBlockProcessors.has('claude-handoff')).toBe(true);
       expect(app.ribbonIcons.map((r) => r.icon)).toEqual(['history', 'layout-dashboard']);

@@ -102,6 +102,13 @@ describeEachBackend('plugin vault sync', (ctx, backend) => {
     const path = 'Claude/Knowledge/Made by MCP.md';
     await until(() => app.vault.contents.get(path) !== undefined, 'the note for the new entry');
     expect(app.vault.contents.get(path)).toContain('review: pending');
+    app.workspace.activeFile = file(path);
+    expect(app.isCommandAvailable('claude-family:accept-knowledge-note')).toBe(true);
+    const pending = app.vault.contents.get(path)!;
+    await app.executeCommandById('claude-family:accept-knowledge-note');
+    expect(app.vault.contents.get(path)).toBe(pending.replace('review: pending\n', ''));
+    await until(async () => (await other.query<{ review: string }>(`SELECT review FROM claude.knowledge WHERE pattern_name = 'Made by MCP' AND archived_at IS NULL`)).rows[0]?.review === 'accepted', 'the entry accepted');
+    expect(app.isCommandAvailable('claude-family:accept-knowledge-note')).toBe(false);
     notices.length = 0;
     await app.executeCommandById('claude-family:sync-vault');
     expect(notices.join('\n')).toMatch(/vault synced/);

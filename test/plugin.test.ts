@@ -107,7 +107,7 @@ describeEachBackend(
 
     it('registers its commands, ribbon icon, status bar item, settings tab and code block', () => {
       expect([...app.commands.keys()].sort()).toEqual(
-        ['add-todo', 'open-overview', 'promote-note-to-knowledge', 'refresh', 'search-memory', 'sync-session-notes', 'sync-vault', 'write-handoff-note', 'write-knowledge-note'].map((c) => `claude-family:${c}`),
+        ['accept-knowledge-note', 'add-todo', 'open-overview', 'promote-note-to-knowledge', 'refresh', 'search-memory', 'sync-session-notes', 'sync-vault', 'write-handoff-note', 'write-knowledge-note'].map((c) => `claude-family:${c}`),
       );
       expect(app.ribbonIcons).toHaveLength(2);
       expect(app.statusBarItems).toHaveLength(1);

@@ -19,6 +19,10 @@ describe('parsing a note', () => {
     const a = '---\nprojects: [p]\nsynced: false\n---\nBody\n';
     expect(contentHash(markSynced(a, new Date('2026-01-02T03:04:05Z')))).toBe(contentHash(a));
     expect(contentHash(a.replace('Body', 'Body!'))).not.toBe(contentHash(a));
+    // Marking a note that had no key, no frontmatter, or an unusual closing fence does not change its hash either.
+    for (const text of ['---\nprojects: [p]\n---\nBody\n', 'Just a body\n', '---\nprojects: [p]\n...\nBody\n', '---\n---\nBody\n']) {
+      expect(contentHash(markSynced(text, new Date())), text).toBe(contentHash(text));
+    }
     const crlf = a.replace(/\n/g, '\r\n');
     const n = parseNoteText('c.md', crlf);
     expect(n.projects).toEqual(['p']);

@@ -5,6 +5,7 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statS
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run.js';
+import { entryHashSql } from '../src/core/vault/store.js';
 import { describeEachBackend } from './support/backends.js';
 import { DIST } from './support/processes.js';
 import { tempDirs } from './support/tempDirs.js';
@@ -63,6 +64,11 @@ describeEachBackend('vault sync', (t) => {
     expect(found.out).toContain('Session Lifecycle - Session End');
     expect((await cli('search', 'handoff database todos', '--in', 'knowledge')).out).toContain('Session Handoff - Database Approach');
     expect((await rows()).some((x) => x.pattern_name === 'Private diary')).toBe(false);
+    // Stored with the hash Postgres generates, in one statement (store.ts entryHashSql).
+    const hashes = await t().db.query<{ same: boolean }>(
+      `SELECT ${entryHashSql({ name: 'pattern_name', category: 'category', description: 'description', example: 'example_code', gotchas: 'gotchas', confidence: 'confidence_level', body: 'body', projects: 'projects', tags: 'tags', review: 'review' })} = entry_hash AS same FROM claude.knowledge`,
+    );
+    expect(hashes.rows.map((r) => r.same)).toEqual([true, true]);
   });
 
   it('a second sync writes nothing: no file, no row', async () => {
@@ -149,6 +155,30 @@ describeEachBackend('vault sync', (t) => {
     const none = await runCli(['vault', 'sync'], { out: () => {}, err: () => {}, env: { CLAUDE_FAMILY_DATABASE_URL: t().url, HOME: home, CLAUDE_FAMILY_CONFIG: join(home, 'none.json') }, cwd: home, distDir: DIST });
     expect(none).toBe(2);
     expect((await cli('vault', 'sync', '--vault', join(home, 'missing'))).err).toMatch(/is not a folder/);
+  });
+
+  it('--folder and --all widen what syncs, `claude: false` always stays out; narrowing again archives', async () => {
+    mkdirSync(join(vault, 'Diary'), { recursive: true });
+    writeFileSync(join(vault, 'Diary/Secret.md'), '---\nclaude: false\n---\nsecret\n');
+    writeFileSync(join(vault, 'Diary/Open.md'), 'open\n');
+    const live = async () => (await rows()).filter((x) => x.archived_at === null).map((x) => x.source_note_path);
+    expect(await sync('--folder', 'Diary')).toMatchObject({ inserted: 1 });
+    expect(await live()).toContain('Diary/Open.md');
+    const all = await sync('--all');
+    expect(all.inserted).toBe(1); // Private diary.md, at the top level
+    expect(await live()).not.toContain('Diary/Secret.md');
+    expect(await sync()).toMatchObject({ archived: 2 });
+    expect(await live()).not.toContain('Diary/Open.md');
+  });
+
+  it('--mark-all marks notes without the key (a frontmatter added to a note that had none), once', async () => {
+    writeFileSync(join(vault, 'Claude/Knowledge/Plain.md'), 'plain text\n');
+    const r = await sync('--mark-all');
+    expect(r.marked).toBeGreaterThanOrEqual(1);
+    expect(readFileSync(join(vault, 'Claude/Knowledge/Plain.md'), 'utf8')).toMatch(/^---\nsynced: true\nsynced_at: "[^"]+"\n---\nplain text\n$/);
+    const files = snapshot(vault);
+    expect(await sync('--mark-all')).toMatchObject({ inserted: 0, updated: 0, marked: 0 });
+    expect(snapshot(vault)).toEqual(files);
   });
 });
 

@@ -12,7 +12,7 @@ import { registerOverview, type OverviewRegistration } from './overviewView.js';
 import { currentProject, readStoredSettings, type ClaudeFamilySettings } from './settings.js';
 import { ClaudeFamilySettingTab } from './settingsTab.js';
 import { StatusBar } from './statusBar.js';
-import { VaultSync } from './vaultSync.js';
+import { acceptNote, VaultSync } from './vaultSync.js';
 
 /** Settings whose change means a new connection. */
 const CONNECTION_KEYS: (keyof ClaudeFamilySettings)[] = ['mode', 'connectionString', 'passwordSecret', 'dataDir', 'refreshSeconds', 'behindPooler'];
@@ -61,6 +61,16 @@ export default class ClaudeFamilyPlugin extends Plugin {
     });
     this.vaultSync.register((ref) => this.registerEvent(ref));
     this.addCommand({ id: 'sync-vault', name: 'Sync vault to Claude', callback: () => this.vaultSync.runWithNotice() });
+    this.addCommand({
+      id: 'accept-knowledge-note',
+      name: 'Accept current knowledge note (delivered to Claude from now on)',
+      checkCallback: (checking) => {
+        const file = this.app.workspace.getActiveFile();
+        if (!file || this.app.metadataCache.getFileCache(file)?.frontmatter?.review !== 'pending') return false;
+        if (!checking) void acceptNote(this.app.vault, file).then(() => new Notice(`Claude Family: ${file.basename} accepted.`), (err) => reportError('note not accepted', err));
+        return true;
+      },
+    });
     this.registerMarkdownCodeBlockProcessor(HANDOFF_BLOCK_LANGUAGE, this.blocks.processor);
     this.settingTab = new ClaudeFamilySettingTab(this.app, this);
     this.addSettingTab(this.settingTab);

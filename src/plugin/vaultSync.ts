@@ -9,6 +9,7 @@ import { defaultScope, normalizeFolder, type SyncScope } from '../core/vault/sco
 import { syncVault, type SyncProgress } from '../core/vault/sync.js';
 import type { Connection } from './connection.js';
 import type { ClaudeFamilySettings } from './settings.js';
+import { setFrontmatterKeys } from '../core/render/frontmatter.js';
 import { ensureFolder } from './vaultFiles.js';
 
 /** The sync's view of the vault through Obsidian's API. */
@@ -56,6 +57,20 @@ export function obsidianVaultFiles(vault: Vault): VaultFiles {
   };
 }
 
+/**
+ * Accepts a note held for review (`review: pending`, an entry Claude wrote): only that line is removed;
+ * the modify event then syncs the entry as accepted.
+ */
+export async function acceptNote(vault: Vault, file: TFile): Promise<boolean> {
+  let changed = false;
+  await vault.process(file, (text) => {
+    const next = setFrontmatterKeys(text, { review: undefined });
+    changed = next !== text;
+    return next;
+  });
+  return changed;
+}
+
 export function scopeFromSettings(s: ClaudeFamilySettings): SyncScope {
   return defaultScope({
     knowledgeFolder: s.knowledgeFolder,
@@ -66,8 +81,8 @@ export function scopeFromSettings(s: ClaudeFamilySettings): SyncScope {
 }
 
 /** How the plugin slices a sync: at most this long between two turns of the UI's event loop, and notes per transaction. */
-export const PLUGIN_SLICE_MS = 12;
-export const PLUGIN_BATCH_SIZE = 200;
+export const PLUGIN_SLICE_MS = 8;
+export const PLUGIN_BATCH_SIZE = 100;
 
 export interface VaultSyncDeps {
   vault: Vault;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, fchownSync, fsyncSync, lstatSync, openSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { open as openAsync, rename as renameAsync, rm as rmAsync, stat as statAsync } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
 /**
@@ -70,4 +71,44 @@ function symlinkTarget(path: string): string {
     p = resolve(dirname(p), readlinkSync(p));
   }
   throw new Error(`${path}: too many levels of symbolic links`);
+}
+
+/**
+ * rewriteFileKeepingMode without blocking the event loop: the same steps (a temporary file beside the
+ * target, the target's mode kept, fsync'd, renamed over it), so many files can be written at once and
+ * their fsyncs overlap. Returns the path actually written.
+ */
+export async function rewriteFileKeepingModeAsync(path: string, data: string, defaultMode = 0o644): Promise<string> {
+  const target = symlinkTarget(path);
+  let mode = defaultMode;
+  let owner: { uid: number; gid: number } | undefined;
+  try {
+    const st = await statAsync(target);
+    mode = st.mode & 0o7777;
+    owner = { uid: st.uid, gid: st.gid };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fh = await openAsync(tmp, 'wx', 0o600);
+  try {
+    await fh.writeFile(data);
+    await fh.chmod(mode);
+    if (owner && (typeof process.getuid !== 'function' || owner.uid !== process.getuid() || owner.gid !== process.getgid?.())) {
+      await fh.chown(owner.uid, owner.gid).catch(() => {});
+    }
+    await fh.sync();
+  } catch (err) {
+    await fh.close();
+    await rmAsync(tmp, { force: true });
+    throw err;
+  }
+  await fh.close();
+  try {
+    await renameAsync(tmp, target);
+  } catch (err) {
+    await rmAsync(tmp, { force: true });
+    throw err;
+  }
+  return target;
 }

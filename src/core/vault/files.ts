@@ -1,9 +1,10 @@
 // The sync's view of a vault: list the notes with size and mtime, read one's bytes, write one. The CLI
 // uses the file system (nodeVaultFiles); the plugin implements it with app.vault (vault.process, so an
 // edit saved meanwhile is never overwritten with an older copy).
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { rewriteFileKeepingMode } from '../fs/atomicFile.js';
+import { rewriteFileKeepingModeAsync } from '../fs/atomicFile.js';
 
 export interface VaultFileStat {
   /** Vault-relative, forward slashes. */
@@ -65,14 +66,14 @@ export function nodeVaultFiles(root: string): VaultFiles {
       const full = join(root, path);
       let current: string | undefined;
       try {
-        current = readFileSync(full, 'utf8');
+        current = await readFile(full, 'utf8');
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
       const next = update(current);
       if (next === undefined || next === current) return undefined;
-      mkdirSync(dirname(full), { recursive: true });
-      rewriteFileKeepingMode(full, next);
+      await mkdir(dirname(full), { recursive: true });
+      await rewriteFileKeepingModeAsync(full, next);
       return statOf(path);
     },
   };

@@ -65,10 +65,17 @@ export function frontmatterKeys(text: string): Map<string, string> {
   return keys;
 }
 
-/** The hash of a note's text without the owned keys' lines. */
+/**
+ * The hash of a note's text without the owned keys' lines. The frontmatter is taken as the line-level
+ * writer writes it back (its fences as `---`; a block left empty is no block), so a note hashes the same
+ * before and after `synced`/`synced_at` are written into it.
+ */
 export function contentHash(text: string): string {
-  const stripped = setFrontmatterKeys(text, { synced: undefined, synced_at: undefined });
-  return createHash('sha256').update(stripped).digest('hex');
+  const split = splitNote(text);
+  const owned = split.frontmatter?.some((l) => OWNED_KEYS.includes(keyOf(l) as (typeof OWNED_KEYS)[number])) ?? false;
+  const { frontmatter, body, eol } = owned ? splitNote(setFrontmatterKeys(text, { synced: undefined, synced_at: undefined })) : split;
+  const canonical = frontmatter === undefined ? body : frontmatter.every((l) => l.trim() === '') ? body : joinNote(frontmatter, body, eol);
+  return createHash('sha256').update(canonical).digest('hex');
 }
 
 function asList(value: unknown): string[] {

@@ -62,6 +62,20 @@ function record(w: NoteWrite): Record<string, unknown> {
   };
 }
 
+/**
+ * The entry_hash Postgres generates (migration 006), computed from the values being written, so an
+ * entry is stored with its synced_entry_hash in the same statement: a second UPDATE of every row would
+ * write each row (and its search index entries) twice. Should the two ever differ, applyBatch's last
+ * statement sets the hash Postgres generated, so a difference costs speed, never correctness.
+ */
+export function entryHashSql(c: { name: string; category: string; description: string; example: string; gotchas: string; confidence: string; body: string; projects: string; tags: string; review: string }): string {
+  return `md5(${c.name} || chr(31) || ${c.category} || chr(31) || ${c.description} || chr(31) || coalesce(${c.example}, '') || chr(31) ||
+    claude.text_list(${c.gotchas}) || chr(31) || ${c.confidence}::text || chr(31) || coalesce(${c.body}, '') || chr(31) ||
+    claude.text_list(${c.projects}) || chr(31) || claude.text_list(${c.tags}) || chr(31) || ${c.review})`;
+}
+
+const FROM_RECORD = { name: 'r.name', category: 'r.category', description: 'r.description', example: 'NULL::text', gotchas: 'r.gotchas', body: 'r.body', projects: 'r.projects', tags: 'r.tags', review: 'r.review' };
+
 const RECORD_TYPE = `r(id uuid, name text, category text, description text, body text, projects text[], tags text[], gotchas text[],
   review text, path text, hash text, size bigint, mtime bigint)`;
 
@@ -95,7 +109,8 @@ export async function applyBatch(db: Db, batch: BatchWrites): Promise<StoredNote
       const { rows } = await tx.query<{ knowledge_id: string; source_note_path: string }>(
         `UPDATE claude.knowledge k SET pattern_name = r.name, category = r.category, description = r.description, body = r.body,
             projects = r.projects, tags = r.tags, gotchas = r.gotchas, example_code = NULL, review = r.review,
-            source_note_path = r.path, content_hash = r.hash, note_size = r.size, note_mtime_ms = r.mtime, updated_at = now()
+            source_note_path = r.path, content_hash = r.hash, note_size = r.size, note_mtime_ms = r.mtime, updated_at = now(),
+            synced_entry_hash = ${entryHashSql({ ...FROM_RECORD, confidence: 'k.confidence_level' })}
            FROM jsonb_to_recordset($1::jsonb) AS ${RECORD_TYPE}
           WHERE k.knowledge_id = r.id
           RETURNING k.knowledge_id, k.source_note_path`,
@@ -106,8 +121,9 @@ export async function applyBatch(db: Db, batch: BatchWrites): Promise<StoredNote
     if (inserts.length > 0) {
       const { rows } = await tx.query<{ knowledge_id: string; source_note_path: string }>(
         `INSERT INTO claude.knowledge (pattern_name, category, description, body, projects, tags, gotchas, origin, review,
-            source_note_path, content_hash, note_size, note_mtime_ms)
-         SELECT r.name, r.category, r.description, r.body, r.projects, r.tags, r.gotchas, 'vault', r.review, r.path, r.hash, r.size, r.mtime
+            source_note_path, content_hash, note_size, note_mtime_ms, synced_entry_hash)
+         SELECT r.name, r.category, r.description, r.body, r.projects, r.tags, r.gotchas, 'vault', r.review, r.path, r.hash, r.size, r.mtime,
+                ${entryHashSql({ ...FROM_RECORD, confidence: '5' })}
            FROM jsonb_to_recordset($1::jsonb) AS ${RECORD_TYPE}
          RETURNING knowledge_id, source_note_path`,
         [JSON.stringify(inserts)],

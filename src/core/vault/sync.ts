@@ -5,7 +5,7 @@
 // written only when the note on disk still is the one that was read.
 import type { Db } from '../db/db.js';
 import type { VaultFiles, VaultFileStat } from './files.js';
-import { contentHash, decodeUtf8, frontmatterKeys, markSynced, parseNoteBytes, MAX_NOTE_BYTES, type NoteProblem } from './note.js';
+import { contentHash, decodeUtf8, frontmatterKeys, markSynced, parseNoteBytes, parseNoteText, MAX_NOTE_BYTES, type NoteProblem } from './note.js';
 import { planIsEmpty, planSync, type EntryState, type NoteState, type SyncPlan } from './plan.js';
 import { emptyReport, type SyncReport } from './report.js';
 import { renderEntryNote, updateNoteFromEntry } from './render.js';
@@ -35,6 +35,8 @@ export interface SyncOptions {
   yieldNow?: () => Promise<void>;
   /** Longest stretch of work between two turns, in ms (default 15). */
   sliceMs?: number;
+  /** Vault writes (the `synced` marks) under way at once (default 8). */
+  writeConcurrency?: number;
   /** Notes per database transaction (default 500). */
   batchSize?: number;
 }
@@ -76,19 +78,16 @@ async function scanNotes(options: SyncOptions, list: VaultFileStat[], entries: E
     } catch {
       continue; // Gone since it was listed.
     }
-    if (bytes.byteLength > MAX_NOTE_BYTES || decodeUtf8(bytes.subarray(0, Math.min(bytes.byteLength, MAX_NOTE_BYTES + 1))) === undefined) {
+    // Decoded once: a note too large or not UTF-8 is reported only when it is in scope (its keys read loosely).
+    const text = bytes.byteLength > MAX_NOTE_BYTES ? undefined : decodeUtf8(bytes);
+    if (text === undefined) {
       if (!inScope(f.path, lossyKeys(bytes), scope)) continue;
       const parsed = parseNoteBytes(f.path, bytes);
-      if (!parsed.ok) {
-        states.push({ kind: 'problem', path: f.path, problem: parsed.problem });
-        continue;
-      }
+      if (!parsed.ok) states.push({ kind: 'problem', path: f.path, problem: parsed.problem });
+      continue;
     }
-    const text = decodeUtf8(bytes)!;
     if (!inScope(f.path, frontmatterKeys(text), scope)) continue;
-    const parsed = parseNoteBytes(f.path, bytes);
-    if (!parsed.ok) states.push({ kind: 'problem', path: f.path, problem: parsed.problem });
-    else states.push({ kind: 'note', path: f.path, size: f.size, mtimeMs: f.mtimeMs, note: parsed.note });
+    states.push({ kind: 'note', path: f.path, size: f.size, mtimeMs: f.mtimeMs, note: parseNoteText(f.path, text) });
   }
   options.onProgress?.({ phase: 'scan', done: list.length, total: list.length });
   return states;
@@ -198,13 +197,13 @@ export async function syncVault(options: SyncOptions): Promise<SyncReport> {
   const byPath = new Map([...plan.updates.map((u) => [u.note.path, u.entry.knowledgeId] as const), ...plan.stats.map((s) => [s.path, s.entry.knowledgeId] as const)]);
   for (const e of (await loadEntryStates(db)).filter((x) => x.path !== null)) byPath.set(e.path!, e.knowledgeId);
   const markedStats: { knowledgeId: string; size: number; mtimeMs: number }[] = [];
+  const writtenPaths = new Set(writes.map((w) => w.note.path));
   const at = now();
-  for (const m of plan.marks) {
-    await tick();
+  // Several at once: each write ends with an fsync, and those overlap.
+  const mark = async (m: (typeof plan.marks)[number]) => {
     progress();
     const id = storedPaths.get(m.path) ?? byPath.get(m.path);
-    const failedStore = writes.some((w) => w.note.path === m.path) && !storedPaths.has(m.path);
-    if (!id || failedStore) continue;
+    if (!id || (writtenPaths.has(m.path) && !storedPaths.has(m.path))) return;
     try {
       const stat = await files.write(m.path, (cur) => (cur !== undefined && contentHash(cur) === m.hash ? markSynced(cur, at) : undefined));
       if (stat) {
@@ -214,6 +213,11 @@ export async function syncVault(options: SyncOptions): Promise<SyncReport> {
     } catch (err) {
       report.errors.push(`${m.path}: synced mark not written (${(err as Error).message})`);
     }
+  };
+  const parallel = options.writeConcurrency ?? 8;
+  for (let i = 0; i < plan.marks.length; i += parallel) {
+    await tick();
+    await Promise.all(plan.marks.slice(i, i + parallel).map(mark));
   }
   try {
     await recordStats(db, markedStats);
