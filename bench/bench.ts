@@ -45,6 +45,7 @@ import { FileLock } from '../src/core/fs/fileLock.js';
 import { searchMemory, searchStatement, SEARCH_KINDS } from '../src/core/search/search.js';
 import { fmt, percentile, type BenchSection, type Result } from './support.js';
 import { remote } from './remote.js';
+import { overview } from './overview.js';
 
 /**
  * Sections beyond the core rows, each measuring one area on its own database and data. The full run
@@ -52,6 +53,7 @@ import { remote } from './remote.js';
  */
 const SECTIONS: Record<string, BenchSection> = {
   remote,
+  overview,
 };
 
 const ROOT = process.env.CF_ROOT ?? process.cwd();
