@@ -68,7 +68,7 @@ function projectCard(parent: HTMLElement, p: ProjectSummary, o: Overview, max: n
 export interface RenderOptions {
   /** Runs a later part of the render in a task of its own (the view: window.setTimeout 0); default: now. */
   defer?: (fn: () => void) => void;
-  /** Cards per part (default 12): a part stays well within the 50 ms a UI task may take. */
+  /** Cards per part (default 8): a part stays well within the 50 ms a UI task may take. */
   batch?: number;
 }
 
@@ -82,7 +82,7 @@ const generations = new WeakMap<HTMLElement, number>();
 export function renderOverview(container: HTMLElement, input: OverviewRenderInput, ui: OverviewUiState, options: RenderOptions = {}): void {
   const generation = (generations.get(container) ?? 0) + 1;
   generations.set(container, generation);
-  const batch = Math.max(1, options.batch ?? 12);
+  const batch = Math.max(1, options.batch ?? 8);
   const later: (() => void)[] = [];
   /** Cards `list` into `parent`, the first batch now and the rest in later parts. */
   const cardsInto = (parent: HTMLElement, list: ProjectSummary[], o: Overview, max: number) => {
