@@ -48,6 +48,7 @@ import { remote } from './remote.js';
 import { delivery } from './delivery.js';
 import { vault } from './vault.js';
 import { hookWait } from './hookWait.js';
+import { overview } from './overview.js';
 
 /**
  * Sections beyond the core rows, each measuring one area on its own database and data. The full run
@@ -58,6 +59,7 @@ const SECTIONS: Record<string, BenchSection> = {
   delivery,
   vault,
   'hook-wait': hookWait,
+  overview,
 };
 
 const ROOT = process.env.CF_ROOT ?? process.cwd();

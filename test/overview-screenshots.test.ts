@@ -78,7 +78,8 @@ describeEachBackend('screenshots of the all-projects view', (ctx, backend) => {
       // Hover yesterday in the busiest project's chart: its sessions show under it.
       const day = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
       const card = view.contentEl.querySelector(`[data-project-card="${FAMILY.busy}"]`)!;
-      card.querySelector(`.claude-family-chart-hit[data-day="${day}"]`)!.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }));
+      card.querySelector('.claude-family-chart')!.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }));
+      card.querySelector(`.claude-family-chart-day[data-day="${day}"]`)!.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }));
       await until(() => card.querySelector('.claude-family-day-panel')!.textContent!.includes('Wrote the text table'), 'the day panel');
       html = view.containerEl.outerHTML;
     } finally {
@@ -97,8 +98,9 @@ describeEachBackend('screenshots of the all-projects view', (ctx, backend) => {
         await p.setContent(page(html, theme, 760));
         // The chart is SVG in the HTML page: 30 days in the large chart, drawn with a size.
         const box = await p.locator('.claude-family-chart-wrap.is-large svg').boundingBox();
+        expect(box!.height).toBe(72);
         expect(box!.width).toBeGreaterThan(600);
-        expect(await p.locator('.claude-family-chart-bar').count()).toBeGreaterThan(5);
+        expect(await p.locator('.claude-family-chart-wrap.is-large .claude-family-chart-day.has-sessions').count()).toBeGreaterThan(5);
         const bg = await p.evaluate(() => getComputedStyle(document.querySelector('.claude-family-card')!).backgroundColor);
         expect(bg).toBe(theme === 'light' ? 'rgb(246, 246, 246)' : 'rgb(38, 38, 38)');
         const file = join(out, `overview-${theme}.png`);

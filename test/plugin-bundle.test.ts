@@ -103,7 +103,7 @@ describe('the built main.js in an Electron renderer', { timeout: 180_000 }, () =
       const overview = app.workspace.getLeavesOfType('claude-family-overview')[0]!.view as Fake.ItemView;
       const card = () => overview.contentEl.querySelector('[data-project-card="bundle-project"]')?.textContent ?? '';
       await until(() => card().includes('1 pending'), 'the overview to show the project');
-      expect(overview.contentEl.querySelectorAll('svg.claude-family-chart').length).toBeGreaterThanOrEqual(2);
+      expect(overview.contentEl.querySelectorAll('.claude-family-chart svg').length).toBeGreaterThanOrEqual(2);
 
       // A hook writes (a separate Node process, with the shell's PATH): the block follows by NOTIFY.
       process.env.PATH = pathBefore;

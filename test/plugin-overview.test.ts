@@ -93,15 +93,19 @@ describeEachBackend('the all-projects view', (ctx, backend) => {
     expect(busy.textContent).toContain('3 next steps');
     expect(busy.textContent).toContain('2 messages');
     expect(busy.textContent).toMatch(/Last session 2 h ago: Added the overview queries/);
+    // A card's chart makes its day cells when the pointer first enters it.
+    expect(busy.querySelectorAll('.claude-family-chart-day')).toHaveLength(0);
+    busy.querySelector('.claude-family-chart')!.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }));
     expect(busy.querySelectorAll('.claude-family-chart-day')).toHaveLength(30);
     const folded = view.contentEl.querySelector<HTMLDetailsElement>('details.claude-family-folded')!;
     expect(folded.hasAttribute('open')).toBe(false);
     expect(folded.querySelector('summary')!.textContent).toBe('3 projects archived or idle for 14 days');
     expect(folded.textContent).toContain('archived');
     // The chart of all projects: 30 days, today last.
-    const all = view.contentEl.querySelector('.claude-family-chart-wrap.is-large svg')!;
+    const all = view.contentEl.querySelector('.claude-family-chart-wrap.is-large .claude-family-chart')!;
+    expect(all.querySelector('svg path.claude-family-chart-bars')!.getAttribute('d')).toMatch(/^M/);
     expect(all.querySelectorAll('.claude-family-chart-day')).toHaveLength(30);
-    expect(all.querySelector('.is-today')!.getAttribute('data-day')).toBe(new Date().toISOString().slice(0, 10));
+    expect(all.querySelector('.claude-family-chart-day.is-today')!.getAttribute('data-day')).toBe(new Date().toISOString().slice(0, 10));
   });
 
   it('shows MCP health failure rate first, the last error redacted, and knowledge in use', () => {
@@ -139,7 +143,8 @@ describeEachBackend('the all-projects view', (ctx, backend) => {
   it("shows a day's sessions on hover and opens a session note on a click", async () => {
     const day = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
     const card = view.contentEl.querySelector<HTMLElement>(`[data-project-card="${FAMILY.quiet}"]`)!;
-    const hit = card.querySelector<SVGElement>(`.claude-family-chart-hit[data-day="${day}"]`)!;
+    card.querySelector('.claude-family-chart')!.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }));
+    const hit = card.querySelector<HTMLElement>(`.claude-family-chart-day[data-day="${day}"]`)!;
     hit.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }));
     const panel = card.querySelector<HTMLElement>('.claude-family-day-panel')!;
     await until(() => panel.textContent!.includes('Fixed the login redirect'), 'the day panel');

@@ -60,13 +60,57 @@ function projectCard(parent: HTMLElement, p: ProjectSummary, o: Overview, max: n
   const counts = o.activity.perProject[p.name];
   if (counts) {
     const wrap = el(card, 'div', 'claude-family-chart-wrap');
-    renderSessionsChart(wrap, o.activity.days, counts, { project: p.name, max, height: 28, label: `${p.name}: sessions per day, last ${o.days} days` });
+    renderSessionsChart(wrap, o.activity.days, counts, { project: p.name, max, height: 28, label: `${p.name}: sessions per day, last ${o.days} days`, lazyCells: true });
     el(wrap, 'div', 'claude-family-day-panel');
   }
 }
 
-/** The whole view body: the status line, the chart of all projects, the cards, MCP health, knowledge. */
-export function renderOverview(container: HTMLElement, input: OverviewRenderInput, ui: OverviewUiState): void {
+export interface RenderOptions {
+  /** Runs a later part of the render in a task of its own (the view: window.setTimeout 0); default: now. */
+  defer?: (fn: () => void) => void;
+  /** Cards per part (default 8): a part stays well within the 50 ms a UI task may take. */
+  batch?: number;
+}
+
+/** The render each container is at: a part of an older render that was replaced does nothing. */
+const generations = new WeakMap<HTMLElement, number>();
+
+/**
+ * The whole view body: the status line, the chart of all projects, the cards, MCP health, knowledge.
+ * Everything but the cards after the first `batch` is drawn at once; those follow in deferred parts.
+ */
+export function renderOverview(container: HTMLElement, input: OverviewRenderInput, ui: OverviewUiState, options: RenderOptions = {}): void {
+  const generation = (generations.get(container) ?? 0) + 1;
+  generations.set(container, generation);
+  const batch = Math.max(1, options.batch ?? 8);
+  const later: (() => void)[] = [];
+  /** Cards `list` into `parent`, the first batch now and the rest in later parts. */
+  const cardsInto = (parent: HTMLElement, list: ProjectSummary[], o: Overview, max: number) => {
+    for (let i = 0; i < list.length; i += batch) {
+      const part = list.slice(i, i + batch);
+      const draw = () => {
+        for (const p of part) projectCard(parent, p, o, max, input.now);
+      };
+      if (i === 0 || !options.defer) draw();
+      else later.push(draw);
+    }
+  };
+  try {
+    drawBody(container, input, ui, cardsInto);
+  } finally {
+    const run = () => {
+      const next = later.shift();
+      if (!next || generations.get(container) !== generation) return;
+      next();
+      if (later.length > 0) options.defer!(run);
+    };
+    if (later.length > 0) options.defer!(run);
+  }
+}
+
+type CardsInto = (parent: HTMLElement, list: ProjectSummary[], o: Overview, max: number) => void;
+
+function drawBody(container: HTMLElement, input: OverviewRenderInput, ui: OverviewUiState, cardsInto: CardsInto): void {
   container.replaceChildren();
   const { data: o, now } = input;
   if (input.error) {
@@ -101,14 +145,12 @@ export function renderOverview(container: HTMLElement, input: OverviewRenderInpu
   el(projects, 'h4', undefined, filter ? `Projects matching "${oneLine(ui.filter, 40)}" (${matches.length} of ${o.projects.length})` : `Projects (${o.projects.length})`);
   if (o.projects.length === 0) el(projects, 'p', 'claude-family-muted', 'No projects recorded yet: start a Claude Code session with the hooks installed.');
   else if (matches.length === 0) el(projects, 'p', 'claude-family-muted', 'No project matches the filter.');
-  const cards = el(projects, 'div', 'claude-family-cards');
-  for (const p of shown) projectCard(cards, p, o, max, now);
+  cardsInto(el(projects, 'div', 'claude-family-cards'), shown, o, max);
   if (folded.length > 0) {
     const details = el(projects, 'details', 'claude-family-folded');
     if (ui.foldedOpen || (filter !== '' && shown.length === 0)) details.setAttribute('open', '');
     el(details, 'summary', 'claude-family-muted', `${plural(folded.length, 'project')} archived or idle for ${IDLE_DAYS} days`);
-    const inner = el(details, 'div', 'claude-family-cards');
-    for (const p of folded) projectCard(inner, p, o, max, now);
+    cardsInto(el(details, 'div', 'claude-family-cards'), folded, o, max);
   }
 
   // MCP health: the worst first.

@@ -14,7 +14,7 @@ import { closeDayPanel, renderDayPanel, renderOverview, type OverviewUiState } f
 import { connectionProblem } from './problems.js';
 import { noteForHit } from './searchModal.js';
 import type { ClaudeFamilySettings } from './settings.js';
-import { chartDayAt } from './sessionsChart.js';
+import { chartDayAt, ensureDayCells } from './sessionsChart.js';
 
 export const OVERVIEW_VIEW_TYPE = 'claude-family-overview';
 export const OVERVIEW_TITLE = 'Claude Family: all projects';
@@ -157,7 +157,8 @@ export class OverviewView extends ItemView {
   private renderBody(): void {
     if (!this.bodyEl) return;
     this.pinnedDay = undefined;
-    renderOverview(this.bodyEl, { data: this.overview, loadedAt: this.loadedAt, error: this.overviewError, now: new Date() }, this.uiState);
+    // Cards beyond the first eight follow in tasks of their own: no task of the UI thread takes long.
+    renderOverview(this.bodyEl, { data: this.overview, loadedAt: this.loadedAt, error: this.overviewError, now: new Date() }, this.uiState, { defer: (fn) => window.setTimeout(fn, 0) });
   }
 
   private daySessions(day: string, project: string | undefined): Promise<{ sessions: DaySession[]; count: number }> {
@@ -188,6 +189,7 @@ export class OverviewView extends ItemView {
   }
 
   private onHover(evt: MouseEvent): void {
+    ensureDayCells(evt.target);
     const hit = chartDayAt(evt.target);
     if (!hit || this.pinnedDay) return;
     const target = evt.target as Element;

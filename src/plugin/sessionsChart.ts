@@ -1,7 +1,10 @@
-// Sessions per day as a plain SVG bar chart: one bar per day, coloured by the theme's CSS variables
-// (styles.css), so light and dark themes both work and nothing but the DOM is needed. Each day carries
-// data-day and data-project attributes: the view listens once on its container (event delegation) for
-// hover and click, so a chart adds no listeners of its own and a re-render leaks none.
+// Sessions per day as a plain SVG bar chart: the bars are one SVG path (today's a second one), coloured
+// by the theme's CSS variables (styles.css), so light and dark themes both work. Over it lies a row of
+// day cells, one per day, carrying data-day, data-count and data-project attributes and a native
+// tooltip: the view listens once on its container (event delegation) for hover and click, so a chart adds
+// no listeners of its own and a re-render leaks none. A small chart makes its day cells only when the
+// pointer first enters it (ensureDayCells): a few nodes per chart, not a few per day, so fifty projects'
+// charts render within the view's 50 ms budget.
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 export interface ChartOptions {
@@ -13,7 +16,18 @@ export interface ChartOptions {
   height: number;
   /** Accessible title, e.g. "Sessions per day, last 30 days". */
   label: string;
+  /** Make the day cells only when the pointer first enters the chart (ensureDayCells). */
+  lazyCells?: boolean;
 }
+
+interface ChartData {
+  days: readonly string[];
+  counts: readonly number[];
+  project?: string;
+}
+
+/** What a chart whose cells are not made yet needs to make them. */
+const pending = new WeakMap<Element, ChartData>();
 
 function svgEl<K extends keyof SVGElementTagNameMap>(parent: Element, tag: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
   const el = parent.ownerDocument.createElementNS<K>(SVG_NS, tag);
@@ -27,44 +41,64 @@ export function dayTitle(day: string, n: number): string {
   return `${day}: ${n === 0 ? 'no sessions' : n === 1 ? '1 session' : `${n} sessions`}`;
 }
 
-/**
- * Draws the chart into `parent`. The viewBox is one unit per day wide and 100 high, stretched to the
- * element's size (bars only, no text inside the SVG, so nothing is distorted).
- */
-export function renderSessionsChart(parent: HTMLElement, days: readonly string[], counts: readonly number[], options: ChartOptions): SVGSVGElement {
-  const max = Math.max(1, options.max ?? Math.max(0, ...counts));
-  const svg = svgEl(parent, 'svg', {
-    class: 'claude-family-chart',
-    viewBox: `0 0 ${days.length * 10} 100`,
-    preserveAspectRatio: 'none',
-    height: options.height,
-    role: 'img',
-    'aria-label': options.label,
+/** The bars of `counts` as one path in a viewBox 10 units wide per day and 100 high. */
+export function barsPath(counts: readonly number[], max: number, only?: (i: number) => boolean): string {
+  const parts: string[] = [];
+  counts.forEach((n, i) => {
+    if (n <= 0 || (only && !only(i))) return;
+    const h = Math.max(4, (Math.min(n, max) / max) * 96);
+    parts.push(`M${i * 10 + 1.5} 100V${(100 - h).toFixed(2)}h7V100z`);
   });
-  svgEl(svg, 'line', { class: 'claude-family-chart-base', x1: 0, y1: 99.5, x2: days.length * 10, y2: 99.5, 'vector-effect': 'non-scaling-stroke' });
+  return parts.join('');
+}
+
+/**
+ * Draws the chart into `parent`. The SVG is stretched to the element's size (bars only, no text inside,
+ * so nothing is distorted); the day cells share its width equally.
+ */
+export function renderSessionsChart(parent: HTMLElement, days: readonly string[], counts: readonly number[], options: ChartOptions): HTMLElement {
+  const max = Math.max(1, options.max ?? Math.max(0, ...counts));
+  const chart = parent.createDiv({ cls: 'claude-family-chart', attr: { role: 'img', 'aria-label': options.label } });
+  chart.setCssStyles({ height: `${options.height}px` });
+  const width = days.length * 10;
+  const svg = svgEl(chart, 'svg', { class: 'claude-family-chart-svg', viewBox: `0 0 ${width} 100`, preserveAspectRatio: 'none', width: '100%', height: '100%', 'aria-hidden': 'true' });
+  svgEl(svg, 'line', { class: 'claude-family-chart-base', x1: 0, y1: 99.5, x2: width, y2: 99.5, 'vector-effect': 'non-scaling-stroke' });
+  const last = days.length - 1;
+  svgEl(svg, 'path', { class: 'claude-family-chart-bars', d: barsPath(counts, max, (i) => i !== last) });
+  svgEl(svg, 'path', { class: 'claude-family-chart-bars is-today', d: barsPath(counts, max, (i) => i === last) });
+  const data = { days, counts, project: options.project };
+  if (options.lazyCells) pending.set(chart, data);
+  else makeCells(chart, data);
+  return chart;
+}
+
+function makeCells(chart: HTMLElement, { days, counts, project }: ChartData): void {
+  const cells = chart.createDiv({ cls: 'claude-family-chart-days' });
+  const last = days.length - 1;
   days.forEach((day, i) => {
     const n = counts[i] ?? 0;
-    const attrs = { 'data-day': day, 'data-count': n, ...(options.project !== undefined ? { 'data-project': options.project } : {}) };
-    const g = svgEl(svg, 'g', { class: `claude-family-chart-day${i === days.length - 1 ? ' is-today' : ''}${n > 0 ? ' has-sessions' : ''}`, ...attrs });
-    svgEl(g, 'title', {}).textContent = dayTitle(day, n);
-    // The whole column answers the pointer, not only the bar (a day with one session is a thin bar).
-    svgEl(g, 'rect', { class: 'claude-family-chart-hit', x: i * 10, y: 0, width: 10, height: 100, ...attrs });
-    if (n > 0) {
-      const h = Math.max(4, (n / max) * 96);
-      svgEl(g, 'rect', { class: 'claude-family-chart-bar', x: i * 10 + 1.5, y: 100 - h, width: 7, height: h, rx: 1, ...attrs });
-    }
+    cells.createDiv({
+      cls: `claude-family-chart-day${i === last ? ' is-today' : ''}${n > 0 ? ' has-sessions' : ''}`,
+      attr: { 'data-day': day, 'data-count': n, 'data-project': project ?? null, title: dayTitle(day, n) },
+    });
   });
-  return svg;
+}
+
+/** Makes the day cells of the chart `target` is in, if they are not made yet (on the pointer's first visit). */
+export function ensureDayCells(target: EventTarget | null): void {
+  const el = target as Element | null;
+  const chart = el && typeof el.closest === 'function' ? el.closest<HTMLElement>('.claude-family-chart') : null;
+  const data = chart ? pending.get(chart) : undefined;
+  if (!chart || !data) return;
+  pending.delete(chart);
+  makeCells(chart, data);
 }
 
 /** The day (and project) a pointer event happened on, from the data attributes the chart sets. */
 export function chartDayAt(target: EventTarget | null): { day: string; project?: string } | undefined {
-  let el = target as Element | null;
-  while (el && typeof el.getAttribute === 'function') {
-    const day = el.getAttribute('data-day');
-    if (day) return { day, project: el.getAttribute('data-project') ?? undefined };
-    if (el.tagName.toLowerCase() === 'svg') return undefined;
-    el = el.parentElement;
-  }
-  return undefined;
+  const el = target as Element | null;
+  if (!el || typeof el.closest !== 'function') return undefined;
+  const cell = el.closest('.claude-family-chart-day[data-day]');
+  if (!cell) return undefined;
+  return { day: cell.getAttribute('data-day')!, project: cell.getAttribute('data-project') ?? undefined };
 }

@@ -27,18 +27,18 @@ export async function loadKnowledgeUse(q: Queryable, days = 30, limit = KNOWLEDG
     `WITH used AS (
        SELECT knowledge_id, count(*)::int AS deliveries, max(retrieved_at) AS last_delivered
          FROM claude.knowledge_retrievals WHERE retrieved_at >= now() - make_interval(days => $1::int)
-        GROUP BY knowledge_id),
-     never AS (
+        GROUP BY knowledge_id ORDER BY deliveries DESC, last_delivered DESC LIMIT $2),
+     never AS MATERIALIZED (
        SELECT k.knowledge_id, k.updated_at FROM claude.knowledge k
         WHERE k.archived_at IS NULL AND k.review = 'accepted'
           AND NOT EXISTS (SELECT 1 FROM claude.knowledge_retrievals r WHERE r.knowledge_id = k.knowledge_id))
      (SELECT 'most' AS kind, k.knowledge_id, k.pattern_name, k.category, k.source_note_path, u.deliveries, u.last_delivered, NULL::int AS never_total
         FROM used u JOIN claude.knowledge k USING (knowledge_id)
-       ORDER BY u.deliveries DESC, u.last_delivered DESC, k.pattern_name LIMIT $2)
+       ORDER BY u.deliveries DESC, u.last_delivered DESC)
      UNION ALL
      (SELECT 'never', k.knowledge_id, k.pattern_name, k.category, k.source_note_path, 0, NULL, (SELECT count(*) FROM never)::int
-        FROM never n JOIN claude.knowledge k USING (knowledge_id)
-       ORDER BY n.updated_at DESC, k.pattern_name LIMIT $2)`,
+        FROM (SELECT knowledge_id, updated_at FROM never ORDER BY updated_at DESC LIMIT $2) n JOIN claude.knowledge k USING (knowledge_id)
+       ORDER BY n.updated_at DESC, k.pattern_name)`,
     [days, limit],
   );
   const entry = (r: (typeof rows)[number]): KnowledgeUseEntry => ({

@@ -1,8 +1,9 @@
 // One row per project for the overview: current focus, live todo counts, next steps, the last session
 // (the latest that ended or has a summary, among the 5 latest: a session just started says nothing yet),
-// with its summary's first line, pending messages and the sessions running now. One statement: every
-// per-project figure is a LATERAL lookup on an index (todos_active_idx, sessions_project_start_idx,
-// sessions_open_idx, messages_pending_idx), so its cost grows with the number of projects, not of rows.
+// with its summary's first line, pending messages and the sessions running now. One statement: the live
+// todos are counted in one pass over todos_active_idx; every other per-project figure is a LATERAL lookup
+// on an index (sessions_project_start_idx, sessions_open_idx, messages_pending_idx), so its cost grows with
+// the number of projects and live todos, not with the sessions' history.
 import type { Queryable } from '../db/db.js';
 import { firstLine } from './text.js';
 
@@ -58,19 +59,19 @@ export const PROJECT_SUMMARIES_SQL = `
 SELECT p.project_id, p.project_name, p.archived_at,
        left(ss.current_focus, 1000) AS current_focus,
        COALESCE(jsonb_array_length(ss.next_steps), 0)::int AS next_steps,
-       t.in_progress, t.pending,
+       COALESCE(t.in_progress, 0) AS in_progress, COALESCE(t.pending, 0) AS pending,
        ls.session_id AS last_session_id, ls.session_start AS last_session_start, ls.session_end AS last_session_end,
        left(ls.session_summary, 1000) AS last_summary,
        m.n AS pending_messages, live.n AS live_sessions,
        greatest(ls.latest_start, ls.session_end, ss.updated_at) AS last_activity
   FROM claude.projects p
   LEFT JOIN claude.session_state ss ON ss.project_name = p.project_name
-  CROSS JOIN LATERAL (
-    SELECT count(*) FILTER (WHERE status = 'in_progress')::int AS in_progress, count(*) FILTER (WHERE status = 'pending')::int AS pending
-      FROM claude.todos WHERE project_id = p.project_id AND NOT is_deleted AND status IN ('pending', 'in_progress')) t
+  LEFT JOIN (
+    SELECT project_id, count(*) FILTER (WHERE status = 'in_progress')::int AS in_progress, count(*) FILTER (WHERE status = 'pending')::int AS pending
+      FROM claude.todos WHERE NOT is_deleted AND status IN ('pending', 'in_progress') GROUP BY project_id) t ON t.project_id = p.project_id
   LEFT JOIN LATERAL (
-    SELECT * FROM (
-      SELECT session_id, session_start, session_end, session_summary, max(session_start) OVER () AS latest_start FROM claude.sessions
+    SELECT *, max(session_start) OVER () AS latest_start FROM (
+      SELECT session_id, session_start, session_end, session_summary FROM claude.sessions
        WHERE project_id = p.project_id ORDER BY session_start DESC LIMIT 5) recent
      ORDER BY (session_end IS NULL AND session_summary IS NULL), session_start DESC LIMIT 1) ls ON true
   CROSS JOIN LATERAL (

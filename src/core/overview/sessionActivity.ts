@@ -35,9 +35,9 @@ export async function loadSessionActivity(q: Queryable, days = 30, now: Date = n
   const index = new Map(range.map((d, i) => [d, i]));
   const { rows } = await q.query<{ project_name: string; day: string; n: number }>(
     `SELECT p.project_name, a.day, a.n
-       FROM (SELECT project_id, to_char(session_start AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*)::int AS n
+       FROM (SELECT project_id, (session_start AT TIME ZONE 'UTC')::date::text AS day, count(*)::int AS n
                FROM claude.sessions WHERE session_start >= $1::timestamptz AND session_start < $2::timestamptz
-              GROUP BY 1, 2) a
+              GROUP BY project_id, (session_start AT TIME ZONE 'UTC')::date) a
        JOIN claude.projects p USING (project_id)`,
     [`${range[0]}T00:00:00Z`, new Date(Date.parse(`${range[range.length - 1]}T00:00:00Z`) + 86_400_000).toISOString()],
   );
