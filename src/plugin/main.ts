@@ -63,7 +63,7 @@ export default class ClaudeFamilyPlugin extends Plugin {
     this.addCommand({ id: 'sync-vault', name: 'Sync vault to Claude', callback: () => this.vaultSync.runWithNotice() });
     this.addCommand({
       id: 'accept-knowledge-note',
-      name: 'Accept current knowledge note (delivered to Claude from now on)',
+      name: 'Accept current knowledge note',
       checkCallback: (checking) => {
         const file = this.app.workspace.getActiveFile();
         if (!file || this.app.metadataCache.getFileCache(file)?.frontmatter?.review !== 'pending') return false;
