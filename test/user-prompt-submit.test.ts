@@ -107,6 +107,14 @@ for (const backend of BACKENDS) {
       expect(down.stderr).toMatch(/^claude-family user-prompt-submit: no knowledge for this prompt/);
     });
 
+    it('a pasted 200 KB prompt, control characters or a NUL are no problem: cut to 32 words before Postgres sees them', async () => {
+      const huge = await prompt(`how do I end a session and save state ${'lorem ipsum dolor '.repeat(12_000)}`, { session: 'cc-huge' });
+      expect(huge).toMatchObject({ code: 0, stderr: '' });
+      expect(context(huge.stdout)).toContain('Session Lifecycle - Session End');
+      const odd = await prompt('end\u0000 session\u0007 save state \ud800 next', { session: 'cc-odd' });
+      expect(odd).toMatchObject({ code: 0, stderr: '' });
+    });
+
     it('the CLI lists the deliveries: knowledge retrievals [--session ID] [--json]', async () => {
       const r = await runNode(CLI, { args: ['knowledge', 'retrievals', '--session', 'cc-prompt-1', '--json'], env: b.env });
       expect(r.code).toBe(0);

@@ -9,7 +9,7 @@
 // best place each occurs (1.0 in the title, 0.4 in tags, 0.2 in the body): a weighted coverage. An entry
 // must also contain at least MIN_MATCHED_WORDS of the words, so one common word ("thanks", "commit")
 // never delivers anything on its own, and one of them in its title, tags or category (head_vector,
-// migration 009: with 20,000 entries a prompt's common words are in most bodies, and ranking all of
+// migration 010: with 20,000 entries a prompt's common words are in most bodies, and ranking all of
 // those took 300 ms). The threshold was tuned on the relevance table
 // (test/knowledge-relevance.test.ts), not by eye.
 import type { Queryable } from '../db/db.js';
