@@ -168,7 +168,7 @@ describe('mcp serve without a database, and with bad arguments', { timeout: 60_0
     const client = new Client({ name: 'claude-family-test', version: '1.0.0' });
     try {
       await client.connect(transport);
-      expect((await client.listTools()).tools).toHaveLength(7);
+      expect((await client.listTools()).tools).toHaveLength(8);
       const r = await client.callTool({ name: 'search', arguments: { query: 'anything' } });
       expect((r as ToolResult).isError).toBe(true);
       expect(text(r)).toMatch(/^search failed: database unavailable \(Postgres someone@127\.0\.0\.1:1\/nowhere\): /);

@@ -122,7 +122,7 @@ describeEachBackend('overview of a family of projects', (ctx) => {
         const code = await runCli(args, {
           out: (t) => out.push(t),
           err: (t) => err.push(t),
-          env: { CLAUDE_FAMILY_DATABASE_URL: ctx().url, CLAUDE_FAMILY_DATA_DIR: join(dir, 'data'), CLAUDE_FAMILY_CONFIG: join(dir, 'none.json'), CLAUDE_FAMILY_PROJECT: FAMILY.busy },
+          env: { CLAUDE_FAMILY_DATABASE_URL: ctx().url, CLAUDE_FAMILY_DATA_DIR: join(dir, 'data'), HOME: dir, CLAUDE_FAMILY_PROJECT: FAMILY.busy },
           cwd: dir,
           distDir: dir,
         });

@@ -34,7 +34,7 @@ describeEachBackend('vault sync', (t) => {
   const cli = async (...args: string[]) => {
     const out: string[] = [];
     const err: string[] = [];
-    const env = { CLAUDE_FAMILY_DATABASE_URL: t().url, CLAUDE_FAMILY_DATA_DIR: join(home, 'data'), HOME: home, CLAUDE_FAMILY_CONFIG: join(home, 'none.json'), CLAUDE_FAMILY_VAULT_DIR: vault };
+    const env = { CLAUDE_FAMILY_DATABASE_URL: t().url, CLAUDE_FAMILY_DATA_DIR: join(home, 'data'), HOME: home, CLAUDE_FAMILY_VAULT_DIR: vault };
     const code = await runCli(args, { out: (s) => void out.push(s), err: (s) => void err.push(s), env, cwd: home, distDir: DIST });
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
@@ -62,7 +62,7 @@ describeEachBackend('vault sync', (t) => {
     expect(stored.rows[0]!.body).toBe(before.slice(before.indexOf('---\n', 4) + 4));
     const found = await cli('search', 'save state for the next session', '--in', 'knowledge', '--project', 'claude-family');
     expect(found.out).toContain('Session Lifecycle - Session End');
-    expect((await cli('search', 'handoff database todos', '--in', 'knowledge')).out).toContain('Session Handoff - Database Approach');
+    expect((await cli('search', 'handoff database todos', '--in', 'knowledge', '--all-projects')).out).toContain('Session Handoff - Database Approach');
     expect((await rows()).some((x) => x.pattern_name === 'Private diary')).toBe(false);
     // Stored with the hash Postgres generates, in one statement (store.ts entryHashSql).
     const hashes = await t().db.query<{ same: boolean }>(
@@ -152,7 +152,7 @@ describeEachBackend('vault sync', (t) => {
     expect((await cli('search', 'zebrafish', '--in', 'knowledge')).out).toContain('Bad yaml');
     const text = await cli('vault', 'sync');
     expect(text.out).toMatch(/Problem: Claude\/Knowledge\/Latin1\.md: not UTF-8/);
-    const none = await runCli(['vault', 'sync'], { out: () => {}, err: () => {}, env: { CLAUDE_FAMILY_DATABASE_URL: t().url, HOME: home, CLAUDE_FAMILY_CONFIG: join(home, 'none.json') }, cwd: home, distDir: DIST });
+    const none = await runCli(['vault', 'sync'], { out: () => {}, err: () => {}, env: { CLAUDE_FAMILY_DATABASE_URL: t().url, HOME: home }, cwd: home, distDir: DIST });
     expect(none).toBe(2);
     expect((await cli('vault', 'sync', '--vault', join(home, 'missing'))).err).toMatch(/is not a folder/);
   });

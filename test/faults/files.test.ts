@@ -66,7 +66,7 @@ describe.skipIf(!isRoot)('faults: install-hooks keeps the files it rewrites (run
     expect([st.uid, st.gid]).toEqual([NOBODY.uid, NOBODY.gid]);
     const json = JSON.parse(readFileSync(p.settings, 'utf8'));
     expect(json.env).toEqual({ API_KEY: 'secret' });
-    expect(Object.keys(json.hooks)).toEqual(['SessionStart', 'PostToolUse', 'PostToolUseFailure', 'SessionEnd']);
+    expect(Object.keys(json.hooks)).toEqual(['SessionStart', 'UserPromptSubmit', 'PostToolUse', 'PostToolUseFailure', 'SessionEnd']);
   });
 
   it('a symlinked settings.json: the shared target is updated in place (same mode), the link stays a link', async () => {
