@@ -158,6 +158,7 @@ describe('least privilege: owner and application roles from the README [postgres
       ['message send', ['message', 'send', '--to', app.project, 'hello from the app role']],
       ['message list', ['message', 'list']],
       ['mcp usage', ['mcp', 'usage']],
+      ['overview', ['overview', '--days', '7']],
       ['spool replay', ['spool', 'replay']],
       ['doctor', ['doctor']],
       ['todos archive', ['todos', 'archive', '--older-than', '0d', '--yes']],
