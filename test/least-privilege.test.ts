@@ -158,6 +158,7 @@ describe('least privilege: owner and application roles from the README [postgres
       ['message send', ['message', 'send', '--to', app.project, 'hello from the app role']],
       ['message list', ['message', 'list']],
       ['mcp usage', ['mcp', 'usage']],
+      ['overview', ['overview', '--days', '7']],
       ['spool replay', ['spool', 'replay']],
       ['doctor', ['doctor']],
       ['todos archive', ['todos', 'archive', '--older-than', '0d', '--yes']],
@@ -225,7 +226,7 @@ describe('least privilege: owner and application roles from the README [postgres
     await r.asSuperuser(readmeSql('after-migrate'));
 
     const app = machine(r, r.app);
-    const said = new RegExp(`migrations? 006_knowledge_vault\\.sql (and \\d+ more \\(.*\\) )?(is|are) not applied, and the role "${r.app}" may not apply (it|them) \\(.*\\)\\. Someone connected as the owner of the claude schema must run \`claude-family migrate\`; until then events wait in .*spool\\.jsonl`);
+    const said = new RegExp(`migrations? 006_knowledge_vault\\.sql(?: and \\d+ more \\(.*\\))? (?:is|are) not applied, and the role "${r.app}" may not apply (?:it|them) \\(.*\\)\\. Someone connected as the owner of the claude schema must run \`claude-family migrate\`; until then events wait in .*spool\\.jsonl`);
     const first = await app.hook('session-start', { source: 'startup' });
     expect(first.code).toBe(0);
     expect(first.stderr.trim().split('\n')).toEqual([expect.stringMatching(said)]);
@@ -240,7 +241,7 @@ describe('least privilege: owner and application roles from the README [postgres
     for (const args of [['todos', 'list'], ['spool', 'replay']]) {
       const c = await app.cli(args);
       expect(c.code).toBe(1);
-      expect(c.stderr).toMatch(/migrations? 006_knowledge_vault\.sql .*(is|are) not applied, and the role .* must run `claude-family migrate`/);
+      expect(c.stderr).toMatch(/migrations? 006_knowledge_vault\.sql(?: and \d+ more \(.*\))? (?:is|are) not applied, and the role .* must run `claude-family migrate`/);
       expect(c.stderr.trim().split('\n')).toHaveLength(1);
     }
     expect(pendingSpoolCount(app.dataDir)).toBe(3);
