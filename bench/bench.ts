@@ -198,8 +198,10 @@ const fake = require(${JSON.stringify(join(dir, 'obsidian.cjs'))});
 `,
   );
   const out = { require: [] as number[], onload: [] as number[] };
+  // An empty config file of its own: the user's is not read, and a named file must exist.
+  writeFileSync(join(dir, 'config.json'), '{}\n');
   for (let i = 0; i < runs; i += 1) {
-    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', env: { ...process.env, CLAUDE_FAMILY_CONFIG: join(dir, 'no-config.json') } });
+    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', env: { ...process.env, CLAUDE_FAMILY_CONFIG: join(dir, 'config.json') } });
     if (r.status !== 0) throw new Error(`plugin load failed: ${r.stderr}`);
     const m = JSON.parse(r.stdout) as { require: number; onload: number };
     out.require.push(m.require);

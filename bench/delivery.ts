@@ -8,7 +8,7 @@
 //     figures move with the threshold: what RELEVANCE_THRESHOLD was tuned on.
 //   - The ranking statement's plan: the GIN index, not a scan of every entry.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -179,6 +179,8 @@ async function relevance(results: Result[]): Promise<void> {
 
 export async function delivery(results: Result[]): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'cf-bench-delivery-'));
+  // An empty config file of its own: the user's is not read, and a file the environment names must exist.
+  writeFileSync(join(work, 'config.json'), '{}\n');
   const bare = await bareScript(work);
   // The system Postgres.
   const name = `cf_bench_delivery_${process.pid}`;
@@ -202,7 +204,7 @@ export async function delivery(results: Result[]): Promise<void> {
     } finally {
       await db.close();
     }
-    const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_FAMILY_DATABASE_URL: url.toString(), CLAUDE_FAMILY_DATA_DIR: join(work, 'data'), CLAUDE_FAMILY_CONFIG: join(work, 'no-config.json') };
+    const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_FAMILY_DATABASE_URL: url.toString(), CLAUDE_FAMILY_DATA_DIR: join(work, 'data'), CLAUDE_FAMILY_CONFIG: join(work, 'config.json') };
     await hookRows('postgres', env, bare, work, results);
 
     // The embedded local server.
@@ -219,7 +221,7 @@ export async function delivery(results: Result[]): Promise<void> {
     } finally {
       await edb.close();
     }
-    const eenv: NodeJS.ProcessEnv = { ...process.env, CLAUDE_FAMILY_DATA_DIR: dataDir, BENCH_CONNECTION: JSON.stringify(local.connection), CLAUDE_FAMILY_CONFIG: join(work, 'no-config.json') };
+    const eenv: NodeJS.ProcessEnv = { ...process.env, CLAUDE_FAMILY_DATA_DIR: dataDir, BENCH_CONNECTION: JSON.stringify(local.connection), CLAUDE_FAMILY_CONFIG: join(work, 'config.json') };
     delete eenv.CLAUDE_FAMILY_DATABASE_URL;
     await hookRows('embedded', eenv, bare, work, results);
   } finally {
