@@ -15,3 +15,30 @@ export const fmt = (ms: number): string => `${ms.toFixed(1)} ms`;
 
 /** A section measures one area on its own database and data, pushing its rows into `results`. */
 export type BenchSection = (results: Result[]) => Promise<void>;
+
+/**
+ * The longest event-loop stall while it runs, two ways: wall clock (what a user sees on this machine) and
+ * the process's own CPU time within each gap (the work the measured code did on its thread). On a machine
+ * whose cores are busy with other processes (20 hooks starting at once on 2 cores), a wall-clock gap
+ * also counts the time the OS ran them; the CPU time is the stall the code itself causes.
+ */
+export function stallMonitor(): { stop(): { wallMs: number; cpuMs: number } } {
+  let last = performance.now();
+  let lastCpu = process.cpuUsage();
+  let wallMs = 0;
+  let cpuMs = 0;
+  const tick = setInterval(() => {
+    const now = performance.now();
+    const cpu = process.cpuUsage(lastCpu);
+    wallMs = Math.max(wallMs, now - last);
+    cpuMs = Math.max(cpuMs, Math.min(now - last, (cpu.user + cpu.system) / 1000));
+    last = now;
+    lastCpu = process.cpuUsage();
+  }, 2);
+  return {
+    stop() {
+      clearInterval(tick);
+      return { wallMs, cpuMs };
+    },
+  };
+}

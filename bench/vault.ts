@@ -17,7 +17,7 @@ import { syncVault } from '../src/core/vault/sync.js';
 import { obsidianVaultFiles, PLUGIN_BATCH_SIZE, PLUGIN_SLICE_MS } from '../src/plugin/vaultSync.js';
 import { Vault } from '../test/fakes/obsidian.js';
 import type * as O from 'obsidian';
-import { fmt, type Result } from './support.js';
+import { fmt, stallMonitor, type Result } from './support.js';
 
 const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NOTES = Number(process.env.BENCH_VAULT_NOTES ?? 5000);
@@ -169,17 +169,7 @@ async function pluginPart(notes: Map<string, string>, url: string, results: Resu
     await migrate(pdb);
     const h = monitorEventLoopDelay({ resolution: 5 });
     h.enable();
-    // On a loaded machine a wall-clock gap also counts the time the OS ran other processes: the CPU
-    // time this process used within each gap is its own work, the stall the sync itself causes.
-    let last = performance.now();
-    let lastCpu = process.cpuUsage();
-    let worstCpu = 0;
-    const gaps = setInterval(() => {
-      const cpu = process.cpuUsage(lastCpu);
-      worstCpu = Math.max(worstCpu, Math.min(performance.now() - last, (cpu.user + cpu.system) / 1000));
-      last = performance.now();
-      lastCpu = process.cpuUsage();
-    }, 2);
+    const stalls = stallMonitor();
     const t = performance.now();
     const synced = await syncVault({
       db: pdb,
@@ -189,7 +179,7 @@ async function pluginPart(notes: Map<string, string>, url: string, results: Resu
       batchSize: PLUGIN_BATCH_SIZE,
       yieldNow: () => new Promise<void>((r) => setTimeout(r, 0)),
     });
-    clearInterval(gaps);
+    const worstCpu = stalls.stop().cpuMs;
     const pluginMs = performance.now() - t;
     h.disable();
     const stall = h.max / 1e6;
