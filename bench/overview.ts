@@ -169,7 +169,7 @@ export async function overview(results: Result[]): Promise<void> {
       while (plugin.connection.updateMode()?.kind !== 'listen' && Date.now() < listenDeadline) await new Promise((r) => setTimeout(r, 20));
 
       // Render alone, into a detached container, from the data the view read, in parts as the view
-      // renders (the cards after the first dozen in tasks of their own): the longest part and the whole.
+      // renders (the cards after the first four, MCP health and knowledge in tasks of their own): the longest part and the whole.
       const data = await plugin.connection.run((d) => loadOverview(d));
       const container = window.document.createElement('div') as unknown as HTMLElement;
       const longest: number[] = [];

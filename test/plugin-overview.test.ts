@@ -41,7 +41,11 @@ describeEachBackend('the all-projects view', (ctx, backend) => {
   let view: OverviewView;
   let leaf: WorkspaceLeaf;
   const text = () => view.contentEl.textContent ?? '';
-  const cards = () => Array.from(view.contentEl.querySelectorAll<HTMLElement>('.claude-family-cards > [data-project-card]')).map((c) => c.dataset.projectCard);
+  // The cards shown: a re-render draws its cards a few per task and takes the previous body away hidden.
+  const cards = () =>
+    Array.from(view.contentEl.querySelectorAll<HTMLElement>('.claude-family-cards > [data-project-card]'))
+      .filter((c) => c.closest('.claude-family-leaving') === null)
+      .map((c) => c.dataset.projectCard);
 
   beforeAll(async () => {
     const t = ctx();
@@ -118,17 +122,19 @@ describeEachBackend('the all-projects view', (ctx, backend) => {
     expect(view.contentEl.querySelector('ul.claude-family-knowledge.is-never')!.textContent).toBe('Never used pattern');
   });
 
-  it('filters by name, the folded projects included', () => {
+  it('filters by name, the folded projects included', async () => {
     const input = view.contentEl.querySelector<HTMLInputElement>('input.claude-family-overview-filter')!;
-    input.value = 'BETA';
-    input.dispatchEvent(new Event('input'));
-    expect(cards()).toEqual([FAMILY.quiet]);
-    input.value = 'gamma';
-    input.dispatchEvent(new Event('input'));
-    expect(cards()).toEqual([FAMILY.idle]);
-    expect(view.contentEl.querySelector('details.claude-family-folded')!.hasAttribute('open')).toBe(true);
+    const filterBy = async (text: string, expected: (string | undefined)[]) => {
+      input.value = text;
+      input.dispatchEvent(new Event('input'));
+      await until(() => JSON.stringify(cards()) === JSON.stringify(expected), `the cards for "${text}"`);
+    };
+    await filterBy('BETA', [FAMILY.quiet]);
+    await filterBy('gamma', [FAMILY.idle]);
+    expect(view.contentEl.querySelector('.claude-family-overview-section:not(.claude-family-leaving) details.claude-family-folded')!.hasAttribute('open')).toBe(true);
     input.value = '';
     input.dispatchEvent(new Event('input'));
+    await until(() => cards().length === 5, 'every card again');
     expect(cards()).toHaveLength(5);
   });
 
@@ -186,7 +192,8 @@ describeEachBackend('the all-projects view', (ctx, backend) => {
     const broken: Partial<ClaudeFamilySettings> = backend === 'postgres' ? { connectionString: 'postgres://cf@127.0.0.1:1/nowhere' } : { dataDir: join(tmpdir(), 'cf-no-such-data-dir') };
     await plugin.updateSettings(broken);
     await until(() => view.contentEl.querySelector('.claude-family-overview-offline') !== null, 'the offline line');
-    const offline = view.contentEl.querySelectorAll('.claude-family-overview-offline');
+    await until(() => cards().length === 5, 'the last data under the offline line');
+    const offline = view.contentEl.querySelectorAll('.claude-family-overview-offline:not(.claude-family-leaving)');
     expect(offline).toHaveLength(1);
     expect(offline[0]!.textContent).toMatch(/^Claude Family: offline\. .*Showing the data from /);
     expect(cards()).toHaveLength(5);

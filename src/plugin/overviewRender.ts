@@ -68,7 +68,7 @@ function projectCard(parent: HTMLElement, p: ProjectSummary, o: Overview, max: n
 export interface RenderOptions {
   /** Runs a later part of the render in a task of its own (the view: window.setTimeout 0); default: now. */
   defer?: (fn: () => void) => void;
-  /** Cards per part (default 8): a part stays well within the 50 ms a UI task may take. */
+  /** Cards per part (default 4): a part stays well within the 50 ms a UI task may take. */
   batch?: number;
 }
 
@@ -77,12 +77,13 @@ const generations = new WeakMap<HTMLElement, number>();
 
 /**
  * The whole view body: the status line, the chart of all projects, the cards, MCP health, knowledge.
- * Everything but the cards after the first `batch` is drawn at once; those follow in deferred parts.
+ * The header, the chart of all projects and the first `batch` cards are drawn at once; the other cards,
+ * MCP health and knowledge follow in deferred parts, each in the place its section already holds.
  */
 export function renderOverview(container: HTMLElement, input: OverviewRenderInput, ui: OverviewUiState, options: RenderOptions = {}): void {
   const generation = (generations.get(container) ?? 0) + 1;
   generations.set(container, generation);
-  const batch = Math.max(1, options.batch ?? 8);
+  const batch = Math.max(1, options.batch ?? 4);
   const later: (() => void)[] = [];
   /** Cards `list` into `parent`, the first batch now and the rest in later parts. */
   const cardsInto = (parent: HTMLElement, list: ProjectSummary[], o: Overview, max: number) => {
@@ -96,7 +97,7 @@ export function renderOverview(container: HTMLElement, input: OverviewRenderInpu
     }
   };
   try {
-    drawBody(container, input, ui, cardsInto);
+    drawBody(container, input, ui, cardsInto, (fn) => (options.defer ? later.push(fn) : fn()), options.defer !== undefined);
   } finally {
     const run = () => {
       const next = later.shift();
@@ -110,8 +111,26 @@ export function renderOverview(container: HTMLElement, input: OverviewRenderInpu
 
 type CardsInto = (parent: HTMLElement, list: ProjectSummary[], o: Overview, max: number) => void;
 
-function drawBody(container: HTMLElement, input: OverviewRenderInput, ui: OverviewUiState, cardsInto: CardsInto): void {
-  container.replaceChildren();
+/**
+ * Takes the body drawn before away. Split: hidden at once and removed in the first later parts, a few
+ * cards at a time (detaching 50 cards with their charts in one go was the longest task of a re-render).
+ */
+function clearBody(container: HTMLElement, later: (fn: () => void) => void, split: boolean): void {
+  const old = Array.from(container.children) as HTMLElement[];
+  if (!split) return void container.replaceChildren();
+  for (const e of old) e.addClass('claude-family-leaving');
+  const cards = old.flatMap((e) => Array.from(e.querySelectorAll<HTMLElement>('[data-project-card]')));
+  for (let i = 0; i < cards.length; i += 4) {
+    const part = cards.slice(i, i + 4);
+    later(() => part.forEach((c) => c.remove()));
+  }
+  if (old.length > 0) later(() => old.forEach((e) => e.remove()));
+}
+/** Draws `fn` in a later part of the render (now, when the render is not split). */
+type Later = (fn: () => void) => void;
+
+function drawBody(container: HTMLElement, input: OverviewRenderInput, ui: OverviewUiState, cardsInto: CardsInto, later: Later, split: boolean): void {
+  clearBody(container, later, split);
   const { data: o, now } = input;
   if (input.error) {
     const since = input.loadedAt ? ` Showing the data from ${relativeTime(input.loadedAt, now)}.` : '';
@@ -156,6 +175,15 @@ function drawBody(container: HTMLElement, input: OverviewRenderInput, ui: Overvi
   // MCP health: the worst first.
   const mcp = el(container, 'section', 'claude-family-overview-section');
   el(mcp, 'h4', undefined, `MCP health, last ${o.mcpDays} days`);
+  later(() => drawMcp(mcp, o, now));
+
+  // Knowledge in use.
+  const ks = el(container, 'section', 'claude-family-overview-section');
+  el(ks, 'h4', undefined, `Knowledge in use, last ${o.knowledgeDays} days`);
+  later(() => drawKnowledge(ks, o));
+}
+
+function drawMcp(mcp: HTMLElement, o: Overview, now: Date): void {
   if (o.mcp.length === 0) el(mcp, 'p', 'claude-family-muted', 'No MCP calls recorded.');
   else {
     const table = el(mcp, 'table', 'claude-family-mcp');
@@ -176,10 +204,10 @@ function drawBody(container: HTMLElement, input: OverviewRenderInput, ui: Overvi
     }
   }
 
-  // Knowledge in use.
+}
+
+function drawKnowledge(ks: HTMLElement, o: Overview): void {
   const k = o.knowledge;
-  const ks = el(container, 'section', 'claude-family-overview-section');
-  el(ks, 'h4', undefined, `Knowledge in use, last ${o.knowledgeDays} days`);
   const link = (li: HTMLElement, e: (typeof k.mostDelivered)[number], text: string) =>
     el(li, 'a', 'claude-family-knowledge-link', text, { href: '#', 'data-knowledge-id': e.knowledgeId, ...(e.notePath ? { 'data-note-path': e.notePath } : {}) });
   if (k.mostDelivered.length === 0) el(ks, 'p', 'claude-family-muted', 'Nothing delivered to Claude yet.');

@@ -157,7 +157,7 @@ export class OverviewView extends ItemView {
   private renderBody(): void {
     if (!this.bodyEl) return;
     this.pinnedDay = undefined;
-    // Cards beyond the first eight follow in tasks of their own: no task of the UI thread takes long.
+    // The header, the chart and the first cards now; the other cards, MCP health and knowledge in tasks of their own.
     renderOverview(this.bodyEl, { data: this.overview, loadedAt: this.loadedAt, error: this.overviewError, now: new Date() }, this.uiState, { defer: (fn) => window.setTimeout(fn, 0) });
   }
 
