@@ -25,7 +25,6 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import esbuild from 'esbuild';
 import { Window } from 'happy-dom';
-import pg from 'pg';
 import type { Db } from '../src/core/db/db.js';
 import { ensureLocalServer, stopLocalServer, type LocalConnection } from '../src/core/db/localServer.js';
 import { Connection } from '../src/plugin/connection.js';
@@ -43,7 +42,7 @@ import { makeEvent } from '../src/core/events/events.js';
 import { appendToSpool, pendingSpoolCount, spoolPaths } from '../src/core/events/spool.js';
 import { FileLock } from '../src/core/fs/fileLock.js';
 import { searchMemory, searchStatement, SEARCH_KINDS } from '../src/core/search/search.js';
-import { fmt, percentile, type BenchSection, type Result } from './support.js';
+import { benchDatabase, ADMIN_URL, fmt, percentile, type BenchSection, type Result } from './support.js';
 import { remote } from './remote.js';
 import { delivery } from './delivery.js';
 import { vault } from './vault.js';
@@ -63,29 +62,12 @@ const SECTIONS: Record<string, BenchSection> = {
 };
 
 const ROOT = process.env.CF_ROOT ?? process.cwd();
-const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 const MAIN_PROJECT = 'bench-main';
 
 
-async function createDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `cf_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: ADMIN_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+function createDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  return benchDatabase(`cf_bench_${process.pid}`);
 }
 
 async function seed(db: Db): Promise<void> {

@@ -13,7 +13,6 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import esbuild from 'esbuild';
-import pg from 'pg';
 import type { Db } from '../src/core/db/db.js';
 import { ensureLocalServer, stopLocalServer } from '../src/core/db/localServer.js';
 import { migrate } from '../src/core/db/migrate.js';
@@ -21,10 +20,9 @@ import { openPostgres } from '../src/core/db/pg.js';
 import { MIN_MATCHED_WORDS, rankParams, rankStatement, RELEVANCE_THRESHOLD } from '../src/core/knowledge/rank.js';
 import { formatRelevanceTable, measureRelevance } from '../test/support/relevanceTable.js';
 import { loadVault, readFixtureVault } from '../test/support/vaultLoader.js';
-import { fmt, percentile, type Result } from './support.js';
+import { benchDatabase, ADMIN_URL, fmt, percentile, type Result } from './support.js';
 
 const ROOT = process.env.CF_ROOT ?? process.cwd();
-const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 const ENTRIES = 20_000;
 const PROJECT = 'claude-family';
@@ -144,13 +142,8 @@ async function inProcess(db: Db, results: Result[]): Promise<void> {
 
 async function relevance(results: Result[]): Promise<void> {
   const name = `cf_bench_relevance_${process.pid}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
+  const created = await benchDatabase(name);
+  const url = new URL(created.url);
   const db = openPostgres({ connectionString: url.toString() });
   try {
     await migrate(db);
@@ -170,10 +163,7 @@ async function relevance(results: Result[]): Promise<void> {
     }
   } finally {
     await db.close();
-    const c = new pg.Client({ connectionString: ADMIN_URL });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
+    await created.drop();
   }
 }
 
@@ -184,13 +174,8 @@ export async function delivery(results: Result[]): Promise<void> {
   const bare = await bareScript(work);
   // The system Postgres.
   const name = `cf_bench_delivery_${process.pid}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
+  const created = await benchDatabase(name);
+  const url = new URL(created.url);
   const dataDir = join(work, 'embedded', 'data');
   let embeddedStarted = false;
   try {
@@ -226,10 +211,7 @@ export async function delivery(results: Result[]): Promise<void> {
     await hookRows('embedded', eenv, bare, work, results);
   } finally {
     if (embeddedStarted) await stopLocalServer(dataDir).catch(() => {});
-    const c = new pg.Client({ connectionString: ADMIN_URL });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
+    await created.drop();
     rmSync(work, { recursive: true, force: true });
   }
   await relevance(results);

@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { HOOKS, type HookSpec } from '../src/cli/claudeSettings.js';
-import { fmt, percentile, type Result } from './support.js';
+import { ADMIN_URL, fmt, percentile, type Result } from './support.js';
 
 const ROOT = process.env.CF_ROOT ?? process.cwd();
-const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 /** The most an async hook may hold Claude up: starting a process, nothing more. */
 const ASYNC_WAIT_TARGET_MS = 20;

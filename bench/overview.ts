@@ -12,7 +12,6 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Window } from 'happy-dom';
-import pg from 'pg';
 import type * as O from 'obsidian';
 import type { Db } from '../src/core/db/db.js';
 import { migrate } from '../src/core/db/migrate.js';
@@ -26,10 +25,9 @@ import ClaudeFamilyPlugin from '../src/plugin/main.js';
 import { renderOverview } from '../src/plugin/overviewRender.js';
 import { OVERVIEW_VIEW_TYPE, type OverviewView } from '../src/plugin/overviewView.js';
 import { App, installDomHelpers, type Plugin as FakePlugin } from '../test/fakes/obsidian.js';
-import { fmt, percentile, stallMonitor, type Result } from './support.js';
+import { benchDatabase, ADMIN_URL, fmt, percentile, stallMonitor, type Result } from './support.js';
 
 const ROOT = process.env.CF_ROOT ?? process.cwd();
-const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 
 async function seed(db: Db): Promise<void> {
@@ -105,13 +103,8 @@ function runHooks(script: string, jobs: { input: string; env: NodeJS.ProcessEnv 
 
 export async function overview(results: Result[]): Promise<void> {
   const name = `cf_bench_overview_${process.pid}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
+  const created = await benchDatabase(name);
+  const url = new URL(created.url);
   const work = mkdtempSync(join(tmpdir(), 'cf-bench-overview-'));
   const db = openPostgres({ connectionString: url.toString(), max: 2 });
   try {
@@ -228,9 +221,6 @@ export async function overview(results: Result[]): Promise<void> {
   } finally {
     await db.close();
     rmSync(work, { recursive: true, force: true });
-    const c = new pg.Client({ connectionString: ADMIN_URL });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
+    await created.drop();
   }
 }

@@ -12,10 +12,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { startPgBouncer } from '../test/support/pgbouncer.js';
 import { startTlsCluster } from '../test/support/tlsServer.js';
-import { fmt, percentile, type Result } from './support.js';
+import { ADMIN_URL, fmt, percentile, type Result } from './support.js';
 
 const ROOT = process.env.CF_ROOT ?? process.cwd();
-const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 
 interface Case {

@@ -1,5 +1,7 @@
 // What every bench section shares: a result row, percentiles, and the registry of sections that
-// `BENCH_ONLY=<name> npm run bench` picks from (the full run runs every section after the core rows).
+// `BENCH_ONLY=<name> npm run bench` picks from (the full run runs every section after the core rows), the
+// throw-away databases they measure on, and the longest event-loop stall.
+import pg from 'pg';
 
 /** One row of the final table: a measured value against its target. */
 export type Result = { what: string; value: string; target: string; ok: boolean };
@@ -41,4 +43,24 @@ export function stallMonitor(): { stop(): { wallMs: number; cpuMs: number } } {
       return { wallMs, cpuMs };
     },
   };
+}
+
+/** The server the bench makes its throw-away databases on. */
+export const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** A new, empty database `name` on ADMIN_URL's server (one left by a crashed run is dropped first). */
+export async function benchDatabase(name: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const admin = async (sql: string[]) => {
+    const c = new pg.Client({ connectionString: ADMIN_URL });
+    await c.connect();
+    try {
+      for (const q of sql) await c.query(q);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin([`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`, `CREATE DATABASE ${name}`]);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin([`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]) };
 }

@@ -8,7 +8,6 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import pg from 'pg';
 import { migrate } from '../src/core/db/migrate.js';
 import { openPostgres } from '../src/core/db/pg.js';
 import { nodeVaultFiles } from '../src/core/vault/files.js';
@@ -17,9 +16,8 @@ import { syncVault } from '../src/core/vault/sync.js';
 import { obsidianVaultFiles, PLUGIN_BATCH_SIZE, PLUGIN_SLICE_MS } from '../src/plugin/vaultSync.js';
 import { Vault } from '../test/fakes/obsidian.js';
 import type * as O from 'obsidian';
-import { fmt, stallMonitor, type Result } from './support.js';
+import { benchDatabase, ADMIN_URL, fmt, stallMonitor, type Result } from './support.js';
 
-const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NOTES = Number(process.env.BENCH_VAULT_NOTES ?? 5000);
 const PROJECTS = ['claude-family', 'billing', 'infra', 'mobile'];
 const WORDS = 'session state database migration index query cache deploy rollback retry backoff token schema vault note hook prompt context search rank threshold project handoff todo commit branch review test fixture bench latency pool listen notify transaction batch'.split(' ');
@@ -60,24 +58,6 @@ function generate(n: number): Map<string, string> {
   return notes;
 }
 
-async function freshDatabase(name: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: ADMIN_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
 
 function snapshot(root: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -99,8 +79,8 @@ export async function vault(results: Result[]): Promise<void> {
   const notes = generate(NOTES);
   const inScope = [...notes.keys()].filter((p) => !p.startsWith('Diary/')).length;
   const work = mkdtempSync(join(tmpdir(), 'cf-bench-vault-'));
-  const cli = await freshDatabase(`cf_bench_vault_${process.pid}`);
-  const plugin = await freshDatabase(`cf_bench_vault_plugin_${process.pid}`);
+  const cli = await benchDatabase(`cf_bench_vault_${process.pid}`);
+  const plugin = await benchDatabase(`cf_bench_vault_plugin_${process.pid}`);
   try {
     for (const [path, text] of notes) {
       mkdirSync(join(work, path, '..'), { recursive: true });
