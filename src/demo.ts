@@ -2,10 +2,11 @@
 // under ./.demo (afresh each run, so the output is always the same story), migrates it,
 // records a sample session with todos and prints the "where we left off" handoff as Markdown. Then it
 // runs a whole Claude Code session lifecycle through the REAL hook scripts and CLI (dist/hooks/*.cjs,
-// dist/cli.mjs) as child processes, exactly as Claude Code would call them, on the same database, and
-// stops the server at the end (`claude-family db stop`).
+// dist/cli.mjs) as child processes, exactly as Claude Code would call them, on the same database, syncs a
+// vault of two notes into the knowledge and delivers one at a prompt, and stops the server at the end
+// (`claude-family db stop`).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,9 +111,39 @@ function hooksLifecycle(root: string): void {
   console.log(out.replace(/^/gm, '  '));
   out = run('SessionStart hook for the next session: where we left off', 'hooks/session-start.cjs', { stdin: { session_id: 'demo-session-2', cwd, hook_event_name: 'SessionStart', source: 'startup' }, env });
   console.log(out.replace(/^/gm, '  '));
+  knowledgeVault(root, env, cwd);
   out = run('claude-family db status', 'cli.mjs', { args: ['db', 'status'], env });
   console.log(out.replace(/^/gm, '  '));
   out = run('claude-family db stop  (the demo stops its server; yours keeps running between sessions)', 'cli.mjs', { args: ['db', 'stop'], env });
+  console.log(out.replace(/^/gm, '  '));
+}
+
+/**
+ * The knowledge vault: the two design notes this project comes from (test/fixtures/seed-vault, notes of
+ * the project claude-family) put into a vault, synced into claude.knowledge, and delivered to Claude at
+ * a prompt in that project.
+ */
+function knowledgeVault(root: string, env: NodeJS.ProcessEnv, cwd: string): void {
+  console.log('\n# Your vault as Claude\'s knowledge\n');
+  const vault = join(root, 'vault');
+  const seeds = join(DIST, '..', 'test', 'fixtures', 'seed-vault');
+  mkdirSync(join(vault, '40-Procedures'), { recursive: true });
+  for (const name of readdirSync(seeds)) cpSync(join(seeds, name), join(vault, '40-Procedures', name));
+  console.log(`Two notes with \`projects: [claude-family]\` and \`synced: false\` in a vault at ${vault}.`);
+  const family = { ...env, CLAUDE_FAMILY_PROJECT: 'claude-family' };
+  let out = run('claude-family vault sync --vault .demo/vault', 'cli.mjs', { args: ['vault', 'sync', '--vault', vault], env: family });
+  console.log(out.replace(/^/gm, '  '));
+  const note = readFileSync(join(vault, '40-Procedures', 'Session Lifecycle - Session End.md'), 'utf8');
+  console.log(`  its frontmatter now:\n${note.slice(0, note.indexOf('\n---', 4) + 4).replace(/^/gm, '    ')}`);
+  const prompt = 'how do I end a session and save state for the next one?';
+  out = run(`UserPromptSubmit hook: "${prompt}" (project claude-family)`, 'hooks/user-prompt-submit.cjs', {
+    stdin: { session_id: 'demo-session-2', cwd, hook_event_name: 'UserPromptSubmit', prompt },
+    env: family,
+  });
+  const context = out ? (JSON.parse(out) as { hookSpecificOutput: { additionalContext: string } }).hookSpecificOutput.additionalContext : '(nothing)';
+  const lines = context.split('\n');
+  console.log(`  what Claude is given (${lines.length} lines, the first 8):\n${lines.slice(0, 8).join('\n').replace(/^/gm, '    ')}`);
+  out = run('claude-family knowledge retrievals --session demo-session-2', 'cli.mjs', { args: ['knowledge', 'retrievals', '--session', 'demo-session-2'], env: family });
   console.log(out.replace(/^/gm, '  '));
 }
 
