@@ -42,7 +42,7 @@ import { makeEvent } from '../src/core/events/events.js';
 import { appendToSpool, pendingSpoolCount, spoolPaths } from '../src/core/events/spool.js';
 import { FileLock } from '../src/core/fs/fileLock.js';
 import { searchMemory, searchStatement, SEARCH_KINDS } from '../src/core/search/search.js';
-import { benchDatabase, ADMIN_URL, fmt, percentile, type BenchSection, type Result } from './support.js';
+import { bareScript, benchDatabase, ADMIN_URL, fmt, percentile, type BenchSection, type Result } from './support.js';
 import { remote } from './remote.js';
 import { delivery } from './delivery.js';
 import { vault } from './vault.js';
@@ -393,27 +393,7 @@ async function main(): Promise<void> {
     console.log(`seeded 50 projects, 100,000 sessions, 10,000 todos, 20,000 knowledge entries in ${fmt(performance.now() - t)}`);
 
     // ---- whole processes -------------------------------------------------------------------
-    // The baseline gets the same treatment as the hooks (pg bundled and minified by esbuild, the same
-    // define), so the ratio measures what the hooks add, not how slowly node_modules resolves.
-    const bare = join(work, 'bare.mjs');
-    await esbuild.build({
-      stdin: {
-        contents: `import pg from 'pg';
-const c = new pg.Client(process.env.BENCH_CONNECTION ? JSON.parse(process.env.BENCH_CONNECTION) : { connectionString: process.env.CLAUDE_FAMILY_DATABASE_URL });
-await c.connect(); await c.query('SELECT 1'); await c.end();`,
-        resolveDir: ROOT,
-      },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      minify: true,
-      outfile: bare,
-      external: ['pg-native'],
-      define: { navigator: '{"userAgent":"Node.js"}' },
-      banner: { js: "import { createRequire as __cfCreateRequire } from 'node:module'; const require = __cfCreateRequire(import.meta.url);" },
-      logLevel: 'warning',
-    });
+    const bare = await bareScript(work, ROOT);
     // As a user runs them: no project configured, so the hooks name it after the working directory.
     const projectDir = join(work, MAIN_PROJECT);
     mkdirSync(projectDir);

@@ -12,7 +12,6 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import esbuild from 'esbuild';
 import type { Db } from '../src/core/db/db.js';
 import { ensureLocalServer, stopLocalServer } from '../src/core/db/localServer.js';
 import { migrate } from '../src/core/db/migrate.js';
@@ -20,7 +19,7 @@ import { openPostgres } from '../src/core/db/pg.js';
 import { MIN_MATCHED_WORDS, rankParams, rankStatement, RELEVANCE_THRESHOLD } from '../src/core/knowledge/rank.js';
 import { formatRelevanceTable, measureRelevance } from '../test/support/relevanceTable.js';
 import { loadVault, readFixtureVault } from '../test/support/vaultLoader.js';
-import { benchDatabase, ADMIN_URL, fmt, percentile, type Result } from './support.js';
+import { bareScript, benchDatabase, ADMIN_URL, fmt, percentile, type Result } from './support.js';
 
 const ROOT = process.env.CF_ROOT ?? process.cwd();
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
@@ -62,23 +61,6 @@ async function seedEntries(db: Db): Promise<void> {
     await db.query(`ALTER INDEX claude.${idx} SET (fastupdate = off)`);
   }
   await db.query('ANALYZE claude.knowledge');
-}
-
-async function bareScript(work: string): Promise<string> {
-  const bare = join(work, 'bare.mjs');
-  await esbuild.build({
-    stdin: {
-      contents: `import pg from 'pg';
-const c = new pg.Client(process.env.BENCH_CONNECTION ? JSON.parse(process.env.BENCH_CONNECTION) : { connectionString: process.env.CLAUDE_FAMILY_DATABASE_URL });
-await c.connect(); await c.query('SELECT 1'); await c.end();`,
-      resolveDir: ROOT,
-    },
-    bundle: true, platform: 'node', format: 'esm', target: 'node20', minify: true, outfile: bare, external: ['pg-native'],
-    define: { navigator: '{"userAgent":"Node.js"}' },
-    banner: { js: "import { createRequire as __cfCreateRequire } from 'node:module'; const require = __cfCreateRequire(import.meta.url);" },
-    logLevel: 'warning',
-  });
-  return bare;
 }
 
 interface Case {
@@ -171,7 +153,7 @@ export async function delivery(results: Result[]): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'cf-bench-delivery-'));
   // An empty config file of its own: the user's is not read, and a file the environment names must exist.
   writeFileSync(join(work, 'config.json'), '{}\n');
-  const bare = await bareScript(work);
+  const bare = await bareScript(work, ROOT);
   // The system Postgres.
   const name = `cf_bench_delivery_${process.pid}`;
   const created = await benchDatabase(name);

@@ -1,6 +1,8 @@
 // What every bench section shares: a result row, percentiles, and the registry of sections that
 // `BENCH_ONLY=<name> npm run bench` picks from (the full run runs every section after the core rows), the
 // throw-away databases they measure on, and the longest event-loop stall.
+import { join } from 'node:path';
+import esbuild from 'esbuild';
 import pg from 'pg';
 
 /** One row of the final table: a measured value against its target. */
@@ -63,4 +65,33 @@ export async function benchDatabase(name: string): Promise<{ url: string; drop: 
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
   return { url: url.toString(), drop: () => admin([`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]) };
+}
+
+/**
+ * The baseline the hooks are compared with: a bare Node process that opens one connection and runs
+ * SELECT 1 (BENCH_CONNECTION, else CLAUDE_FAMILY_DATABASE_URL). It gets the same treatment as the hooks
+ * (pg bundled and minified by esbuild, the same define), so a ratio measures what a hook adds, not how
+ * slowly node_modules resolves. Written to `work`/bare.mjs; its path is returned.
+ */
+export async function bareScript(work: string, root: string): Promise<string> {
+  const bare = join(work, 'bare.mjs');
+  await esbuild.build({
+    stdin: {
+      contents: `import pg from 'pg';
+const c = new pg.Client(process.env.BENCH_CONNECTION ? JSON.parse(process.env.BENCH_CONNECTION) : { connectionString: process.env.CLAUDE_FAMILY_DATABASE_URL });
+await c.connect(); await c.query('SELECT 1'); await c.end();`,
+      resolveDir: root,
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minify: true,
+    outfile: bare,
+    external: ['pg-native'],
+    define: { navigator: '{"userAgent":"Node.js"}' },
+    banner: { js: "import { createRequire as __cfCreateRequire } from 'node:module'; const require = __cfCreateRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  return bare;
 }
