@@ -29,38 +29,23 @@ const UserPromptSubmitPayload = z.looseObject({
   prompt: z.string(),
 });
 
-async function keepRejected(raw: string, reason: string): Promise<void> {
-  const { fallbackDataDir, keepRejectedInput } = await import('./common.js');
-  keepRejectedInput(fallbackDataDir(), raw, `${NAME}: ${reason}`);
-}
-
 void runHook(NAME, async () => {
   const deadline = setTimeout(() => {
     warn(NAME, `gave up after ${PROMPT_DEADLINE_MS / 1000} s (the database did not answer in time); no knowledge for this prompt`);
     process.exit(0);
   }, PROMPT_DEADLINE_MS);
   deadline.unref();
-  let raw: string;
-  try {
-    raw = await readStdin();
-  } catch (err) {
-    const { OversizedStdin } = await import('./run.js');
-    if (err instanceof OversizedStdin) (await import('./common.js')).keepOversized(NAME, err);
-    throw err;
-  }
+  // A prompt records nothing, so a bad input is not kept for `spool retry-rejected` as the other hooks'
+  // are: knowledge delivered for it later would be logged as given when Claude never saw it.
+  const raw = await readStdin();
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch {
-    await keepRejected(raw, 'stdin is not valid JSON (expected the UserPromptSubmit payload)');
     throw new Error('stdin is not valid JSON (expected the UserPromptSubmit payload)');
   }
   const parsed = UserPromptSubmitPayload.safeParse(json);
-  if (!parsed.success) {
-    const why = `invalid UserPromptSubmit payload: ${issuesText(parsed.error.issues)}`;
-    await keepRejected(raw, why);
-    throw new Error(why);
-  }
+  if (!parsed.success) throw new Error(`invalid UserPromptSubmit payload: ${issuesText(parsed.error.issues)}`);
   const payload = parsed.data;
   const config = loadConfig();
   if (!config.promptKnowledge) return;
