@@ -35,7 +35,7 @@ async function seedEntries(db: Db): Promise<void> {
   const pick = () => words[Math.floor(rnd() * words.length)]!;
   const projects = [[], [PROJECT], ['billing-api'], ['mobile-app'], ['data-pipeline'], ['ops']];
   // Bulk loading through GIN indexes kept without a pending list is slow: use one while seeding.
-  const indexes = ['knowledge_search_idx', 'knowledge_head_search_idx'];
+  const indexes = ['knowledge_search_idx', 'knowledge_head_scope_idx'];
   for (const idx of indexes) await db.query(`ALTER INDEX claude.${idx} SET (fastupdate = on)`);
   for (let start = 0; start < ENTRIES; start += 1000) {
     const names: string[] = [];
@@ -116,8 +116,8 @@ async function inProcess(db: Db, results: Result[]): Promise<void> {
   }
   const { rows } = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${rankStatement({ acceptedOnly: true })}`, params);
   const plan = rows.map((r) => r['QUERY PLAN']).join(' | ');
-  const gin = /Bitmap Index Scan on knowledge_head_search_idx/.test(plan);
-  console.log(`  ranking statement in process: p50 ${fmt(percentile(times, 50))}, p95 ${fmt(percentile(times, 95))}; plan: ${gin ? 'Bitmap Index Scan on knowledge_head_search_idx' : plan.slice(0, 300)}`);
+  const gin = /Bitmap Index Scan on knowledge_head_scope_idx/.test(plan);
+  console.log(`  ranking statement in process: p50 ${fmt(percentile(times, 50))}, p95 ${fmt(percentile(times, 95))}; plan: ${gin ? 'Bitmap Index Scan on knowledge_head_scope_idx' : plan.slice(0, 300)}`);
   results.push({ what: 'knowledge ranking in process p50', value: fmt(percentile(times, 50)), target: 'printed', ok: true });
   results.push({ what: 'plan: knowledge ranking', value: gin ? 'index' : 'scan', target: 'GIN index scan', ok: gin });
 }

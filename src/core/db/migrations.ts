@@ -8,6 +8,7 @@ import m005 from '../../../migrations/005_search.sql';
 import m006 from '../../../migrations/006_knowledge_vault.sql';
 import m007 from '../../../migrations/007_overview.sql';
 import m008 from '../../../migrations/008_knowledge_prompt_index.sql';
+import m009 from '../../../migrations/009_knowledge_scope_index.sql';
 
 export interface MigrationFile {
   /** File name, e.g. "001_core_schema.sql"; the number before the underscore orders them. */
@@ -24,4 +25,5 @@ export const MIGRATIONS: readonly MigrationFile[] = [
   { name: '006_knowledge_vault.sql', sql: m006 },
   { name: '007_overview.sql', sql: m007 },
   { name: '008_knowledge_prompt_index.sql', sql: m008 },
+  { name: '009_knowledge_scope_index.sql', sql: m009 },
 ];

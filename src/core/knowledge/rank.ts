@@ -9,7 +9,7 @@
 // best place each occurs (1.0 in the title, 0.4 in tags, 0.2 in the body): a weighted coverage. An entry
 // must also contain at least MIN_MATCHED_WORDS of the words, so one common word ("thanks", "commit")
 // never delivers anything on its own, and one of them in its title, tags or category (head_vector,
-// migration 010: with 20,000 entries a prompt's common words are in most bodies, and ranking all of
+// migration 008: with 20,000 entries a prompt's common words are in most bodies, and ranking all of
 // those took 300 ms). The threshold was tuned on the relevance table
 // (test/knowledge-relevance.test.ts), not by eye.
 import type { Queryable } from '../db/db.js';
@@ -49,10 +49,12 @@ export interface RankedEntry {
 
 /**
  * An entry applies to a project when its `projects` is empty (every project) or names it. `param` is the
- * placeholder of the project name. Archived entries never apply.
+ * placeholder of the project name. Archived entries never apply. Written as migration 009's index
+ * expression (knowledge_scope: the projects, or {''} for every project), so the prompt's candidates are
+ * found with the project filter inside the index scan, not row by row on the heap.
  */
 export function appliesToProject(alias: string, param: string): string {
-  return `${alias}.archived_at IS NULL AND (cardinality(${alias}.projects) = 0 OR ${alias}.projects @> ARRAY[${param}::text])`;
+  return `${alias}.archived_at IS NULL AND claude.knowledge_scope(${alias}.projects) && ARRAY['', ${param}::text]`;
 }
 
 /** The text's words OR-ed into a tsquery: plainto_tsquery's ANDs made ORs (lexemes have no spaces). */
@@ -88,24 +90,31 @@ export function rankStatement(options: RankStatementOptions): string {
     ? `\n        AND NOT EXISTS (SELECT 1 FROM claude.knowledge_retrievals r
           WHERE r.claude_session_id = ${options.notDeliveredTo}::text AND r.knowledge_id = h.knowledge_id AND r.entry_hash = h.entry_hash)`
     : '';
-  // Two steps. The candidates (the text names a word of their title, tags or category: head_vector) are
-  // ranked on those alone, reading neither body nor search_vector, and only the best PRE_RANKED are
-  // ranked on everything: the full search_vector is large (TOASTed, read only when used), and reading it
-  // for every candidate cost 100 ms with 20,000 entries on a fresh backend. One reference to the table:
-  // on the fresh backend every hook runs on, planning is a good part of the cost.
+  // Two steps. The candidates (the text names a word of their title, tags or category: head_vector, and
+  // they apply to the project: both in one index, migration 009) are ranked on those alone, reading
+  // neither body nor search_vector, and only the best PRE_RANKED are ranked on everything: the full
+  // search_vector is large (TOASTed, read only when used), and reading it for every candidate cost 100 ms
+  // with 20,000 entries on a fresh backend. Postgres fetches a TOASTed value again for each function
+  // that reads it: `s.search_vector || ''` fetches it once per entry (the OFFSET 0 keeps that level
+  // apart), and the score and the matched words read that copy. One reference to the table: on the
+  // fresh backend every hook runs on, planning is a good part of the cost.
   return `SELECT c.knowledge_id, c.pattern_name AS title, c.category, c.projects, c.tags, c.source_note_path AS path,
       left(coalesce(c.body, concat_ws(E'\\n\\n', c.description, claude.text_list(c.gotchas), c.example_code)), ${BODY_CHARS}) AS body,
       c.review, c.entry_hash, c.score::float8 AS score, c.matched::int AS matched
     FROM (
-      SELECT k.*, ts_rank(${WEIGHTS}, k.search_vector, ${orQuery(text)}) AS score,
-        length(k.search_vector) - length(ts_delete(k.search_vector, tsvector_to_array(to_tsvector('english', ${text})))) AS matched
+      SELECT k.*, ts_rank(${WEIGHTS}, k.sv, ${orQuery(text)}) AS score,
+        length(k.sv) - length(ts_delete(k.sv, tsvector_to_array(to_tsvector('english', ${text})))) AS matched
       FROM (
-        SELECT h.knowledge_id, h.pattern_name, h.category, h.projects, h.tags, h.source_note_path, h.body, h.description, h.gotchas,
-          h.example_code, h.review, h.entry_hash, h.search_vector
-        FROM claude.knowledge h
-        WHERE h.head_vector @@ ${orQuery(text)} AND ${appliesToProject('h', project)}${options.acceptedOnly ? ` AND h.review = 'accepted'` : ''}${notDelivered}
-        ORDER BY ts_rank(${WEIGHTS}, h.head_vector, ${orQuery(text)}) DESC, h.pattern_name
-        LIMIT ${PRE_RANKED}
+        SELECT s.*, s.search_vector || ''::tsvector AS sv
+        FROM (
+          SELECT h.knowledge_id, h.pattern_name, h.category, h.projects, h.tags, h.source_note_path, h.body, h.description, h.gotchas,
+            h.example_code, h.review, h.entry_hash, h.search_vector
+          FROM claude.knowledge h
+          WHERE h.head_vector @@ ${orQuery(text)} AND ${appliesToProject('h', project)}${options.acceptedOnly ? ` AND h.review = 'accepted'` : ''}${notDelivered}
+          ORDER BY ts_rank(${WEIGHTS}, h.head_vector, ${orQuery(text)}) DESC, h.pattern_name
+          LIMIT ${PRE_RANKED}
+        ) s
+        OFFSET 0
       ) k
     ) c
     WHERE c.score >= ${options.threshold ?? '$4'}::float8 AND c.matched >= ${options.minMatched ?? '$5'}::int
