@@ -347,7 +347,7 @@ Module._load = function (request) {
     expect(embedded).toContain('net'); // written through pg to the local server
     expect(pendingSpoolCount(join(dir, 'data'))).toBe(0);
     const postgres = await traced({ CLAUDE_FAMILY_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/closed' });
-    expect(postgres).toContain('net');
+    expect(postgres).toContain('node:net'); // sslmode=prefer: our socket asks for TLS (src/core/db/preferTls.ts)
     for (const loaded of [embedded, postgres]) {
       expect(loaded.filter((u) => /pglite/i.test(u))).toEqual([]);
     }

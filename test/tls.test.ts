@@ -5,6 +5,7 @@
 // environment variables; sslrootcert=system; client certificates; a server without TLS; and the
 // built CLI and hooks, whose stderr never carries a pg warning or the password.
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect as netConnect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -120,6 +121,31 @@ describe('every sslmode, in both forms, as libpq means it [TLS server]', () => {
     expect(await attempt(keyValue({}))).toEqual({ ssl: true });
     expect(await attempt(url({}))).toEqual({ ssl: true });
     expect(await attempt(PG_ADMIN_URL)).toEqual({ ssl: false });
+  });
+
+  it('prefer asks once: a server without TLS is used on the same connection, as libpq does (one TCP connection, not two)', async () => {
+    const counted = async (target: { host: string; port: number }, connectionString: (port: number) => string) => {
+      let accepted = 0;
+      const proxy = createServer((client) => {
+        accepted++;
+        const server = netConnect(target.port, target.host);
+        client.pipe(server).pipe(client);
+        client.on('error', () => server.destroy());
+        server.on('error', () => client.destroy());
+      });
+      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (proxy.address() as AddressInfo).port;
+        return { outcome: await attempt(connectionString(port)), accepted };
+      } finally {
+        proxy.close();
+      }
+    };
+    const admin = new URL(PG_ADMIN_URL);
+    const withoutTls = await counted({ host: admin.hostname, port: Number(admin.port || 5432) }, (port) => `postgres://${admin.username}@127.0.0.1:${port}${admin.pathname}`);
+    expect(withoutTls).toEqual({ outcome: { ssl: false }, accepted: 1 });
+    const withTls = await counted({ host: '127.0.0.1', port: c.port }, (port) => url({}, undefined, `127.0.0.1:${port}`).replace(`:${c.port}/`, '/'));
+    expect(withTls).toEqual({ outcome: { ssl: true }, accepted: 1 });
   });
 
   it('sslmode=require against a server without TLS names the cause', async () => {

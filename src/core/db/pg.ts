@@ -2,6 +2,7 @@ import pg from 'pg';
 import { DbUnavailableError, redact, type Backend, type Db, type ListenOptions, type QueryResult, type Queryable, type Unlisten } from './db.js';
 import { parseConnectionString } from './connectionString.js';
 import { pgpassLookup } from './pgpass.js';
+import { PreferTlsSocket } from './preferTls.js';
 import { callsForNextAttempt, describeTlsFailure, isTlsFailure, tlsPlan, type TlsAttempt, type TlsPlan } from './tls.js';
 
 export interface PgOptions {
@@ -19,9 +20,11 @@ export interface PgOptions {
   /** Pool size; hooks need 1, the plugin a few. */
   max?: number;
   /**
-   * Cancels any single statement that runs longer than this (enforced by the server). Set per
-   * transaction (SET LOCAL), never for the session or in the startup packet: a pooler in transaction
-   * mode refuses startup parameters and would carry session settings over to other clients.
+   * Cancels any single statement that runs longer than this (enforced by the server). On a configured
+   * server it is set per transaction (SET LOCAL), never for the session or in the startup packet: a
+   * pooler in transaction mode refuses startup parameters and would carry session settings over to other
+   * clients. The local server (`connection`) has no pooler in front of it: there it is a startup
+   * parameter, which saves each statement the round trips of BEGIN, SET LOCAL and COMMIT.
    */
   statementTimeoutMs?: number;
   /**
@@ -139,6 +142,15 @@ class PoolMember extends pg.Client {
   }
 }
 
+/**
+ * The client settings for one attempt. sslmode=prefer's TLS attempt asks for TLS on its own socket and
+ * goes on without on the same one when the server has none, as libpq does (preferTls.ts).
+ */
+function sslSettings(attempt: TlsAttempt, plan: TlsPlan): Pick<pg.ClientConfig, 'ssl' | 'stream'> {
+  if (attempt === false || plan.mode !== 'prefer') return { ssl: attempt };
+  return { ssl: false, stream: () => new PreferTlsSocket(attempt) };
+}
+
 const PLAIN: TlsPlan = { mode: 'disable', modeFrom: 'the default', attempts: [false] };
 
 /** The client settings and TLS attempts for `options` (a connection string read as libpq reads it, or the local server's fields). */
@@ -176,18 +188,21 @@ async function run<R>(client: pg.PoolClient, text: string, params: readonly unkn
 export function openPostgres(options: PgOptions = {}): Db {
   // A URL or libpq key=value pairs (an unusable one, or a TLS file that cannot be read, fails here
   // saying how to fix it), or the local server's fields.
-  const { base, plan } = targetOf(options);
+  const target = targetOf(options);
+  const { plan } = target;
   const qt = options.queryTimeoutMs;
   const timeoutMs = options.statementTimeoutMs ? Math.max(1, Math.floor(options.statementTimeoutMs)) : undefined;
+  const inStartup = timeoutMs !== undefined && options.connection !== undefined;
+  const base: pg.ClientConfig = inStartup ? { ...target.base, options: `-c statement_timeout=${timeoutMs}` } : target.base;
   /** Opens a transaction with the statement timeout of this Db, in one round trip. */
-  const begin = timeoutMs ? `BEGIN; SET LOCAL statement_timeout = ${timeoutMs}` : 'BEGIN';
+  const begin = timeoutMs && !inStartup ? `BEGIN; SET LOCAL statement_timeout = ${timeoutMs}` : 'BEGIN';
   const clients = new Set<pg.PoolClient>();
   const lost = new WeakSet<pg.PoolClient>();
   // The pool's attempt (TLS or not): libpq tries them in order on every connection; one Db keeps to
   // the one that worked, and moves on (a new pool) when it stops working.
   let current = 0;
   const makePool = (attempt: TlsAttempt): pg.Pool => {
-    const p = new pg.Pool({ ...base, ssl: attempt, max: options.max ?? 4, idleTimeoutMillis: 10_000, allowExitOnIdle: true, Client: PoolMember });
+    const p = new pg.Pool({ ...base, ...sslSettings(attempt, plan), max: options.max ?? 4, idleTimeoutMillis: 10_000, allowExitOnIdle: true, Client: PoolMember });
     // A client losing its server must never crash the host process (Obsidian, a hook, the CLI): an
     // idle one reports on the pool, a checked-out one on itself (a server stopped or killed between
     // two statements of a transaction). Either way the client is discarded, not reused; the statement
@@ -255,7 +270,7 @@ export function openPostgres(options: PgOptions = {}): Db {
   };
   /** One statement (or script): with a statement timeout, in a transaction of its own that sets it. */
   const single = <R>(text: string, params: readonly unknown[] | undefined): Promise<QueryResult<R>> =>
-    withClient((c) => (timeoutMs ? inTransaction(c, (tx) => tx.query<R>(text, params)) : run<R>(c, text, params, qt)));
+    withClient((c) => (timeoutMs && !inStartup ? inTransaction(c, (tx) => tx.query<R>(text, params)) : run<R>(c, text, params, qt)));
 
   return {
     backend: options.backend ?? 'postgres',
@@ -281,7 +296,7 @@ export function openPostgres(options: PgOptions = {}): Db {
       // From the attempt the pool uses (the pool finds out about a change by itself).
       for (let tried = 1, at = current; ; tried++, at = (at + 1) % plan.attempts.length) {
         const attempt = plan.attempts[at]!;
-        const candidate = new pg.Client({ ...base, ssl: attempt });
+        const candidate = new pg.Client({ ...base, ...sslSettings(attempt, plan) });
         candidate.on('error', (err) => (candidate === client ? ended(err) : undefined));
         try {
           await candidate.connect();
