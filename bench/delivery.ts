@@ -73,8 +73,11 @@ interface Case {
 
 function time(cases: Case[], env: NodeJS.ProcessEnv): { name: string; p50: number; p95: number }[] {
   const times = cases.map(() => [] as number[]);
+  // The order turns each round, as in remote.ts: no case always runs right after another's backend exit.
   for (let i = 0; i < RUNS + 3; i++) {
-    cases.forEach((c, k) => {
+    cases.forEach((_, j) => {
+      const k = (i + j) % cases.length;
+      const c = cases[k]!;
       const start = performance.now();
       const res = spawnSync(process.execPath, c.args, { input: c.input(i), env, encoding: 'utf8' });
       const ms = performance.now() - start;

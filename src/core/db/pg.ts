@@ -268,7 +268,7 @@ export function openPostgres(options: PgOptions = {}): Db {
       throw err;
     }
   };
-  /** One statement (or script): with a statement timeout, in a transaction of its own that sets it. */
+  /** One statement (or script): with a statement timeout, in a transaction of its own that sets it (unless the startup packet did). */
   const single = <R>(text: string, params: readonly unknown[] | undefined): Promise<QueryResult<R>> =>
     withClient((c) => (timeoutMs && !inStartup ? inTransaction(c, (tx) => tx.query<R>(text, params)) : run<R>(c, text, params, qt)));
 
