@@ -1,7 +1,9 @@
-// Migration 006 (the knowledge vault) on a database that already holds entries made the old way.
+// Migration 006 (the knowledge vault) on a database that already holds entries made the old way, and
+// migration 009's project scope (the same rule as before, applied inside the index scan).
 import { expect, it } from 'vitest';
 import { migrate } from '../src/core/db/migrate.js';
 import { MIGRATIONS } from '../src/core/db/migrations.js';
+import { appliesToProject, rankParams, rankStatement } from '../src/core/knowledge/rank.js';
 import { upsertKnowledge } from '../src/core/repos/knowledge.js';
 import { describeEachBackend } from './support/backends.js';
 
@@ -48,6 +50,41 @@ describeEachBackend(
       expect(again.created).toBe(true);
       const live = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM claude.knowledge WHERE pattern_name = 'From a note'`);
       expect(live.rows[0]!.n).toBe(2);
+    });
+
+    it("009: an entry's scope applies to the same projects as before (none: every project), and the prompt's candidates come from its index", async () => {
+      const { db } = ctx();
+      await migrate(db);
+      // Every project list a writer could leave, raw SQL included (an empty name, a NULL element).
+      const lists = ['{}', '{mine}', '{other}', '{mine,other}', '{""}', '{"",other}', '{"",mine}', '{NULL}', '{NULL,mine}'];
+      const { rows } = await db.query<{ list: string; before: boolean; now: boolean }>(
+        `SELECT l AS list, (cardinality(p) = 0 OR p @> ARRAY[$2::text]) AS before,
+           (claude.knowledge_scope(p) && ARRAY['', $2::text]) AS now
+         FROM unnest($1::text[]) AS l, LATERAL (SELECT l::text[] AS p) AS x`,
+        [lists, 'mine'],
+      );
+      expect(rows).toHaveLength(lists.length);
+      for (const r of rows) expect(r.now, r.list).toBe(r.before);
+      expect(appliesToProject('k', '$1')).toContain('claude.knowledge_scope(k.projects)');
+
+      await db.query(
+        `INSERT INTO claude.knowledge (pattern_name, category, description, projects, review)
+         SELECT 'Session end ' || i, 'notes', 'how to end a session', CASE i % 3 WHEN 0 THEN '{}'::text[] WHEN 1 THEN '{mine}' ELSE '{other}' END, 'accepted'
+         FROM generate_series(1, 300) AS i`,
+      );
+      await db.query('ANALYZE claude.knowledge');
+      const params = rankParams({ text: 'how do I end a session', project: 'mine', threshold: 0 })!;
+      // 300 rows are read faster whole; the point is that the index can take both conditions.
+      const plan = await db.transaction(async (tx) => {
+        await tx.query('SET LOCAL enable_seqscan = off');
+        return tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${rankStatement({ acceptedOnly: true })}`, params);
+      });
+      const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(text).toMatch(/Index Scan on knowledge_head_scope_idx/);
+      expect(text).toMatch(/Index Cond: .*head_vector @@ .*&& '\{"",mine\}'/s);
+      const ranked = await db.query<{ projects: string[] }>(rankStatement({ acceptedOnly: true }), params);
+      expect(ranked.rows.length).toBeGreaterThan(0);
+      for (const r of ranked.rows) expect(r.projects.length === 0 || r.projects.includes('mine')).toBe(true);
     });
   },
   { migrated: false },
