@@ -4,7 +4,8 @@
 //
 //   disable      no TLS
 //   allow        without TLS; again with TLS (not verified) if the server refuses that
-//   prefer       with TLS (not verified); again without if the server does not offer TLS or refuses it
+//   prefer       with TLS (not verified); without if the server does not offer TLS (on the same socket:
+//                preferTls.ts), or again without if the handshake fails or the server refuses it
 //   require      TLS, not verified; verified against the CA (as verify-ca) when a root certificate is given
 //   verify-ca    TLS; the server's certificate must chain to the root certificate; the host name is not checked
 //   verify-full  as verify-ca, and the certificate must name the host
