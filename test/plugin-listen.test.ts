@@ -28,7 +28,8 @@ describe('Postgres LISTEN connection [postgres]', () => {
     const listeners = async () =>
       (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`)).rows[0]!.n;
     try {
-      await until(async () => (await listeners()) === 1, 'the LISTEN connection');
+      // Listening, and the probe's own LISTEN connection (does a notification arrive?) closed again.
+      await until(async () => connection.updateMode()?.kind === 'listen' && (await listeners()) === 1, 'the LISTEN connection');
       const project = uniqueProject('listen');
       const { session } = await openSession(t.db, { projectName: project });
       await until(() => seen.some((n) => n?.project === project && n.table === 'sessions'), 'the first notification');
